@@ -1,0 +1,301 @@
+//! The HTTP API: router, handlers, error mapping, OpenAPI. Handlers translate HTTP into engine
+//! requests; CPU-bound search runs on blocking threads behind a permit sized to the cores.
+
+pub mod error;
+pub mod params;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Serialize;
+use tokio::sync::Semaphore;
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::{OpenApi, ToSchema};
+
+use crate::config::Settings;
+use crate::error::Error;
+use crate::search::request::{FacetCount, Highlights, HistogramBucket, Hit, HitEntity, SearchRequest, SearchResponse};
+use crate::search::Engine;
+use crate::store::{IngestRun, Store};
+use error::{error_response, ApiError, ErrorBody, ErrorDetail};
+use params::SearchParams;
+
+/// What every handler shares.
+pub struct AppState {
+    pub engine: Engine,
+    /// The API's own store connection (article lookups, stats); not on the search path.
+    pub store: Mutex<Store>,
+    pub permits: Semaphore,
+}
+
+type Shared = Arc<AppState>;
+
+/// The whole application router with its middleware.
+pub fn router(state: Shared, settings: &Settings) -> Router {
+    let cors = CorsLayer::new()
+        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allow_headers([axum::http::header::CONTENT_TYPE, axum::http::header::AUTHORIZATION])
+        .allow_origin(if settings.cors_origins.iter().any(|origin| origin == "*") {
+            AllowOrigin::any()
+        } else {
+            AllowOrigin::list(settings.cors_origins.iter().filter_map(|origin| HeaderValue::from_str(origin).ok()))
+        });
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/v1/stats", get(stats))
+        .route("/v1/search", get(search_get).post(search_post))
+        .route("/v1/articles/{id}", get(article))
+        .route("/openapi.json", get(openapi_json))
+        .fallback(not_found)
+        .layer(RequestBodyLimitLayer::new(settings.max_body_bytes))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_millis(settings.request_timeout_ms)))
+        .layer(axum::middleware::map_response(json_errors))
+        .layer(CompressionLayer::new())
+        .layer(cors)
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
+            let route = request
+                .extensions()
+                .get::<axum::extract::MatchedPath>()
+                .map(|path| path.as_str().to_string())
+                .unwrap_or_else(|| request.uri().path().to_string());
+            tracing::info_span!("http", method = %request.method(), route)
+        }))
+        .with_state(state)
+}
+
+/// Runs a CPU-bound engine call on a blocking thread, behind a permit.
+async fn blocking<T: Send + 'static>(
+    state: &Shared,
+    work: impl FnOnce(&AppState) -> Result<T, Error> + Send + 'static,
+) -> Result<T, ApiError> {
+    let _permit = state.permits.acquire().await.map_err(|_| ApiError(Error::Internal("search permits closed".into())))?;
+    let state = Arc::clone(state);
+    tokio::task::spawn_blocking(move || work(&state))
+        .await
+        .map_err(|error| ApiError(Error::Internal(format!("search task failed: {error}"))))?
+        .map_err(ApiError)
+}
+
+#[derive(Serialize, ToSchema)]
+struct Health {
+    status: String,
+}
+
+/// Alive.
+#[utoipa::path(get, path = "/healthz", responses((status = 200, body = Health)))]
+async fn healthz() -> Json<Health> {
+    Json(Health { status: "ok".into() })
+}
+
+#[derive(Serialize, ToSchema)]
+struct Readiness {
+    /// `ready` or `catching_up`.
+    status: String,
+    /// Store changes not yet in the index.
+    index_lag: i64,
+}
+
+/// Ready: the index is open and holds every change of the store.
+#[utoipa::path(get, path = "/readyz", responses((status = 200, body = Readiness), (status = 503, body = Readiness)))]
+async fn readyz(State(state): State<Shared>) -> Result<Response, ApiError> {
+    let lag = blocking(&state, |state| index_lag(state)).await?;
+    let status = if lag == 0 { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let readiness = Readiness { status: if lag == 0 { "ready" } else { "catching_up" }.into(), index_lag: lag };
+    Ok((status, Json(readiness)).into_response())
+}
+
+fn index_lag(state: &AppState) -> Result<i64, Error> {
+    let store_seq = state.store.lock().map_err(|_| Error::Internal("store mutex poisoned".into()))?.max_seq()?;
+    Ok((store_seq - state.engine.index().indexed_seq()?).max(0))
+}
+
+#[derive(Serialize, ToSchema)]
+struct Stats {
+    /// Articles in the store.
+    articles: u64,
+    /// Documents in the index.
+    indexed_documents: u64,
+    /// Last change sequence of the store and of the index.
+    store_seq: i64,
+    index_seq: i64,
+    /// Store changes not yet indexed.
+    index_lag: i64,
+    /// The most recent finished ingestion run.
+    last_ingest: Option<IngestRun>,
+}
+
+/// Store and index figures.
+#[utoipa::path(get, path = "/v1/stats", responses((status = 200, body = Stats)))]
+async fn stats(State(state): State<Shared>) -> Result<Json<Stats>, ApiError> {
+    let stats = blocking(&state, |state| {
+        let store = state.store.lock().map_err(|_| Error::Internal("store mutex poisoned".into()))?;
+        let store_seq = store.max_seq()?;
+        let index_seq = state.engine.index().indexed_seq()?;
+        Ok(Stats {
+            articles: store.count_articles()?,
+            indexed_documents: state.engine.index().reader.searcher().num_docs(),
+            store_seq,
+            index_seq,
+            index_lag: (store_seq - index_seq).max(0),
+            last_ingest: store.last_run()?,
+        })
+    })
+    .await?;
+    Ok(Json(stats))
+}
+
+/// Search articles.
+#[utoipa::path(
+    get,
+    path = "/v1/search",
+    params(SearchParams),
+    responses((status = 200, body = SearchResponse), (status = 400, body = ErrorBody))
+)]
+async fn search_get(State(state): State<Shared>, RawQuery(query): RawQuery) -> Result<Json<SearchResponse>, ApiError> {
+    let params = SearchParams::from_query_string(query.as_deref().unwrap_or(""))?;
+    run_search(state, params).await
+}
+
+/// Search articles, the parameters as a JSON body.
+#[utoipa::path(
+    post,
+    path = "/v1/search",
+    request_body = SearchParams,
+    responses((status = 200, body = SearchResponse), (status = 400, body = ErrorBody))
+)]
+async fn search_post(State(state): State<Shared>, body: Bytes) -> Result<Json<SearchResponse>, ApiError> {
+    let params: SearchParams = serde_json::from_slice(&body)
+        .map_err(|error| Error::BadParameter(format!("the body must be a JSON object of search parameters: {error}")))?;
+    run_search(state, params).await
+}
+
+async fn run_search(state: Shared, params: SearchParams) -> Result<Json<SearchResponse>, ApiError> {
+    let request = SearchRequest::try_from(params)?;
+    let response = blocking(&state, move |state| state.engine.search(&request)).await?;
+    tracing::debug!(hits = response.hits.len(), total = response.total, "search done");
+    Ok(Json(response))
+}
+
+/// An article in full.
+#[derive(Serialize, ToSchema)]
+pub struct ArticleView {
+    pub id: String,
+    /// The source's own key (`reuters:NEWID`, `id:SOURCE:ID`, `url:…`, `file:…`).
+    pub source_key: String,
+    pub url: Option<String>,
+    pub title: String,
+    pub body: String,
+    pub published_at: Option<String>,
+    /// Which rule gave the date: metadata, text, file_mtime or unknown.
+    pub date_rule: String,
+    pub source: String,
+    pub lang: String,
+    pub topics: Vec<String>,
+    pub authors: Vec<String>,
+    pub entities: Vec<ArticleEntity>,
+    pub ingested_at: String,
+    pub updated_at: String,
+    /// The store's change sequence of the last change.
+    pub seq: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ArticleEntity {
+    pub kind: String,
+    pub name: String,
+    /// The forms as written in the article.
+    pub surfaces: Vec<String>,
+    pub mentions: u32,
+}
+
+/// One article by tidings id.
+#[utoipa::path(
+    get,
+    path = "/v1/articles/{id}",
+    params(("id" = String, Path, description = "tidings article id")),
+    responses((status = 200, body = ArticleView), (status = 404, body = ErrorBody))
+)]
+async fn article(State(state): State<Shared>, Path(id): Path<String>) -> Result<Json<ArticleView>, ApiError> {
+    let view = blocking(&state, move |state| {
+        let store = state.store.lock().map_err(|_| Error::Internal("store mutex poisoned".into()))?;
+        let stored = store.get_article(&id)?.ok_or_else(|| Error::NotFound(format!("no article with id {id:?}")))?;
+        let article = stored.article;
+        Ok(ArticleView {
+            id: stored.id,
+            source_key: article.source_key,
+            url: article.url,
+            title: article.title,
+            body: article.body,
+            published_at: article.published_at.map(|date| date.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+            date_rule: article.date_rule.as_str().into(),
+            source: article.source,
+            lang: article.lang,
+            topics: article.topics,
+            authors: article.authors,
+            entities: article
+                .entities
+                .into_iter()
+                .map(|entity| ArticleEntity { kind: entity.kind.as_str().into(), name: entity.name, surfaces: entity.surfaces, mentions: entity.mentions })
+                .collect(),
+            ingested_at: stored.ingested_at,
+            updated_at: stored.updated_at,
+            seq: stored.seq,
+        })
+    })
+    .await?;
+    Ok(Json(view))
+}
+
+/// Errors produced by middleware (body too large, timeout, wrong method) get the same JSON body
+/// as every other error.
+async fn json_errors(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes().starts_with(b"application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (code, message) = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "the request body is larger than the server accepts"),
+        StatusCode::REQUEST_TIMEOUT => ("timeout", "the request took too long and was abandoned"),
+        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "this endpoint does not accept that HTTP method"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", "send the body as application/json"),
+        _ if status.is_server_error() => ("internal", "internal error; the server log has the details"),
+        _ => ("bad_request", "the request could not be understood"),
+    };
+    error_response(status, code, message.into(), None)
+}
+
+async fn not_found() -> Response {
+    error_response(StatusCode::NOT_FOUND, "not_found", "no such endpoint; see /openapi.json".into(), None)
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "tidings", description = "Full-text news search: ranked queries with highlighted snippets, facets, filters and date histograms."),
+    paths(healthz, readyz, stats, search_get, search_post, article, openapi_json),
+    components(schemas(
+        SearchParams, SearchResponse, Hit, HitEntity, Highlights, FacetCount, HistogramBucket, ErrorBody, ErrorDetail,
+        ArticleView, ArticleEntity, Stats, Readiness, Health, IngestRun
+    ))
+)]
+pub struct ApiDoc;
+
+/// The OpenAPI document, generated from the typed request and response structs.
+#[utoipa::path(get, path = "/openapi.json", responses((status = 200, description = "OpenAPI 3.1 document")))]
+async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

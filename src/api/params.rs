@@ -1,0 +1,181 @@
+//! The typed search parameters shared by `GET` (query string) and `POST` (JSON body), and their
+//! conversion into the engine's validated request.
+
+use serde::{Deserialize, Deserializer};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::error::{Error, Result};
+use crate::index::KeywordField;
+use crate::search::request::{parse_bound, Interval, SearchRequest, Sort, DEFAULT_FACET_SIZE, FACETABLE};
+
+/// Search parameters. In a query string a filter may repeat (`place=usa&place=uk`) and `facets`
+/// is comma-separated; in JSON a filter is a string or an array of strings.
+#[derive(Debug, Default, Deserialize, ToSchema, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SearchParams {
+    /// Query text: words, "phrases", AND / OR / NOT, +must -mustnot, field:term (fields title,
+    /// body, person, org, place, topic, author, source, lang). Words are ANDed by default. Empty
+    /// lists the filtered articles, newest first. At most 1,000 characters.
+    pub q: Option<String>,
+    /// People (canonical names, case-insensitive); several values match any of them.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub person: Vec<String>,
+    /// Organisations.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub org: Vec<String>,
+    /// Places.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub place: Vec<String>,
+    /// Topics or sections.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub topic: Vec<String>,
+    /// Sources (e.g. `Reuters`).
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub source: Vec<String>,
+    /// Languages, ISO 639-1 (`en`).
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub lang: Vec<String>,
+    /// Earliest publication time, inclusive: `YYYY-MM-DD` or RFC 3339.
+    pub from: Option<String>,
+    /// Latest publication time, inclusive: `YYYY-MM-DD` (the whole day) or RFC 3339.
+    pub to: Option<String>,
+    /// `relevance` (default) or `date` (newest first).
+    pub sort: Option<String>,
+    /// Hits to skip (offset + limit ≤ 10,000).
+    pub offset: Option<usize>,
+    /// Hits to return, 1–100 (default 10).
+    pub limit: Option<usize>,
+    /// Facets to count: any of person, org, place, topic, source, lang.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub facets: Vec<String>,
+    /// Values per facet, 1–1,000 (default 10).
+    pub facet_size: Option<usize>,
+    /// Date histogram interval: day, week, month or year.
+    pub histogram: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+fn one_or_many<'de, D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Vec<String>, D::Error> {
+    Ok(match OneOrMany::deserialize(deserializer)? {
+        OneOrMany::One(value) => vec![value],
+        OneOrMany::Many(values) => values,
+    })
+}
+
+const KNOWN: &str = "q, person, org, place, topic, source, lang, from, to, sort, offset, limit, facets, facet_size, histogram";
+
+fn number(name: &str, value: &str) -> Result<usize> {
+    value.trim().parse().map_err(|_| Error::BadParameter(format!("{name} must be a non-negative whole number, not {value:?}")))
+}
+
+impl SearchParams {
+    /// Parses a raw query string. Unknown parameters are rejected so that typos do not silently
+    /// widen a search.
+    pub fn from_query_string(raw: &str) -> Result<SearchParams> {
+        let mut params = SearchParams::default();
+        for (key, value) in form_urlencoded::parse(raw.as_bytes()) {
+            let value = value.into_owned();
+            match key.as_ref() {
+                "q" => params.q = Some(value),
+                "person" => params.person.push(value),
+                "org" => params.org.push(value),
+                "place" => params.place.push(value),
+                "topic" => params.topic.push(value),
+                "source" => params.source.push(value),
+                "lang" => params.lang.push(value),
+                "from" => params.from = Some(value),
+                "to" => params.to = Some(value),
+                "sort" => params.sort = Some(value),
+                "offset" => params.offset = Some(number("offset", &value)?),
+                "limit" => params.limit = Some(number("limit", &value)?),
+                "facets" => params.facets.extend(value.split(',').map(str::trim).filter(|v| !v.is_empty()).map(String::from)),
+                "facet_size" => params.facet_size = Some(number("facet_size", &value)?),
+                "histogram" => params.histogram = Some(value),
+                other => return Err(Error::BadParameter(format!("unknown parameter {other:?}; known parameters: {KNOWN}"))),
+            }
+        }
+        Ok(params)
+    }
+}
+
+impl TryFrom<SearchParams> for SearchRequest {
+    type Error = Error;
+
+    fn try_from(params: SearchParams) -> Result<SearchRequest> {
+        let mut facets = Vec::new();
+        for name in &params.facets {
+            let field = KeywordField::parse(name)
+                .filter(|field| FACETABLE.contains(field))
+                .ok_or_else(|| Error::BadParameter(format!("facets: {name:?} is not one of person, org, place, topic, source, lang")))?;
+            if !facets.contains(&field) {
+                facets.push(field);
+            }
+        }
+        let filters = [
+            (KeywordField::Person, params.person),
+            (KeywordField::Org, params.org),
+            (KeywordField::Place, params.place),
+            (KeywordField::Topic, params.topic),
+            (KeywordField::Source, params.source),
+            (KeywordField::Lang, params.lang),
+        ]
+        .into_iter()
+        .map(|(field, values)| (field, values.into_iter().map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).collect::<Vec<_>>()))
+        .filter(|(_, values)| !values.is_empty())
+        .collect();
+        let request = SearchRequest {
+            q: params.q.unwrap_or_default(),
+            filters,
+            from: params.from.as_deref().map(|text| parse_bound("from", text, false)).transpose()?,
+            to: params.to.as_deref().map(|text| parse_bound("to", text, true)).transpose()?,
+            sort: params.sort.as_deref().map(Sort::parse).transpose()?.unwrap_or_default(),
+            offset: params.offset.unwrap_or(0),
+            limit: params.limit.unwrap_or(10),
+            facets,
+            facet_size: params.facet_size.unwrap_or(DEFAULT_FACET_SIZE),
+            histogram: params.histogram.as_deref().map(Interval::parse).transpose()?,
+        };
+        request.validate()?;
+        Ok(request)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_string_repeats_and_lists() {
+        let params = SearchParams::from_query_string("q=oil&place=usa&place=uk&facets=person,place&limit=5").unwrap();
+        assert_eq!(params.place, vec!["usa", "uk"]);
+        assert_eq!(params.facets, vec!["person", "place"]);
+        let request = SearchRequest::try_from(params).unwrap();
+        assert_eq!(request.limit, 5);
+        assert_eq!(request.filters, vec![(KeywordField::Place, vec!["usa".to_string(), "uk".to_string()])]);
+    }
+
+    #[test]
+    fn bad_parameters_are_named() {
+        let error = SearchParams::from_query_string("qq=oil").unwrap_err();
+        assert!(error.to_string().contains("\"qq\""));
+        let error = SearchParams::from_query_string("limit=ten").unwrap_err();
+        assert!(error.to_string().contains("limit"));
+        let error = SearchRequest::try_from(SearchParams::from_query_string("facets=colour").unwrap()).unwrap_err();
+        assert!(error.to_string().contains("colour"));
+    }
+
+    #[test]
+    fn json_accepts_one_or_many() {
+        let params: SearchParams = serde_json::from_str(r#"{"q":"oil","place":"usa","person":["a","b"]}"#).unwrap();
+        assert_eq!(params.place, vec!["usa"]);
+        assert_eq!(params.person, vec!["a", "b"]);
+        assert!(serde_json::from_str::<SearchParams>(r#"{"qq":"oil"}"#).is_err());
+    }
+}

@@ -1,0 +1,155 @@
+//! The command line: `tidings [--data-dir DIR] [--config PATH] <command>`.
+
+use std::path::{Path, PathBuf};
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Settings;
+use crate::error::{Error, Result};
+use crate::index::{SearchIndex, WriterBudget};
+use crate::ingest::entities::HeuristicExtractor;
+use crate::ingest::{ingest_paths, IngestOptions, IngestReport};
+use crate::startup::Application;
+use crate::store::Store;
+
+#[derive(Debug, Parser)]
+#[command(name = "tidings", version, about = "Full-text news search server")]
+pub struct Cli {
+    /// Data directory holding the SQLite store and the Tantivy index (default: index/ at the
+    /// project root; also TIDINGS_DATA_DIR).
+    #[arg(long, global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// Configuration file (default: ./tidings.toml when present).
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Ingest files or directories (JSON Lines, Reuters-21578 SGML, plain-text pages; .gz read
+    /// transparently) into the store, then index them (or leave that to a running server).
+    Ingest {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Source name for records that carry none (JSON without `source`, text pages).
+        #[arg(long)]
+        source: Option<String>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Serve the HTTP API.
+    Serve {
+        /// Address to bind (default 127.0.0.1:7878; also TIDINGS_ADDR).
+        #[arg(long)]
+        addr: Option<String>,
+    },
+    /// Rebuild the index from the store (stop the server first).
+    Reindex,
+    /// Ingest the sample shipped in the repository and serve it.
+    Quickstart {
+        #[arg(long)]
+        addr: Option<String>,
+    },
+    /// Measure ingestion and search speed against peers; see BENCHMARKS.md.
+    Bench(crate::bench::BenchArgs),
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> Result<()> {
+    let mut settings = Settings::load(cli.config.as_deref())?;
+    if let Some(data_dir) = cli.data_dir {
+        settings.data_dir = data_dir;
+    }
+    match cli.command {
+        Command::Ingest { paths, source, json } => {
+            let report = ingest_and_index(&settings, &paths, IngestOptions { default_source: source, progress: true })?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report).map_err(|error| Error::Internal(error.to_string()))?);
+            } else {
+                print!("{}", report.render());
+            }
+            Ok(())
+        }
+        Command::Serve { addr } => {
+            if let Some(addr) = addr {
+                settings.addr = addr;
+            }
+            serve(settings)
+        }
+        Command::Reindex => {
+            let store = Store::open(&settings.store_path())?;
+            let indexed = crate::index::rebuild(&settings.index_path(), &store)?;
+            println!("reindexed {indexed} articles into {}", settings.index_path().display());
+            Ok(())
+        }
+        Command::Quickstart { addr } => {
+            if let Some(addr) = addr {
+                settings.addr = addr;
+            }
+            let sample = sample_dir();
+            println!("ingesting the shipped sample from {}", sample.display());
+            let report = ingest_and_index(&settings, &[sample], IngestOptions::default())?;
+            print!("{}", report.render());
+            serve(settings)
+        }
+        Command::Bench(args) => crate::bench::run(&settings, args),
+    }
+}
+
+/// The sample corpus shipped in the repository.
+pub fn sample_dir() -> PathBuf {
+    let in_checkout = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample");
+    if in_checkout.is_dir() {
+        in_checkout
+    } else {
+        PathBuf::from("sample")
+    }
+}
+
+/// Ingests into the store, then catches the index up unless a running server holds it.
+pub fn ingest_and_index(settings: &Settings, paths: &[PathBuf], options: IngestOptions) -> Result<IngestReport> {
+    let mut store = Store::open(&settings.store_path())?;
+    let report = ingest_paths(&mut store, paths, &HeuristicExtractor, &options)?;
+    let index = SearchIndex::open(&settings.index_path())?;
+    if index.acquire_writer(WriterBudget::Batch)? {
+        index.catch_up(&store)?;
+        index.release_writer()?;
+    } else {
+        eprintln!("a running server holds the index: it will index these changes within seconds");
+    }
+    Ok(report)
+}
+
+fn serve(settings: Settings) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let application = Application::build(settings).await?;
+        let addr = application.local_addr()?;
+        println!("tidings is serving on http://{addr}  (try: curl 'http://{addr}/v1/search?q=oil&facets=place')");
+        application.run_until_stopped(shutdown_signal()).await
+    })
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {},
+        _ = terminate => {},
+    }
+}

@@ -1,0 +1,139 @@
+//! One settings struct, layered: defaults, then an optional `tidings.toml`, then `TIDINGS_*`
+//! environment variables, then command-line flags. Unknown keys are rejected.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+
+/// Every setting tidings reads.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// Holds the SQLite store and the Tantivy index.
+    pub data_dir: PathBuf,
+    /// `serve` binds here.
+    pub addr: String,
+    /// Origins allowed by CORS; `["*"]` allows any.
+    pub cors_origins: Vec<String>,
+    /// A request taking longer is answered 408.
+    pub request_timeout_ms: u64,
+    /// Largest request body accepted.
+    pub max_body_bytes: usize,
+    /// Searches run at once (CPU-bound work on blocking threads); 0 means one per core.
+    pub search_permits: usize,
+    /// How often a running server looks for store changes to index.
+    pub index_poll_ms: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            data_dir: default_data_dir(),
+            addr: "127.0.0.1:7878".into(),
+            cors_origins: vec!["*".into()],
+            request_timeout_ms: 10_000,
+            max_body_bytes: 1 << 20,
+            search_permits: 0,
+            index_poll_ms: 250,
+        }
+    }
+}
+
+/// `index/` at the project root when run from the checkout, else `./index`.
+fn default_data_dir() -> PathBuf {
+    let project_index = Path::new(env!("CARGO_MANIFEST_DIR")).join("index");
+    if project_index.is_dir() {
+        project_index
+    } else {
+        PathBuf::from("index")
+    }
+}
+
+impl Settings {
+    /// Defaults, then the config file (the given one must exist; `./tidings.toml` is read when
+    /// present), then the environment.
+    pub fn load(config_file: Option<&Path>) -> Result<Settings> {
+        let mut settings = match config_file {
+            Some(path) => Settings::from_file(path)?,
+            None if Path::new("tidings.toml").is_file() => Settings::from_file(Path::new("tidings.toml"))?,
+            None => Settings::default(),
+        };
+        settings.apply_env(|name| std::env::var(name).ok())?;
+        Ok(settings)
+    }
+
+    pub fn from_file(path: &Path) -> Result<Settings> {
+        let text = std::fs::read_to_string(path).map_err(|error| Error::Config(format!("cannot read {}: {error}", path.display())))?;
+        toml::from_str(&text).map_err(|error| Error::Config(format!("{}: {error}", path.display())))
+    }
+
+    /// Applies `TIDINGS_*` variables read through `get`.
+    pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<()> {
+        fn number<T: std::str::FromStr>(name: &str, value: String) -> Result<T> {
+            value.trim().parse().map_err(|_| Error::Config(format!("{name}={value:?} is not a number")))
+        }
+        if let Some(value) = get("TIDINGS_DATA_DIR") {
+            self.data_dir = PathBuf::from(value);
+        }
+        if let Some(value) = get("TIDINGS_ADDR") {
+            self.addr = value;
+        }
+        if let Some(value) = get("TIDINGS_CORS_ORIGINS") {
+            self.cors_origins = value.split(',').map(str::trim).filter(|origin| !origin.is_empty()).map(String::from).collect();
+        }
+        if let Some(value) = get("TIDINGS_REQUEST_TIMEOUT_MS") {
+            self.request_timeout_ms = number("TIDINGS_REQUEST_TIMEOUT_MS", value)?;
+        }
+        if let Some(value) = get("TIDINGS_MAX_BODY_BYTES") {
+            self.max_body_bytes = number("TIDINGS_MAX_BODY_BYTES", value)?;
+        }
+        if let Some(value) = get("TIDINGS_SEARCH_PERMITS") {
+            self.search_permits = number("TIDINGS_SEARCH_PERMITS", value)?;
+        }
+        if let Some(value) = get("TIDINGS_INDEX_POLL_MS") {
+            self.index_poll_ms = number("TIDINGS_INDEX_POLL_MS", value)?;
+        }
+        Ok(())
+    }
+
+    pub fn store_path(&self) -> PathBuf {
+        self.data_dir.join("tidings.sqlite3")
+    }
+
+    pub fn index_path(&self) -> PathBuf {
+        self.data_dir.join("tantivy")
+    }
+
+    /// The number of concurrent searches.
+    pub fn effective_search_permits(&self) -> usize {
+        if self.search_permits > 0 {
+            self.search_permits
+        } else {
+            std::thread::available_parallelism().map(|cores| cores.get()).unwrap_or(2)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_apply_in_order() {
+        let mut settings: Settings = toml::from_str("addr = \"0.0.0.0:9000\"\nindex_poll_ms = 100").unwrap();
+        assert_eq!(settings.addr, "0.0.0.0:9000");
+        assert_eq!(settings.request_timeout_ms, 10_000);
+        settings.apply_env(|name| (name == "TIDINGS_ADDR").then(|| "127.0.0.1:1".to_string())).unwrap();
+        assert_eq!(settings.addr, "127.0.0.1:1");
+        assert_eq!(settings.index_poll_ms, 100);
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_numbers_are_rejected() {
+        assert!(toml::from_str::<Settings>("adr = \"x\"").is_err());
+        let mut settings = Settings::default();
+        assert!(settings.apply_env(|name| (name == "TIDINGS_INDEX_POLL_MS").then(|| "soon".to_string())).is_err());
+    }
+}

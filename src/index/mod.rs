@@ -1,0 +1,228 @@
+//! The Tantivy index: a materialised view of the store. It records the last store sequence it
+//! holds in its commit payload; whoever holds the writer catches it up from the store.
+
+pub mod schema;
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+use tantivy::directory::MmapDirectory;
+use tantivy::schema::{Field, TantivyDocument};
+use tantivy::{DateTime, Index, IndexReader, IndexWriter, ReloadPolicy, Term};
+use tracing::info;
+
+pub use schema::{Fields, KeywordField};
+
+use crate::error::{Error, Result};
+use crate::model::EntityKind;
+use crate::store::{StoredArticle, Store};
+
+/// What the index records in each commit.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+struct CommitPayload {
+    schema_version: u32,
+    seq: i64,
+}
+
+/// How many articles one catch-up step reads from the store.
+const CATCH_UP_BATCH: usize = 2_000;
+
+/// An open index with its reader and, when this process holds the lock, its writer.
+pub struct SearchIndex {
+    pub index: Index,
+    pub reader: IndexReader,
+    pub fields: Fields,
+    writer: Mutex<Option<IndexWriter>>,
+    path: PathBuf,
+}
+
+/// The writer memory budget: 128 MB for a batch ingest, 48 MB inside a server.
+#[derive(Debug, Clone, Copy)]
+pub enum WriterBudget {
+    Batch,
+    Server,
+}
+
+impl WriterBudget {
+    fn bytes(self) -> usize {
+        match self {
+            WriterBudget::Batch => 128_000_000,
+            WriterBudget::Server => 48_000_000,
+        }
+    }
+}
+
+/// True when another process holds the index writer lock.
+fn is_lock_busy(error: &tantivy::TantivyError) -> bool {
+    matches!(error, tantivy::TantivyError::LockFailure(..))
+}
+
+impl SearchIndex {
+    /// Opens (creating if needed) the index in `path`. An index of another schema version is
+    /// moved aside and rebuilt empty; catch-up then fills it from the store.
+    pub fn open(path: &Path) -> Result<SearchIndex> {
+        std::fs::create_dir_all(path)?;
+        let (schema, fields) = schema::build_schema();
+        let directory = MmapDirectory::open(path)?;
+        let index = if Index::exists(&directory)? {
+            let existing = Index::open(directory)?;
+            let version = read_payload(&existing)?.map(|payload| payload.schema_version);
+            if version.is_some_and(|version| version != schema::SCHEMA_VERSION) || existing.schema() != schema {
+                drop(existing);
+                info!(?version, "index schema changed: rebuilding from the store");
+                let aside = path.with_extension(format!("old-{}", std::process::id()));
+                std::fs::rename(path, &aside)?;
+                std::fs::remove_dir_all(&aside)?;
+                std::fs::create_dir_all(path)?;
+                Index::create_in_dir(path, schema)?
+            } else {
+                existing
+            }
+        } else {
+            Index::create(directory, schema, tantivy::IndexSettings::default())?
+        };
+        schema::register_analyzers(&index);
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        Ok(SearchIndex { index, reader, fields, writer: Mutex::new(None), path: path.to_path_buf() })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Takes the writer lock. `Ok(false)` when another process (a running server) holds it.
+    pub fn acquire_writer(&self, budget: WriterBudget) -> Result<bool> {
+        let mut slot = self.writer.lock().map_err(|_| Error::Internal("index writer mutex poisoned".into()))?;
+        if slot.is_some() {
+            return Ok(true);
+        }
+        match self.index.writer(budget.bytes()) {
+            Ok(writer) => {
+                *slot = Some(writer);
+                Ok(true)
+            }
+            Err(error) if is_lock_busy(&error) => Ok(false),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// The last store sequence the index holds (its last commit's payload).
+    pub fn indexed_seq(&self) -> Result<i64> {
+        Ok(read_payload(&self.index)?.map(|payload| payload.seq).unwrap_or(0))
+    }
+
+    /// Indexes every article the store changed after the index's sequence, commits with the new
+    /// sequence and reloads the reader. Returns how many articles were indexed. Needs the writer.
+    pub fn catch_up(&self, store: &Store) -> Result<usize> {
+        let mut slot = self.writer.lock().map_err(|_| Error::Internal("index writer mutex poisoned".into()))?;
+        let writer = slot.as_mut().ok_or_else(|| Error::Internal("catch-up without the index writer".into()))?;
+        let mut seq = self.indexed_seq()?;
+        let mut indexed = 0;
+        loop {
+            let batch = store.articles_after(seq, CATCH_UP_BATCH)?;
+            let Some(last) = batch.last() else { break };
+            seq = last.seq;
+            for stored in &batch {
+                writer.delete_term(Term::from_field_text(self.fields.id, &stored.id));
+                writer.add_document(self.document(stored))?;
+            }
+            indexed += batch.len();
+        }
+        if indexed > 0 {
+            let mut commit = writer.prepare_commit()?;
+            let payload = CommitPayload { schema_version: schema::SCHEMA_VERSION, seq };
+            commit.set_payload(&serde_json::to_string(&payload).map_err(|error| Error::Internal(error.to_string()))?);
+            commit.commit()?;
+            self.reader.reload()?;
+            info!(indexed, seq, "index caught up");
+        }
+        Ok(indexed)
+    }
+
+    /// Releases the writer (and its lock), waiting for merges.
+    pub fn release_writer(&self) -> Result<()> {
+        let writer = self.writer.lock().map_err(|_| Error::Internal("index writer mutex poisoned".into()))?.take();
+        if let Some(writer) = writer {
+            writer.wait_merging_threads()?;
+        }
+        Ok(())
+    }
+
+    fn document(&self, stored: &StoredArticle) -> TantivyDocument {
+        let fields = &self.fields;
+        let article = &stored.article;
+        let mut document = TantivyDocument::default();
+        document.add_text(fields.id, &stored.id);
+        document.add_text(fields.title, &article.title);
+        document.add_text(fields.body, &article.body);
+        if let Some(url) = &article.url {
+            document.add_text(fields.url, url);
+        }
+        if let Some(date) = article.published_at {
+            document.add_date(fields.published_at, DateTime::from_timestamp_secs(date.timestamp()));
+        }
+        document.add_text(fields.date_rule, article.date_rule.as_str());
+        let entities: Vec<serde_json::Value> = article
+            .entities
+            .iter()
+            .map(|entity| serde_json::json!({"kind": entity.kind, "name": entity.name}))
+            .collect();
+        document.add_text(fields.entities, serde_json::Value::Array(entities).to_string());
+        let mut add_unique = |field: Field, values: &mut Vec<String>| {
+            values.sort_by_key(|value| schema::keyword_term_text(value));
+            values.dedup_by_key(|value| schema::keyword_term_text(value));
+            for value in values.iter() {
+                document.add_text(field, value);
+            }
+        };
+        for kind in EntityKind::ALL {
+            let mut names: Vec<String> =
+                article.entities.iter().filter(|entity| entity.kind == kind).map(|entity| entity.name.clone()).collect();
+            add_unique(fields.keyword(KeywordField::for_entity(kind)), &mut names);
+        }
+        add_unique(fields.keyword(KeywordField::Topic), &mut article.topics.clone());
+        add_unique(fields.keyword(KeywordField::Author), &mut article.authors.clone());
+        add_unique(fields.keyword(KeywordField::Source), &mut vec![article.source.clone()]);
+        add_unique(fields.keyword(KeywordField::Lang), &mut vec![article.lang.clone()]);
+        document
+    }
+}
+
+fn read_payload(index: &Index) -> Result<Option<CommitPayload>> {
+    let metas = index.load_metas()?;
+    Ok(metas.payload.as_deref().and_then(|payload| serde_json::from_str(payload).ok()))
+}
+
+/// Rebuilds the index from scratch into a fresh directory, then swaps it in. Fails if another
+/// process holds the current index's writer (stop the server first).
+pub fn rebuild(index_path: &Path, store: &Store) -> Result<usize> {
+    if index_path.exists() {
+        let current = SearchIndex::open(index_path)?;
+        if !current.acquire_writer(WriterBudget::Server)? {
+            return Err(Error::Config("the index is in use by another process (a running server): stop it before reindexing".into()));
+        }
+        current.release_writer()?;
+    }
+    let fresh_path = index_path.with_extension("rebuild");
+    if fresh_path.exists() {
+        std::fs::remove_dir_all(&fresh_path)?;
+    }
+    let fresh = SearchIndex::open(&fresh_path)?;
+    fresh.acquire_writer(WriterBudget::Batch)?;
+    let indexed = fresh.catch_up(store)?;
+    fresh.release_writer()?;
+    drop(fresh);
+    if index_path.exists() {
+        let old_path = index_path.with_extension("replaced");
+        if old_path.exists() {
+            std::fs::remove_dir_all(&old_path)?;
+        }
+        std::fs::rename(index_path, &old_path)?;
+        std::fs::rename(&fresh_path, index_path)?;
+        std::fs::remove_dir_all(&old_path)?;
+    } else {
+        std::fs::rename(&fresh_path, index_path)?;
+    }
+    Ok(indexed)
+}

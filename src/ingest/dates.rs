@@ -1,0 +1,179 @@
+//! One date parser for every source: metadata values (RFC 3339, RFC 2822, plain dates, Reuters'
+//! `26-FEB-1987 15:01:01.79`) and publication dates inferred from an article's text.
+
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+
+const MONTHS: [(&str, u32); 12] = [
+    ("jan", 1),
+    ("feb", 2),
+    ("mar", 3),
+    ("apr", 4),
+    ("may", 5),
+    ("jun", 6),
+    ("jul", 7),
+    ("aug", 8),
+    ("sep", 9),
+    ("oct", 10),
+    ("nov", 11),
+    ("dec", 12),
+];
+
+/// Month number for an English month name or abbreviation ("Feb", "Feb.", "February", "Sept").
+pub fn month_number(word: &str) -> Option<u32> {
+    let lower = word.trim_end_matches('.').to_ascii_lowercase();
+    if lower.len() < 3 {
+        return None;
+    }
+    let (prefix, number) = MONTHS.iter().find(|(prefix, _)| lower.starts_with(prefix))?;
+    let full = [
+        "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
+        "december",
+    ][*number as usize - 1];
+    // Accept the abbreviation, "sept", or the full name; reject words that merely start alike ("marching").
+    (lower == *prefix || lower == full || lower == "sept").then_some(*number)
+}
+
+/// Parses a metadata date value. Dates without a time are taken at midnight UTC; times without a
+/// zone are taken as UTC.
+pub fn parse_date(text: &str) -> Option<DateTime<Utc>> {
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    if let Ok(date) = DateTime::parse_from_rfc3339(text) {
+        return Some(date.with_timezone(&Utc));
+    }
+    if let Ok(date) = DateTime::parse_from_rfc2822(text) {
+        return Some(date.with_timezone(&Utc));
+    }
+    for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"] {
+        if let Ok(date) = NaiveDateTime::parse_from_str(text, format) {
+            return Some(Utc.from_utc_datetime(&date));
+        }
+    }
+    if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return Some(midnight(date));
+    }
+    parse_reuters_date(text)
+}
+
+/// Reuters' `DD-MON-YYYY HH:MM:SS.cc`, tolerating leading and doubled spaces and trailing junk.
+/// A malformed time keeps the day (the day is still the source's own metadata).
+pub fn parse_reuters_date(text: &str) -> Option<DateTime<Utc>> {
+    let mut parts = text.split_whitespace();
+    let day_part = parts.next()?;
+    let mut fields = day_part.split('-');
+    let day: u32 = fields.next()?.parse().ok()?;
+    let month = month_number(fields.next()?)?;
+    let year: i32 = fields.next()?.get(..4)?.parse().ok()?;
+    let date = NaiveDate::from_ymd_opt(year, month, day)?;
+    let time = parts.next().and_then(|time_part| {
+        let clean: String = time_part.chars().take_while(|c| c.is_ascii_digit() || *c == ':' || *c == '.').collect();
+        NaiveTime::parse_from_str(&clean, "%H:%M:%S%.f").ok()
+    });
+    Some(Utc.from_utc_datetime(&date.and_time(time.unwrap_or(NaiveTime::MIN))))
+}
+
+pub fn midnight(date: NaiveDate) -> DateTime<Utc> {
+    Utc.from_utc_datetime(&date.and_time(NaiveTime::MIN))
+}
+
+/// The publication day a text implies: the latest day it mentions, where a day written without a
+/// year takes the latest year the text mentions. `None` when the text names no day, or names days
+/// but no year at all.
+pub fn date_from_text(text: &str) -> Option<NaiveDate> {
+    let words: Vec<&str> = text
+        .split(|c: char| c.is_whitespace() || matches!(c, '(' | ')' | '[' | ']' | '"' | ';'))
+        .filter(|word| !word.is_empty())
+        .collect();
+    let mut latest_year: Option<i32> = None;
+    for word in &words {
+        let digits = word.trim_matches(|c: char| !c.is_ascii_digit());
+        if digits.len() == 4 && word.trim_end_matches(['.', ',', ':']).len() == 4 {
+            if let Ok(year) = digits.parse::<i32>() {
+                if (1900..=2100).contains(&year) {
+                    latest_year = Some(latest_year.map_or(year, |latest| latest.max(year)));
+                }
+            }
+        }
+    }
+    let mut mentions: Vec<(u32, u32, Option<i32>)> = Vec::new();
+    for (index, word) in words.iter().enumerate() {
+        let Some(month) = month_number(word.trim_end_matches(',')) else { continue };
+        // Capitalised month names only: "may" in running text is a verb.
+        if !word.starts_with(|c: char| c.is_ascii_uppercase()) {
+            continue;
+        }
+        let Some(next) = words.get(index + 1) else { continue };
+        let day_text = next.trim_end_matches([',', '.', ':']);
+        let Ok(day) = day_text.trim_end_matches(|c: char| c.is_ascii_alphabetic()).parse::<u32>() else { continue };
+        if !(1..=31).contains(&day) || day_text.len() > 4 {
+            continue;
+        }
+        let year = words
+            .get(index + 2)
+            .filter(|_| next.ends_with(',') || words.get(index + 2).is_some_and(|w| w.len() >= 4))
+            .and_then(|word| word.trim_end_matches(['.', ',', ':']).parse::<i32>().ok())
+            .filter(|year| (1900..=2100).contains(year));
+        mentions.push((month, day, year));
+    }
+    mentions
+        .into_iter()
+        .filter_map(|(month, day, year)| NaiveDate::from_ymd_opt(year.or(latest_year)?, month, day))
+        .max()
+}
+
+/// Today's date, for callers that want a year to compare against.
+pub fn current_year() -> i32 {
+    Utc::now().year()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ymd(year: i32, month: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(year, month, day).unwrap()
+    }
+
+    #[test]
+    fn parses_metadata_formats() {
+        let cases = [
+            ("2025-05-05T10:00:00Z", "2025-05-05T10:00:00+00:00"),
+            ("2025-05-05T12:00:00+02:00", "2025-05-05T10:00:00+00:00"),
+            ("2025-05-05", "2025-05-05T00:00:00+00:00"),
+            ("Mon, 05 May 2025 10:00:00 GMT", "2025-05-05T10:00:00+00:00"),
+            ("26-FEB-1987 15:01:01.79", "1987-02-26T15:01:01.790+00:00"),
+            (" 5-MAR-1987 09:12:55.20", "1987-03-05T09:12:55.200+00:00"),
+            ("27-MAR-1987 00:02:59.13\u{5}\u{5}\u{5}RM", "1987-03-27T00:02:59.130+00:00"),
+            ("31-MAR-1987 605:12:19.12", "1987-03-31T00:00:00+00:00"),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(parse_date(input).map(|d| d.to_rfc3339()).as_deref(), Some(expected), "{input}");
+        }
+        assert_eq!(parse_date("not a date"), None);
+        assert_eq!(parse_date("2025-13-45"), None);
+    }
+
+    #[test]
+    fn month_names_need_a_real_month_word() {
+        assert_eq!(month_number("Feb."), Some(2));
+        assert_eq!(month_number("September"), Some(9));
+        assert_eq!(month_number("Sept"), Some(9));
+        assert_eq!(month_number("Marching"), None);
+    }
+
+    #[test]
+    fn seed_article_is_dated_from_its_text() {
+        let text = include_str!("../../tests/fixtures/seed/kremlin-trump-putin-meeting.txt");
+        assert_eq!(date_from_text(text), Some(ymd(2025, 5, 5)));
+    }
+
+    #[test]
+    fn a_day_with_its_own_year_competes_with_inferred_ones() {
+        assert_eq!(date_from_text("On May 5 the talks began. Accessed May 15, 2023. In 2025."), Some(ymd(2025, 5, 5)));
+        assert_eq!(date_from_text("Signed on Feb. 28, 2026 after talks in 2025."), Some(ymd(2026, 2, 28)));
+        assert_eq!(date_from_text("No days here, only 2025."), None);
+        assert_eq!(date_from_text("It may 5 times fail."), None);
+    }
+}

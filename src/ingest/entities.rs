@@ -1,0 +1,437 @@
+//! Entity extraction, first version: capitalised sequences classified by honorifics and roles,
+//! organisation suffixes, acronyms and small gazetteers, with in-article coreference so that a
+//! later "Putin" joins the "Vladimir Putin" named earlier. Behind [`EntityExtractor`] so a
+//! measured model can replace it.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
+
+use crate::model::{entity_key, Entity, EntityKind};
+
+/// Anything that finds people, organisations and places in an article.
+pub trait EntityExtractor: Send + Sync {
+    fn extract(&self, title: &str, body: &str) -> Vec<Entity>;
+}
+
+/// The fast rule-based extractor.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct HeuristicExtractor;
+
+const PLACES: &str = include_str!("gazetteer/places.txt");
+const ORGS: &str = include_str!("gazetteer/orgs.txt");
+const FIRST_NAMES: &str = include_str!("gazetteer/first_names.txt");
+
+/// Words that precede a person's name: honorifics and roles.
+const PERSON_CUES: &[&str] = &[
+    "mr", "mrs", "ms", "dr", "sir", "dame", "president", "minister", "chancellor", "secretary", "senator", "governor",
+    "chairman", "chairwoman", "chair", "spokesman", "spokeswoman", "spokesperson", "representative", "king", "queen",
+    "prince", "princess", "pope", "judge", "general", "gen", "prof", "professor", "mayor", "ambassador", "premier",
+    "leader", "rep", "sen", "gov", "ceo", "director", "envoy", "officer", "lord", "lady", "coach", "striker",
+    "captain", "manager", "economist", "analyst", "treasurer", "commissioner", "deputy", "aide", "adviser", "advisor",
+];
+
+/// Last words that make a capitalised sequence an organisation.
+const ORG_SUFFIXES: &[&str] = &[
+    "inc", "corp", "corporation", "co", "company", "ltd", "plc", "llc", "ag", "sa", "nv", "group", "bank", "ministry",
+    "party", "association", "council", "agency", "commission", "reserve", "fund", "university", "institute", "board",
+    "department", "office", "union", "federation", "exchange", "court", "parliament", "congress", "senate", "army",
+    "police", "committee", "organisation", "organization", "authority", "bureau", "service", "services", "industries",
+    "holdings", "airlines", "motors", "times", "post", "news", "press", "foundation", "club", "league", "team",
+    "house", "petroleum", "oil", "energy", "steel", "systems", "technologies", "partners", "securities", "trust",
+];
+
+/// Capitalised words that start sentences or headings and are never names on their own.
+const STOP_WORDS: &[&str] = &[
+    "a", "an", "the", "and", "but", "or", "if", "in", "on", "at", "to", "of", "for", "with", "by", "from", "as",
+    "after", "before", "despite", "although", "however", "while", "when", "where", "what", "who", "why", "how", "this",
+    "that", "these", "those", "there", "here", "it", "its", "he", "she", "they", "we", "i", "you", "his", "her",
+    "their", "our", "my", "your", "some", "many", "most", "all", "no", "not", "yes", "new", "old", "read", "also",
+    "latest", "skip", "content", "share", "more", "next", "previous", "home", "news", "today", "yesterday", "monday",
+    "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february", "march", "april",
+    "may", "june", "july", "august", "september", "october", "november", "december", "jan", "feb", "mar", "apr",
+    "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "said", "says", "according", "lately", "ongoing",
+    "potential", "emotional", "despite", "shot", "new", "hope", "peace", "dimming", "diverging", "heightened",
+    "demands", "terms", "card", "role", "game", "room", "dark", "interest", "views", "militarism", "standoff",
+    "elephant", "nitty", "gritty", "dance", "giants", "struggle", "relations", "stance", "dialogue", "meeting",
+    "trade", "market", "markets", "prices", "price", "shares", "sales", "talks", "war", "strong", "weak", "higher",
+    "lower", "up", "down", "first", "second", "third", "last", "one", "two", "three", "four", "five", "mln", "bln",
+    "pct", "dlrs", "net", "shr", "revs", "qtr", "year", "oper", "note", "notes", "u", "s", "us", "reuter", "reuters",
+    "advertisement", "related", "subscribe", "sign", "log", "cookie", "cookies", "menu", "search", "accessed",
+    "tonnes", "vs", "avg", "shrs", "ended", "nine", "six", "months", "week", "weeks", "total", "plan", "deal",
+];
+
+struct Gazetteers {
+    places: HashMap<String, String>,
+    orgs: HashMap<String, String>,
+    first_names: HashSet<String>,
+    person_cues: HashSet<&'static str>,
+    org_suffixes: HashSet<&'static str>,
+    stop_words: HashSet<&'static str>,
+}
+
+/// The key gazetteers are looked up by: case, spacing and dots folded ("U.S." = "US").
+fn lookup_key(name: &str) -> String {
+    entity_key(name).replace('.', "")
+}
+
+/// The gazetteer's canonical name for a place or organisation, if it knows the name.
+pub fn canonical_name(kind: EntityKind, name: &str) -> Option<String> {
+    let gazetteers = gazetteers();
+    let table = match kind {
+        EntityKind::Place => &gazetteers.places,
+        EntityKind::Org => &gazetteers.orgs,
+        EntityKind::Person => return None,
+    };
+    table.get(&lookup_key(name)).cloned()
+}
+
+fn gazetteers() -> &'static Gazetteers {
+    static GAZETTEERS: OnceLock<Gazetteers> = OnceLock::new();
+    GAZETTEERS.get_or_init(|| {
+        let names = |text: &str| -> HashMap<String, String> {
+            text.lines()
+                .map(str::trim)
+                .filter(|line| !line.is_empty() && !line.starts_with('#'))
+                .map(|line| match line.split_once('=') {
+                    Some((alias, canonical)) => (lookup_key(alias), canonical.trim().to_string()),
+                    None => (lookup_key(line), line.to_string()),
+                })
+                .collect()
+        };
+        Gazetteers {
+            places: names(PLACES),
+            orgs: names(ORGS),
+            first_names: FIRST_NAMES.split_whitespace().map(str::to_lowercase).collect(),
+            person_cues: PERSON_CUES.iter().copied().collect(),
+            org_suffixes: ORG_SUFFIXES.iter().copied().collect(),
+            stop_words: STOP_WORDS.iter().copied().collect(),
+        }
+    })
+}
+
+/// A word of the text with what the rules need to know about it.
+#[derive(Debug, Clone)]
+struct Word<'a> {
+    text: &'a str,
+    /// The word starts a sentence or a line.
+    starts_sentence: bool,
+    /// Followed by a comma or other punctuation that breaks a name.
+    breaks_after: bool,
+}
+
+fn is_capitalised(word: &str) -> bool {
+    word.chars().next().is_some_and(char::is_uppercase)
+}
+
+fn is_acronym(word: &str) -> bool {
+    let letters = word.chars().filter(|c| c.is_alphabetic()).count();
+    (2..=6).contains(&letters) && word.chars().all(|c| c.is_uppercase() || c == '.' || c == '&')
+}
+
+/// Splits the text into words, stripping possessives and punctuation and noting sentence breaks.
+fn words(text: &str) -> Vec<Word<'_>> {
+    let mut words = Vec::new();
+    let mut starts_sentence = true;
+    for raw in text.split_inclusive(|c: char| c.is_whitespace() || c == '-' || c == '/') {
+        let newline = raw.ends_with('\n');
+        let trimmed = raw.trim_end_matches(|c: char| c.is_whitespace() || c == '-' || c == '/');
+        let leading = trimmed.trim_start_matches(|c: char| !c.is_alphanumeric());
+        let opens_quote = leading.len() != trimmed.len();
+        let mut core = leading.trim_end_matches(|c: char| !c.is_alphanumeric() && c != '.');
+        let tail = &leading[core.len()..];
+        for possessive in ["'s", "\u{2019}s", "'", "\u{2019}"] {
+            if let Some(stripped) = core.strip_suffix(possessive) {
+                core = stripped;
+            }
+        }
+        let ends_with_period = core.ends_with('.') && !is_acronym(core) && core.len() > 3;
+        let core = if ends_with_period { core.trim_end_matches('.') } else { core };
+        let ends_sentence = newline
+            || ends_with_period
+            || tail.contains(['.', '!', '?', ':'])
+            || (core.ends_with('.') && !is_abbreviation(core));
+        if !core.is_empty() {
+            words.push(Word {
+                text: core.trim_end_matches('.').trim_end_matches(|c: char| !c.is_alphanumeric() && c != '.'),
+                starts_sentence: starts_sentence || opens_quote,
+                breaks_after: ends_sentence || tail.contains([',', ';', '"', '\u{201d}', ')', '(', '[']),
+            });
+        }
+        if !core.is_empty() || newline {
+            starts_sentence = ends_sentence;
+        }
+    }
+    words
+}
+
+fn is_abbreviation(word: &str) -> bool {
+    matches!(word.to_ascii_lowercase().as_str(), "mr." | "mrs." | "ms." | "dr." | "gen." | "sen." | "rep." | "gov." | "st." | "u.s." | "u.k." | "prof.")
+}
+
+/// A capitalised run of words: a candidate name.
+#[derive(Debug)]
+struct Candidate {
+    words: Vec<String>,
+    /// The word before the run, lower-cased (a role or honorific).
+    previous: Option<String>,
+}
+
+fn candidates(text: &str) -> Vec<Candidate> {
+    let gazetteers = gazetteers();
+    let words = words(text);
+    let mut found = Vec::new();
+    let mut index = 0;
+    while index < words.len() {
+        let word = &words[index];
+        if !is_capitalised(word.text) {
+            index += 1;
+            continue;
+        }
+        let start = index;
+        let mut run = vec![word.text.to_string()];
+        let mut end = index;
+        while !words[end].breaks_after && end + 1 < words.len() {
+            let next = &words[end + 1];
+            if is_capitalised(next.text) && !next.starts_sentence {
+                run.push(next.text.to_string());
+                end += 1;
+            } else if matches!(next.text, "of" | "de" | "van" | "von" | "al" | "bin" | "la" | "der" | "du")
+                && words.get(end + 2).is_some_and(|after| is_capitalised(after.text) && !next.breaks_after)
+            {
+                run.push(next.text.to_string());
+                run.push(words[end + 2].text.to_string());
+                end += 2;
+            } else {
+                break;
+            }
+        }
+        // Leading stop words ("The Kremlin", "But Putin") and honorifics ("Mr. Volcker",
+        // "President Zelensky") are not part of the name; a stripped honorific cues a person.
+        let mut skip = 0;
+        while skip < run.len() {
+            let lower = run[skip].to_lowercase();
+            let is_cue = gazetteers.person_cues.contains(lower.as_str()) && skip + 1 < run.len();
+            if !(gazetteers.stop_words.contains(lower.as_str()) || is_cue) {
+                break;
+            }
+            skip += 1;
+        }
+        let previous = if skip > 0 {
+            Some(run[skip - 1].to_lowercase())
+        } else {
+            start.checked_sub(1).map(|i| words[i].text.to_lowercase())
+        };
+        let name_words: Vec<String> = run.into_iter().skip(skip).collect();
+        if !name_words.is_empty() {
+            found.push(Candidate { words: name_words, previous });
+        }
+        index = end + 1;
+    }
+    found
+}
+
+fn classify(candidate: &Candidate) -> Option<(EntityKind, String)> {
+    let gazetteers = gazetteers();
+    let name = candidate.words.join(" ");
+    let key = lookup_key(&name);
+    if let Some(canonical) = gazetteers.orgs.get(&key) {
+        return Some((EntityKind::Org, canonical.clone()));
+    }
+    if let Some(canonical) = gazetteers.places.get(&key) {
+        return Some((EntityKind::Place, canonical.clone()));
+    }
+    let first = candidate.words[0].to_lowercase();
+    let last = candidate.words.last().map(|word| word.to_lowercase()).unwrap_or_default();
+    if candidate.words.len() == 1 {
+        if is_acronym(&name) && name.len() >= 2 && !gazetteers.stop_words.contains(key.as_str()) {
+            return Some((EntityKind::Org, name.replace('.', "")));
+        }
+        let cued = candidate.previous.as_deref().is_some_and(|previous| gazetteers.person_cues.contains(previous.trim_end_matches('.')));
+        if cued && !gazetteers.stop_words.contains(key.as_str()) {
+            return Some((EntityKind::Person, name));
+        }
+        return None;
+    }
+    if gazetteers.org_suffixes.contains(last.trim_end_matches('.')) {
+        return Some((EntityKind::Org, name));
+    }
+    if candidate.words.iter().any(|word| gazetteers.stop_words.contains(word.to_lowercase().as_str())) {
+        return None;
+    }
+    let cued = candidate.previous.as_deref().is_some_and(|previous| gazetteers.person_cues.contains(previous.trim_end_matches('.')));
+    let looks_like_person = candidate.words.len() <= 4
+        && candidate.words.iter().all(|word| word.chars().skip(1).all(|c| c.is_lowercase() || c == '\'' || c == '.'));
+    if looks_like_person && (gazetteers.first_names.contains(&first) || cued) {
+        return Some((EntityKind::Person, name));
+    }
+    // "Treasury Secretary James Baker": a role inside the run cues the name after it.
+    if candidate.words.len() >= 3 {
+        for split in 1..candidate.words.len() - 1 {
+            let role = candidate.words[split].to_lowercase();
+            if gazetteers.person_cues.contains(role.as_str()) {
+                let rest = Candidate { words: candidate.words[split + 1..].to_vec(), previous: Some(role) };
+                return classify(&rest);
+            }
+        }
+    }
+    None
+}
+
+/// Edit distance at most one (for "Zelensky" / "Zelenskyy").
+fn within_one_edit(left: &str, right: &str) -> bool {
+    let (left, right): (Vec<char>, Vec<char>) = (left.chars().collect(), right.chars().collect());
+    if left.len().abs_diff(right.len()) > 1 {
+        return false;
+    }
+    let (mut i, mut j, mut edits) = (0, 0, 0);
+    while i < left.len() && j < right.len() {
+        if left[i] == right[j] {
+            i += 1;
+            j += 1;
+            continue;
+        }
+        edits += 1;
+        if edits > 1 {
+            return false;
+        }
+        match left.len().cmp(&right.len()) {
+            std::cmp::Ordering::Greater => i += 1,
+            std::cmp::Ordering::Less => j += 1,
+            std::cmp::Ordering::Equal => {
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    edits + (left.len() - i) + (right.len() - j) <= 1
+}
+
+impl EntityExtractor for HeuristicExtractor {
+    fn extract(&self, title: &str, body: &str) -> Vec<Entity> {
+        let gazetteers = gazetteers();
+        let text = format!("{title}\n{body}");
+        let candidates = candidates(&text);
+        let mut entities: Vec<Entity> = Vec::new();
+        let add = |entities: &mut Vec<Entity>, kind: EntityKind, name: String, surface: String| {
+            let key = entity_key(&name);
+            if let Some(entity) = entities.iter_mut().find(|entity| entity.kind == kind && entity_key(&entity.name) == key) {
+                entity.mentions += 1;
+                if !entity.surfaces.contains(&surface) {
+                    entity.surfaces.push(surface);
+                }
+            } else {
+                entities.push(Entity { kind, name, surfaces: vec![surface], mentions: 1 });
+            }
+        };
+        // First pass: names the rules classify on their own.
+        let mut unresolved = Vec::new();
+        for candidate in &candidates {
+            match classify(candidate) {
+                Some((kind, name)) => add(&mut entities, kind, name, candidate.words.join(" ")),
+                None => unresolved.push(candidate),
+            }
+        }
+        // Second pass: in-article coreference. A single word that is (nearly) the surname of a
+        // person named in full joins that person; so does a one-word person found by a cue.
+        let full_people: Vec<String> = entities
+            .iter()
+            .filter(|entity| entity.kind == EntityKind::Person && entity.name.contains(' '))
+            .map(|entity| entity.name.clone())
+            .collect();
+        let surname_of = |word: &str| -> Option<String> {
+            let lower = word.to_lowercase();
+            full_people
+                .iter()
+                .find(|full| full.rsplit(' ').next().is_some_and(|surname| surname.to_lowercase() == lower))
+                .or_else(|| {
+                    full_people.iter().find(|full| {
+                        full.rsplit(' ').next().is_some_and(|surname| surname.len() >= 6 && within_one_edit(&surname.to_lowercase(), &lower))
+                    })
+                })
+                .cloned()
+        };
+        let mut merged: Vec<Entity> = Vec::new();
+        for entity in entities.drain(..) {
+            if entity.kind == EntityKind::Person && !entity.name.contains(' ') {
+                if let Some(full) = surname_of(&entity.name) {
+                    for surface in &entity.surfaces {
+                        add(&mut merged, EntityKind::Person, full.clone(), surface.clone());
+                    }
+                    continue;
+                }
+            }
+            merged.push(entity);
+        }
+        for candidate in unresolved {
+            for word in &candidate.words {
+                if let Some(full) = surname_of(word) {
+                    add(&mut merged, EntityKind::Person, full, word.clone());
+                } else if candidate.words.len() > 1 {
+                    // "Trump administration", "Moscow's wishlist": a known single name inside a run.
+                    let key = lookup_key(word);
+                    if let Some(canonical) = gazetteers.places.get(&key) {
+                        add(&mut merged, EntityKind::Place, canonical.clone(), word.clone());
+                    } else if let Some(canonical) = gazetteers.orgs.get(&key) {
+                        add(&mut merged, EntityKind::Org, canonical.clone(), word.clone());
+                    }
+                }
+            }
+        }
+        merged.sort_by(|a, b| a.kind.cmp(&b.kind).then(b.mentions.cmp(&a.mentions)).then(a.name.cmp(&b.name)));
+        merged
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(entities: &[Entity], kind: EntityKind) -> Vec<String> {
+        let mut names: Vec<String> = entities.iter().filter(|e| e.kind == kind).map(|e| e.name.clone()).collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn seed_article_people_places_and_orgs() {
+        let text = include_str!("../../tests/fixtures/seed/kremlin-trump-putin-meeting.txt");
+        let entities = HeuristicExtractor.extract("", text);
+        let people = names(&entities, EntityKind::Person);
+        for expected in ["Donald Trump", "Dmitry Peskov", "Vladimir Putin", "Volodymyr Zelensky"] {
+            assert_eq!(people.iter().filter(|name| *name == expected).count(), 1, "{expected} in {people:?}");
+        }
+        for partial in ["Putin", "Trump", "Peskov", "Zelenskyy"] {
+            assert!(!people.contains(&partial.to_string()), "{partial} should have joined its full name: {people:?}");
+        }
+        let places = names(&entities, EntityKind::Place);
+        for expected in ["Kyiv", "Moscow", "Russia", "Ukraine", "Washington"] {
+            assert!(places.contains(&expected.to_string()), "{expected} in {places:?}");
+        }
+        let orgs = names(&entities, EntityKind::Org);
+        for expected in ["Kremlin", "NATO"] {
+            assert!(orgs.contains(&expected.to_string()), "{expected} in {orgs:?}");
+        }
+        let all: Vec<&str> = entities.iter().map(|e| e.name.as_str()).collect();
+        for chrome in ["Skip", "Latest", "Read"] {
+            assert!(!all.contains(&chrome), "{chrome} tagged: {all:?}");
+        }
+    }
+
+    #[test]
+    fn honorifics_and_org_suffixes() {
+        let entities = HeuristicExtractor.extract(
+            "Bank moves",
+            "Mr. Volcker told reporters that Chase Manhattan Bank would lend more. Treasury Secretary James Baker agreed.",
+        );
+        assert!(names(&entities, EntityKind::Person).contains(&"Volcker".to_string()), "{entities:?}");
+        assert!(names(&entities, EntityKind::Person).contains(&"James Baker".to_string()), "{entities:?}");
+        assert!(names(&entities, EntityKind::Org).contains(&"Chase Manhattan Bank".to_string()), "{entities:?}");
+    }
+
+    #[test]
+    fn one_edit_distance() {
+        assert!(within_one_edit("zelensky", "zelenskyy"));
+        assert!(within_one_edit("peskov", "peskow"));
+        assert!(!within_one_edit("putin", "trump"));
+    }
+}

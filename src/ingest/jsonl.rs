@@ -1,0 +1,129 @@
+//! JSON Lines: one article object per line. A bad line is rejected with its line number and the
+//! rest of the file goes on; an unparsable date keeps the article with an unknown date.
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::dates::parse_date;
+use super::Record;
+use crate::model::{normalise_lang, Article, DateRule, Entity, EntityKind};
+
+/// The fields a JSON line may carry. Unknown fields are ignored: feeds of other tools add their own.
+#[derive(Debug, Deserialize)]
+struct JsonArticle {
+    id: Option<Value>,
+    title: Option<String>,
+    #[serde(alias = "text", alias = "content")]
+    body: Option<String>,
+    #[serde(alias = "date", alias = "published")]
+    published_at: Option<String>,
+    source: Option<String>,
+    url: Option<String>,
+    #[serde(default)]
+    entities: Vec<JsonEntity>,
+    #[serde(default)]
+    topics: Vec<String>,
+    #[serde(default)]
+    authors: Vec<String>,
+    #[serde(alias = "language")]
+    lang: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct JsonEntity {
+    kind: String,
+    name: String,
+}
+
+/// Parses each non-blank line of a JSON Lines file.
+pub fn parse(file: &str, text: &str, default_source: &str) -> Vec<Record> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
+        .map(|(index, line)| {
+            let location = format!("{file}:{}", index + 1);
+            match parse_line(line, default_source) {
+                Ok(article) => Record::accepted(location, article),
+                Err(reason) => Record::rejected(location, reason),
+            }
+        })
+        .collect()
+}
+
+/// One JSON object → one article.
+pub fn parse_line(line: &str, default_source: &str) -> Result<Article, String> {
+    let json: JsonArticle = serde_json::from_str(line).map_err(|error| format!("invalid JSON: {error}"))?;
+    json_to_article(json, default_source)
+}
+
+/// A JSON value (from a line or an array element) → one article.
+pub fn parse_value(value: Value, default_source: &str) -> Result<Article, String> {
+    let json: JsonArticle = serde_json::from_value(value).map_err(|error| format!("invalid article: {error}"))?;
+    json_to_article(json, default_source)
+}
+
+fn json_to_article(json: JsonArticle, default_source: &str) -> Result<Article, String> {
+    let title = json.title.unwrap_or_default().trim().to_string();
+    let body = json.body.unwrap_or_default().trim().to_string();
+    if title.is_empty() && body.is_empty() {
+        return Err("article has neither title nor body".into());
+    }
+    let mut entities = Vec::with_capacity(json.entities.len());
+    for (position, entity) in json.entities.into_iter().enumerate() {
+        let kind = EntityKind::parse(&entity.kind).ok_or_else(|| {
+            format!("entities[{position}].kind {:?} is not person, org (organisation) or place (location)", entity.kind)
+        })?;
+        let name = entity.name.split_whitespace().collect::<Vec<_>>().join(" ");
+        if name.is_empty() {
+            return Err(format!("entities[{position}].name is empty"));
+        }
+        entities.push(Entity::new(kind, name));
+    }
+    let lang = match json.lang {
+        Some(lang) => normalise_lang(&lang).ok_or_else(|| format!("lang {lang:?} is not an ISO 639-1 code"))?,
+        None => "en".to_string(),
+    };
+    let published_at = json.published_at.as_deref().and_then(parse_date);
+    let external_id = json.id.map(|id| match id {
+        Value::String(text) => text,
+        other => other.to_string(),
+    });
+    let source = json.source.filter(|source| !source.trim().is_empty()).unwrap_or_else(|| default_source.to_string());
+    let source_key = match (&external_id, &json.url) {
+        (Some(id), _) => format!("id:{}:{id}", source.to_lowercase()),
+        (None, Some(url)) => format!("url:{url}"),
+        (None, None) => format!("content:{}", crate::model::article_id_for(&format!("{title}\u{1f}{body}"))),
+    };
+    Ok(Article {
+        source_key,
+        url: json.url,
+        title,
+        body,
+        date_rule: if published_at.is_some() { DateRule::Metadata } else { DateRule::Unknown },
+        published_at,
+        source,
+        lang,
+        entities,
+        topics: json.topics.into_iter().map(|topic| topic.trim().to_string()).filter(|t| !t.is_empty()).collect(),
+        authors: json.authors.into_iter().map(|author| author.trim().to_string()).filter(|a| !a.is_empty()).collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_lines_are_rejected_and_good_ones_kept() {
+        let text = "{\"title\":\"A\",\"body\":\"b\",\"published_at\":\"2025-01-02\"}\n\n{not json}\n\
+            {\"title\":\"C\",\"published_at\":\"someday\"}\n{\"title\":\"D\",\"entities\":[{\"kind\":\"thing\",\"name\":\"x\"}]}\n";
+        let records = parse("a.jsonl", text, "web");
+        assert_eq!(records.len(), 4);
+        assert!(records[0].result.is_ok());
+        assert_eq!(records[1].location, "a.jsonl:3");
+        assert!(records[1].result.as_ref().unwrap_err().starts_with("invalid JSON"));
+        let undated = records[2].result.as_ref().unwrap();
+        assert_eq!(undated.date_rule, DateRule::Unknown);
+        assert!(records[3].result.as_ref().unwrap_err().contains("entities[0].kind"));
+    }
+}

@@ -1,0 +1,275 @@
+//! Ingestion: read files in any supported format, extract articles, store them, report.
+//! A bad record is rejected with `file:line` and a reason; it never stops the batch.
+
+pub mod dates;
+pub mod entities;
+pub mod jsonl;
+pub mod reuters;
+pub mod text;
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::model::Article;
+use crate::store::{IngestRun, Store, Upsert};
+use entities::EntityExtractor;
+
+/// One record read from a file: an article, or the reason it was rejected.
+#[derive(Debug)]
+pub struct Record {
+    /// `file:line` of the record.
+    pub location: String,
+    pub result: Result<Article, String>,
+}
+
+impl Record {
+    pub fn accepted(location: String, article: Article) -> Record {
+        Record { location, result: Ok(article) }
+    }
+
+    pub fn rejected(location: String, reason: impl Into<String>) -> Record {
+        Record { location, result: Err(reason.into()) }
+    }
+}
+
+/// The input formats, detected by extension or content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    JsonLines,
+    ReutersSgml,
+    Text,
+}
+
+impl Format {
+    /// Detects a file's format from its name (a `.gz` suffix is looked through), then its content.
+    pub fn detect(path: &Path, content: &[u8]) -> Format {
+        let name = path.file_name().map(|name| name.to_string_lossy().to_lowercase()).unwrap_or_default();
+        let name = name.strip_suffix(".gz").unwrap_or(&name);
+        let extension = name.rsplit_once('.').map(|(_, extension)| extension).unwrap_or("");
+        match extension {
+            "jsonl" | "ndjson" | "json" => return Format::JsonLines,
+            "sgm" | "sgml" => return Format::ReutersSgml,
+            _ => {}
+        }
+        let head = String::from_utf8_lossy(&content[..content.len().min(4096)]);
+        let trimmed = head.trim_start();
+        if trimmed.starts_with('{') {
+            Format::JsonLines
+        } else if trimmed.starts_with("<!DOCTYPE lewis") || head.contains("<REUTERS") {
+            Format::ReutersSgml
+        } else {
+            Format::Text
+        }
+    }
+}
+
+/// Options for one ingestion run.
+#[derive(Debug, Clone, Default)]
+pub struct IngestOptions {
+    /// Source name for records that do not carry one (JSON without `source`, text pages).
+    pub default_source: Option<String>,
+    /// Draw a progress bar (only when stderr is a terminal).
+    pub progress: bool,
+}
+
+/// What a run did: the counts of the report and each rejection with its location.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct IngestReport {
+    pub files: u64,
+    pub bytes: u64,
+    pub read: u64,
+    pub new: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub rejected: u64,
+    pub date_unknown: u64,
+    pub rejections: Vec<Rejection>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Rejection {
+    pub location: String,
+    pub reason: String,
+}
+
+impl IngestReport {
+    /// The human-readable report the CLI prints.
+    pub fn render(&self) -> String {
+        let mut out = format!(
+            "files {}  read {}  new {}  updated {}  unchanged {}  rejected {}  date unknown {}\n",
+            self.files, self.read, self.new, self.updated, self.unchanged, self.rejected, self.date_unknown
+        );
+        for rejection in &self.rejections {
+            out.push_str(&format!("rejected {}: {}\n", rejection.location, rejection.reason));
+        }
+        out
+    }
+}
+
+/// Files under a directory that ingestion reads: data files, not documentation.
+fn is_data_file(path: &Path) -> bool {
+    let name = path.file_name().map(|name| name.to_string_lossy().to_lowercase()).unwrap_or_default();
+    let base = name.strip_suffix(".gz").unwrap_or(&name);
+    let skipped_names = ["readme", "license", "licence", "source", "checksums", "copying"];
+    if skipped_names.iter().any(|skipped| base.starts_with(skipped)) || name.starts_with('.') {
+        return false;
+    }
+    [".jsonl", ".ndjson", ".json", ".sgm", ".sgml", ".txt", ".text"].iter().any(|extension| base.ends_with(extension))
+}
+
+/// Expands the given paths: files as given, directories walked (sorted) for data files.
+pub fn expand_paths(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?.filter_map(|entry| entry.ok().map(|entry| entry.path())).collect();
+            entries.sort();
+            for entry in entries {
+                if entry.is_dir() {
+                    files.extend(expand_paths(&[entry])?);
+                } else if is_data_file(&entry) {
+                    files.push(entry);
+                }
+            }
+        } else {
+            files.push(path.clone());
+        }
+    }
+    Ok(files)
+}
+
+/// Reads a file, decompressing `.gz` transparently.
+fn read_file(path: &Path) -> std::io::Result<Vec<u8>> {
+    let raw = std::fs::read(path)?;
+    if raw.starts_with(&[0x1f, 0x8b]) {
+        let mut decoded = Vec::new();
+        flate2::read::MultiGzDecoder::new(raw.as_slice()).read_to_end(&mut decoded)?;
+        return Ok(decoded);
+    }
+    Ok(raw)
+}
+
+/// UTF-8 when valid; otherwise latin-1 (every byte is a character), as Reuters' one stray byte needs.
+pub fn decode_text(bytes: Vec<u8>) -> String {
+    match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(error) => error.into_bytes().iter().map(|&byte| byte as char).collect(),
+    }
+}
+
+/// Parses one file's bytes into records.
+pub fn parse_file(path: &Path, bytes: Vec<u8>, options: &IngestOptions) -> Vec<Record> {
+    let display = path.display().to_string();
+    let source = options.default_source.as_deref();
+    match Format::detect(path, &bytes) {
+        Format::JsonLines => {
+            // Decode line by line so one line with bad bytes is the only one rejected.
+            let mut records = Vec::new();
+            for (index, line) in bytes.split(|byte| *byte == b'\n').enumerate() {
+                match std::str::from_utf8(line) {
+                    Ok(line) if line.trim().is_empty() => {}
+                    Ok(line) => {
+                        let location = format!("{display}:{}", index + 1);
+                        records.push(match jsonl::parse_line(line, source.unwrap_or("unknown")) {
+                            Ok(article) => Record::accepted(location, article),
+                            Err(reason) => Record::rejected(location, reason),
+                        });
+                    }
+                    Err(error) => records.push(Record::rejected(format!("{display}:{}", index + 1), format!("line is not valid UTF-8: {error}"))),
+                }
+            }
+            records
+        }
+        Format::ReutersSgml => reuters::parse(&display, &decode_text(bytes)),
+        Format::Text => {
+            let modified = std::fs::metadata(path).and_then(|metadata| metadata.modified()).ok().map(DateTime::<Utc>::from);
+            let text = decode_text(bytes);
+            if text.contains('\u{0}') {
+                return vec![Record::rejected(format!("{display}:1"), "binary file (contains NUL bytes), not a text page")];
+            }
+            vec![match text::parse(&display, &text, source.unwrap_or("web"), modified) {
+                Ok(article) => Record::accepted(format!("{display}:1"), article),
+                Err(reason) => Record::rejected(format!("{display}:1"), reason),
+            }]
+        }
+    }
+}
+
+/// Runs the whole ingestion: every file, extraction, the store, the ledger.
+pub fn ingest_paths(store: &mut Store, paths: &[PathBuf], extractor: &dyn EntityExtractor, options: &IngestOptions) -> Result<IngestReport> {
+    let files = expand_paths(paths)?;
+    let run_id = store.start_run(&paths.iter().map(|path| path.display().to_string()).collect::<Vec<_>>())?;
+    let mut report = IngestReport { files: files.len() as u64, ..IngestReport::default() };
+    let progress = progress_bar(options.progress, &files);
+    for path in &files {
+        progress.set_message(path.file_name().map(|name| name.to_string_lossy().to_string()).unwrap_or_default());
+        let bytes = match read_file(path) {
+            Ok(bytes) => bytes,
+            Err(error) => {
+                report.rejected += 1;
+                report.rejections.push(Rejection { location: format!("{}:0", path.display()), reason: format!("cannot read file: {error}") });
+                continue;
+            }
+        };
+        report.bytes += bytes.len() as u64;
+        progress.inc(bytes.len() as u64);
+        let mut articles = Vec::new();
+        for record in parse_file(path, bytes, options) {
+            report.read += 1;
+            match record.result {
+                Ok(mut article) => {
+                    if article.entities.is_empty() {
+                        article.entities = extractor.extract(&article.title, &article.body);
+                    }
+                    if article.published_at.is_none() {
+                        report.date_unknown += 1;
+                    }
+                    articles.push(article);
+                }
+                Err(reason) => {
+                    report.rejected += 1;
+                    report.rejections.push(Rejection { location: record.location, reason });
+                }
+            }
+        }
+        for outcome in store.upsert_articles(&articles)? {
+            match outcome {
+                Upsert::New => report.new += 1,
+                Upsert::Updated => report.updated += 1,
+                Upsert::Unchanged => report.unchanged += 1,
+            }
+        }
+    }
+    progress.finish_and_clear();
+    let run = IngestRun {
+        id: run_id,
+        read: report.read,
+        new: report.new,
+        updated: report.updated,
+        unchanged: report.unchanged,
+        rejected: report.rejected,
+        date_unknown: report.date_unknown,
+        ..IngestRun::default()
+    };
+    let rejections: Vec<(String, String)> = report.rejections.iter().map(|r| (r.location.clone(), r.reason.clone())).collect();
+    store.finish_run(&run, &rejections)?;
+    Ok(report)
+}
+
+fn progress_bar(enabled: bool, files: &[PathBuf]) -> ProgressBar {
+    use std::io::IsTerminal;
+    if !enabled || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let total: u64 = files.iter().filter_map(|path| std::fs::metadata(path).ok()).map(|metadata| metadata.len()).sum();
+    let bar = ProgressBar::new(total);
+    if let Ok(style) = ProgressStyle::with_template("{spinner} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {msg}") {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}

@@ -1,0 +1,14 @@
+//! tidings: a full-text news search server. Data flows one way:
+//! sources → extraction → store (SQLite) → index (Tantivy) → search → API (Axum).
+
+pub mod api;
+pub mod bench;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod index;
+pub mod ingest;
+pub mod model;
+pub mod search;
+pub mod startup;
+pub mod store;

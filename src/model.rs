@@ -1,0 +1,200 @@
+//! The domain vocabulary shared by every layer: articles, entities, ids and validated values.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+
+/// Kind of a named entity. The wire names (`person`, `org`, `place`) are used everywhere:
+/// JSON, filters, facets and query syntax.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum EntityKind {
+    Person,
+    Org,
+    Place,
+}
+
+impl EntityKind {
+    pub const ALL: [EntityKind; 3] = [EntityKind::Person, EntityKind::Org, EntityKind::Place];
+
+    /// Accepts the wire names and the common synonyms input files use.
+    pub fn parse(text: &str) -> Option<EntityKind> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "person" | "per" | "people" | "persons" => Some(EntityKind::Person),
+            "org" | "orgs" | "organisation" | "organization" | "organisations" | "organizations" => {
+                Some(EntityKind::Org)
+            }
+            "place" | "places" | "location" | "loc" | "gpe" => Some(EntityKind::Place),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntityKind::Person => "person",
+            EntityKind::Org => "org",
+            EntityKind::Place => "place",
+        }
+    }
+}
+
+impl fmt::Display for EntityKind {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(self.as_str())
+    }
+}
+
+/// An entity mentioned in an article, under its canonical display name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entity {
+    pub kind: EntityKind,
+    /// Canonical display name, e.g. "Vladimir Putin".
+    pub name: String,
+    /// The forms as written in the text ("Putin", "Vladimir Putin").
+    pub surfaces: Vec<String>,
+    pub mentions: u32,
+}
+
+impl Entity {
+    pub fn new(kind: EntityKind, name: impl Into<String>) -> Entity {
+        let name = name.into();
+        Entity { kind, surfaces: vec![name.clone()], name, mentions: 1 }
+    }
+}
+
+/// The key entity names are matched on: case- and space-normalised.
+pub fn entity_key(name: &str) -> String {
+    name.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+}
+
+/// Which rule gave an article its publication date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DateRule {
+    /// The source's own metadata (a JSON field, the Reuters DATE element).
+    Metadata,
+    /// The latest day mentioned in the text.
+    Text,
+    /// The file's modification time.
+    FileMtime,
+    /// No usable date.
+    Unknown,
+}
+
+impl DateRule {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DateRule::Metadata => "metadata",
+            DateRule::Text => "text",
+            DateRule::FileMtime => "file_mtime",
+            DateRule::Unknown => "unknown",
+        }
+    }
+
+    pub fn parse(text: &str) -> DateRule {
+        match text {
+            "metadata" => DateRule::Metadata,
+            "text" => DateRule::Text,
+            "file_mtime" => DateRule::FileMtime,
+            _ => DateRule::Unknown,
+        }
+    }
+}
+
+/// An article as extraction hands it to the store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Article {
+    /// The source's own key (`reuters:NEWID`, a JSON `id`, the url, or the file path).
+    pub source_key: String,
+    pub url: Option<String>,
+    pub title: String,
+    pub body: String,
+    pub published_at: Option<DateTime<Utc>>,
+    pub date_rule: DateRule,
+    pub source: String,
+    pub lang: String,
+    pub entities: Vec<Entity>,
+    pub topics: Vec<String>,
+    pub authors: Vec<String>,
+}
+
+impl Article {
+    /// tidings' own stable id: derived from the source key, so re-ingesting keeps it.
+    pub fn id(&self) -> String {
+        article_id_for(&self.source_key)
+    }
+
+    /// Hash over everything the store keeps, so an unchanged article is recognised.
+    pub fn content_hash(&self) -> String {
+        let mut hasher = Sha256::new();
+        let mut field = |value: &str| {
+            hasher.update((value.len() as u64).to_le_bytes());
+            hasher.update(value.as_bytes());
+        };
+        field(self.url.as_deref().unwrap_or(""));
+        field(&self.title);
+        field(&self.body);
+        field(&self.published_at.map(|date| date.to_rfc3339()).unwrap_or_default());
+        field(self.date_rule.as_str());
+        field(&self.source);
+        field(&self.lang);
+        for entity in &self.entities {
+            field(entity.kind.as_str());
+            field(&entity.name);
+            field(&entity.surfaces.join("\u{1f}"));
+        }
+        for topic in &self.topics {
+            field(topic);
+        }
+        for author in &self.authors {
+            field(author);
+        }
+        hex(&hasher.finalize()[..16])
+    }
+}
+
+/// The stable article id for a source key: 16 hex digits of its SHA-256.
+pub fn article_id_for(source_key: &str) -> String {
+    hex(&Sha256::digest(source_key.as_bytes())[..8])
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// An ISO 639-1 language code, lower case.
+pub fn normalise_lang(text: &str) -> Option<String> {
+    let code = text.trim().to_ascii_lowercase();
+    let code = code.split(['-', '_']).next().unwrap_or("");
+    (code.len() == 2 && code.bytes().all(|byte| byte.is_ascii_lowercase())).then(|| code.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entity_kind_accepts_synonyms() {
+        assert_eq!(EntityKind::parse("Organisation"), Some(EntityKind::Org));
+        assert_eq!(EntityKind::parse("organization"), Some(EntityKind::Org));
+        assert_eq!(EntityKind::parse("location"), Some(EntityKind::Place));
+        assert_eq!(EntityKind::parse("person"), Some(EntityKind::Person));
+        assert_eq!(EntityKind::parse("thing"), None);
+    }
+
+    #[test]
+    fn article_id_is_stable_and_short() {
+        assert_eq!(article_id_for("reuters:1"), article_id_for("reuters:1"));
+        assert_ne!(article_id_for("reuters:1"), article_id_for("reuters:2"));
+        assert_eq!(article_id_for("x").len(), 16);
+    }
+
+    #[test]
+    fn lang_codes_are_normalised() {
+        assert_eq!(normalise_lang("EN-us").as_deref(), Some("en"));
+        assert_eq!(normalise_lang("english"), None);
+    }
+}

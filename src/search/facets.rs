@@ -1,0 +1,154 @@
+//! Exact facet counts and date histograms in one pass over the matching documents: term ordinals
+//! counted per segment from the fast columns, turned into strings once per segment.
+
+use std::collections::HashMap;
+
+use chrono::{Datelike, Duration, NaiveDate};
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::columnar::{Column, StrColumn};
+use tantivy::{DateTime, DocId, Score, SegmentReader};
+
+use super::request::{FacetCount, HistogramBucket, Interval};
+use crate::index::KeywordField;
+
+/// Counts facet values for `fields` and, when asked, articles per day.
+pub struct FacetCollector {
+    pub fields: Vec<KeywordField>,
+    pub histogram: bool,
+}
+
+/// Counts from one segment or merged across segments.
+#[derive(Debug, Default)]
+pub struct FacetFruit {
+    /// Per requested field (same order), value → article count.
+    pub fields: Vec<HashMap<String, u64>>,
+    /// Days since 1970-01-01 → article count.
+    pub days: HashMap<i64, u64>,
+}
+
+pub struct FacetSegmentCollector {
+    columns: Vec<Option<StrColumn>>,
+    counts: Vec<Vec<u32>>,
+    dates: Option<Column<DateTime>>,
+    days: HashMap<i64, u64>,
+}
+
+impl Collector for FacetCollector {
+    type Fruit = FacetFruit;
+    type Child = FacetSegmentCollector;
+
+    fn for_segment(&self, _segment_local_id: u32, segment: &SegmentReader) -> tantivy::Result<FacetSegmentCollector> {
+        let fast_fields = segment.fast_fields();
+        let mut columns = Vec::with_capacity(self.fields.len());
+        let mut counts = Vec::with_capacity(self.fields.len());
+        for field in &self.fields {
+            let column = fast_fields.str(field.name())?;
+            counts.push(vec![0u32; column.as_ref().map(|column| column.num_terms()).unwrap_or(0)]);
+            columns.push(column);
+        }
+        let dates = if self.histogram { Some(fast_fields.date("published_at")?) } else { None };
+        Ok(FacetSegmentCollector { columns, counts, dates, days: HashMap::new() })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, fruits: Vec<FacetFruit>) -> tantivy::Result<FacetFruit> {
+        let mut merged = FacetFruit { fields: vec![HashMap::new(); self.fields.len()], days: HashMap::new() };
+        for fruit in fruits {
+            for (target, counts) in merged.fields.iter_mut().zip(fruit.fields) {
+                for (value, count) in counts {
+                    *target.entry(value).or_default() += count;
+                }
+            }
+            for (day, count) in fruit.days {
+                *merged.days.entry(day).or_default() += count;
+            }
+        }
+        Ok(merged)
+    }
+}
+
+impl SegmentCollector for FacetSegmentCollector {
+    type Fruit = FacetFruit;
+
+    fn collect(&mut self, doc: DocId, _score: Score) {
+        for (column, counts) in self.columns.iter().zip(self.counts.iter_mut()) {
+            if let Some(column) = column {
+                for ordinal in column.term_ords(doc) {
+                    counts[ordinal as usize] += 1;
+                }
+            }
+        }
+        if let Some(dates) = &self.dates {
+            if let Some(date) = dates.first(doc) {
+                *self.days.entry(date.into_timestamp_secs().div_euclid(86_400)).or_default() += 1;
+            }
+        }
+    }
+
+    fn harvest(self) -> FacetFruit {
+        let mut fields = Vec::with_capacity(self.columns.len());
+        for (column, counts) in self.columns.iter().zip(self.counts) {
+            let mut values = HashMap::new();
+            if let Some(column) = column {
+                let mut text = String::new();
+                for (ordinal, count) in counts.into_iter().enumerate().filter(|(_, count)| *count > 0) {
+                    text.clear();
+                    if column.ord_to_str(ordinal as u64, &mut text).unwrap_or(false) {
+                        values.insert(text.clone(), count as u64);
+                    }
+                }
+            }
+            fields.push(values);
+        }
+        FacetFruit { fields, days: self.days }
+    }
+}
+
+/// The `size` most frequent values, most frequent first, ties by value.
+pub fn top_values(counts: HashMap<String, u64>, size: usize) -> Vec<FacetCount> {
+    let mut values: Vec<FacetCount> = counts.into_iter().map(|(value, count)| FacetCount { value, count }).collect();
+    values.sort_unstable_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+    values.truncate(size);
+    values
+}
+
+/// Groups per-day counts into buckets of `interval`, in date order.
+pub fn histogram(days: &HashMap<i64, u64>, interval: Interval) -> Vec<HistogramBucket> {
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
+    let mut buckets: HashMap<NaiveDate, u64> = HashMap::new();
+    for (&day, &count) in days {
+        let Some(date) = epoch.checked_add_signed(Duration::days(day)) else { continue };
+        let start = match interval {
+            Interval::Day => Some(date),
+            Interval::Week => date.checked_sub_signed(Duration::days(date.weekday().num_days_from_monday() as i64)),
+            Interval::Month => date.with_day(1),
+            Interval::Year => NaiveDate::from_ymd_opt(date.year(), 1, 1),
+        };
+        if let Some(start) = start {
+            *buckets.entry(start).or_default() += count;
+        }
+    }
+    let mut sorted: Vec<(NaiveDate, u64)> = buckets.into_iter().collect();
+    sorted.sort_unstable();
+    sorted.into_iter().map(|(start, count)| HistogramBucket { start: start.format("%Y-%m-%d").to_string(), count }).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_group_days() {
+        let day = |y, m, d| (NaiveDate::from_ymd_opt(y, m, d).unwrap() - NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()).num_days();
+        let days: HashMap<i64, u64> = [(day(1987, 3, 2), 2), (day(1987, 3, 4), 1), (day(1987, 3, 9), 5), (day(1988, 1, 1), 1)].into();
+        let weeks = histogram(&days, Interval::Week);
+        assert_eq!(weeks[0], HistogramBucket { start: "1987-03-02".into(), count: 3 });
+        assert_eq!(weeks[1], HistogramBucket { start: "1987-03-09".into(), count: 5 });
+        let months = histogram(&days, Interval::Month);
+        assert_eq!(months, vec![HistogramBucket { start: "1987-03-01".into(), count: 8 }, HistogramBucket { start: "1988-01-01".into(), count: 1 }]);
+        assert_eq!(histogram(&days, Interval::Year).len(), 2);
+    }
+}

@@ -1,0 +1,227 @@
+//! Search: the request model in, the response model out. Query building (analyst syntax and
+//! filters), ranking (BM25, title above body), exact facets, date histograms and snippets.
+
+pub mod facets;
+pub mod request;
+pub mod snippets;
+
+use std::ops::Bound;
+use std::sync::Arc;
+use std::time::Instant;
+
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, QueryParser, RangeQuery, TermQuery};
+use tantivy::schema::{IndexRecordOption, TantivyDocument, Value};
+use tantivy::query_grammar::{Occur as GrammarOccur, UserInputAst, UserInputLeaf};
+use tantivy::{DateTime, DocAddress, Order, Searcher, Term};
+
+use crate::error::{Error, Result};
+use crate::index::schema::keyword_term_text;
+use crate::index::{KeywordField, SearchIndex};
+use facets::FacetCollector;
+use request::{Highlights, Hit, HitEntity, SearchRequest, SearchResponse, Sort};
+use snippets::Highlighter;
+
+/// How much more a title match weighs than a body match.
+pub const TITLE_BOOST: f32 = 2.0;
+
+/// The search engine over one index.
+pub struct Engine {
+    index: Arc<SearchIndex>,
+    parser: QueryParser,
+}
+
+impl Engine {
+    pub fn new(index: Arc<SearchIndex>) -> Engine {
+        let fields = &index.fields;
+        let mut parser = QueryParser::for_index(&index.index, vec![fields.title, fields.body]);
+        parser.set_field_boost(fields.title, TITLE_BOOST);
+        parser.set_conjunction_by_default();
+        Engine { index, parser }
+    }
+
+    pub fn index(&self) -> &SearchIndex {
+        &self.index
+    }
+
+    /// Parses the analyst query syntax. Errors say where in the query it went wrong.
+    pub fn parse_query(&self, text: &str) -> Result<Option<Box<dyn Query>>> {
+        if text.trim().is_empty() {
+            return Ok(None);
+        }
+        let parsed = tantivy::query_grammar::parse_query(text)
+            .map_err(|_| tantivy::query::QueryParserError::SyntaxError(text.to_string()))
+            .and_then(|ast| self.parser.build_query_from_user_input_ast(normalise_negations(ast)));
+        match parsed {
+            Ok(query) => Ok(Some(query)),
+            Err(error) => Err(describe_query_error(text, &error)),
+        }
+    }
+
+    /// Runs a validated request.
+    pub fn search(&self, request: &SearchRequest) -> Result<SearchResponse> {
+        let started = Instant::now();
+        request.validate()?;
+        let user_query = self.parse_query(&request.q)?;
+        let query = self.build_query(request, user_query.as_deref().map(|query| query.box_clone()));
+        let searcher = self.index.reader.searcher();
+        let facet_collector = (!request.facets.is_empty() || request.histogram.is_some())
+            .then(|| FacetCollector { fields: request.facets.clone(), histogram: request.histogram.is_some() });
+        // Without query text there is nothing to rank: list newest first.
+        let by_date = request.sort == Sort::Date || user_query.is_none();
+        let window = TopDocs::with_limit(request.limit).and_offset(request.offset);
+        let (top, total, facet_fruit): (Vec<(Option<f32>, DocAddress)>, usize, _) = if by_date {
+            let (top, total, fruit) = searcher.search(
+                &query,
+                &(window.order_by_fast_field::<DateTime>("published_at", Order::Desc), Count, facet_collector),
+            )?;
+            (top.into_iter().map(|(_, address)| (None, address)).collect(), total, fruit)
+        } else {
+            let (top, total, fruit) = searcher.search(&query, &(window.order_by_score(), Count, facet_collector))?;
+            (top.into_iter().map(|(score, address)| (Some(score), address)).collect(), total, fruit)
+        };
+        let highlighter = Highlighter::new(&searcher, &self.index.fields, user_query.as_deref())?;
+        let hits = top
+            .into_iter()
+            .map(|(score, address)| self.hit(&searcher, &highlighter, score, address))
+            .collect::<Result<Vec<_>>>()?;
+        let mut facets = std::collections::BTreeMap::new();
+        let mut histogram = None;
+        if let Some(fruit) = facet_fruit {
+            for (field, counts) in request.facets.iter().zip(fruit.fields) {
+                facets.insert(field.name().to_string(), facets::top_values(counts, request.facet_size));
+            }
+            histogram = request.histogram.map(|interval| facets::histogram(&fruit.days, interval));
+        }
+        Ok(SearchResponse {
+            total: total as u64,
+            took_ms: (started.elapsed().as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0,
+            hits,
+            facets,
+            histogram,
+        })
+    }
+
+    /// The user's query (or all documents) restricted by the filters, which do not score.
+    fn build_query(&self, request: &SearchRequest, user_query: Option<Box<dyn Query>>) -> Box<dyn Query> {
+        let fields = &self.index.fields;
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        clauses.push((Occur::Must, user_query.unwrap_or_else(|| Box::new(AllQuery))));
+        for (keyword, values) in &request.filters {
+            if values.is_empty() {
+                continue;
+            }
+            let field = fields.keyword(*keyword);
+            let alternatives: Vec<(Occur, Box<dyn Query>)> = values
+                .iter()
+                .map(|value| {
+                    let term = Term::from_field_text(field, &keyword_term_text(value));
+                    (Occur::Should, Box::new(TermQuery::new(term, IndexRecordOption::Basic)) as Box<dyn Query>)
+                })
+                .collect();
+            clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(Box::new(BooleanQuery::new(alternatives)), 0.0))));
+        }
+        if request.from.is_some() || request.to.is_some() {
+            let bound = |date: Option<chrono::DateTime<chrono::Utc>>| match date {
+                Some(date) => Bound::Included(Term::from_field_date(fields.published_at, DateTime::from_timestamp_secs(date.timestamp()))),
+                None => Bound::Unbounded,
+            };
+            let range = RangeQuery::new(bound(request.from), bound(request.to));
+            clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(Box::new(range), 0.0))));
+        }
+        if clauses.len() == 1 {
+            return clauses.pop().map(|(_, query)| query).expect("one clause");
+        }
+        Box::new(BooleanQuery::new(clauses))
+    }
+
+    fn hit(&self, searcher: &Searcher, highlighter: &Highlighter, score: Option<f32>, address: DocAddress) -> Result<Hit> {
+        let fields = &self.index.fields;
+        let document: TantivyDocument = searcher.doc(address)?;
+        let text = |field| document.get_first(field).and_then(|value| value.as_str()).unwrap_or("").to_string();
+        let title = text(fields.title);
+        let body = text(fields.body);
+        let entities: Vec<HitEntity> = serde_json::from_str(&text(fields.entities)).unwrap_or_default();
+        let published_at = document
+            .get_first(fields.published_at)
+            .and_then(|value| value.as_datetime())
+            .and_then(|date| chrono::DateTime::from_timestamp(date.into_timestamp_secs(), 0))
+            .map(|date| date.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+        Ok(Hit {
+            id: text(fields.id),
+            url: document.get_first(fields.url).and_then(|value| value.as_str()).map(str::to_string),
+            source: text(fields.keyword(KeywordField::Source)),
+            lang: text(fields.keyword(KeywordField::Lang)),
+            published_at,
+            score,
+            entities,
+            highlights: Highlights { title: highlighter.title(&title), body: highlighter.body(&body) },
+            title,
+        })
+    }
+}
+
+/// Makes negations mean what people expect: `a AND NOT b` excludes b (Tantivy reads it as
+/// `+a +(-b)`, which matches nothing), and a query of only negations (`NOT b`) means everything
+/// except b.
+fn normalise_negations(ast: UserInputAst) -> UserInputAst {
+    fn flatten(ast: UserInputAst) -> UserInputAst {
+        match ast {
+            UserInputAst::Clause(items) => {
+                let mut flattened = Vec::with_capacity(items.len());
+                for (occur, item) in items {
+                    let item = flatten(item);
+                    match item {
+                        UserInputAst::Clause(inner)
+                            if occur != Some(GrammarOccur::MustNot)
+                                && !inner.is_empty()
+                                && inner.iter().all(|(inner_occur, _)| *inner_occur == Some(GrammarOccur::MustNot)) =>
+                        {
+                            flattened.extend(inner);
+                        }
+                        item => flattened.push((occur, item)),
+                    }
+                }
+                UserInputAst::Clause(flattened)
+            }
+            UserInputAst::Boost(inner, boost) => UserInputAst::Boost(Box::new(flatten(*inner)), boost),
+            leaf => leaf,
+        }
+    }
+    match flatten(ast) {
+        UserInputAst::Clause(mut items) if !items.is_empty() && items.iter().all(|(occur, _)| *occur == Some(GrammarOccur::MustNot)) => {
+            items.push((Some(GrammarOccur::Must), UserInputAst::Leaf(Box::new(UserInputLeaf::All))));
+            UserInputAst::Clause(items)
+        }
+        other => other,
+    }
+}
+
+/// Turns a parser error into a message that says where the query went wrong.
+fn describe_query_error(text: &str, error: &tantivy::query::QueryParserError) -> Error {
+    let (_, errors) = tantivy::query_grammar::parse_query_lenient(text);
+    if let Some(first) = errors.first() {
+        let position = text[..first.pos.min(text.len())].chars().count();
+        return Error::BadQuery {
+            message: format!("syntax error at character {position} of the query: {}", first.message),
+            position: Some(position),
+        };
+    }
+    // The syntax is fine but something named in it is not: usually an unknown field.
+    let detail = error.to_string();
+    let position = detail
+        .split('\'')
+        .nth(1)
+        .filter(|name| !name.is_empty())
+        .and_then(|name| text.find(&format!("{name}:")))
+        .map(|byte| text[..byte].chars().count());
+    let message = match position {
+        Some(position) => format!("{detail} (at character {position} of the query); searchable fields are title, body, {}", keyword_names()),
+        None => format!("{detail}; searchable fields are title, body, {}", keyword_names()),
+    };
+    Error::BadQuery { message, position }
+}
+
+fn keyword_names() -> String {
+    KeywordField::ALL.iter().map(|field| field.name()).collect::<Vec<_>>().join(", ") + ", published_at, id"
+}

@@ -1,0 +1,200 @@
+//! The engine's request and response models: validated values, no HTTP and no Tantivy types.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::error::{Error, Result};
+use crate::index::KeywordField;
+use crate::ingest::dates::midnight;
+
+pub const MAX_LIMIT: usize = 100;
+pub const MAX_WINDOW: usize = 10_000;
+pub const MAX_QUERY_CHARS: usize = 1_000;
+pub const DEFAULT_FACET_SIZE: usize = 10;
+pub const MAX_FACET_SIZE: usize = 1_000;
+
+/// Result order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sort {
+    #[default]
+    Relevance,
+    Date,
+}
+
+impl Sort {
+    pub fn parse(text: &str) -> Result<Sort> {
+        match text {
+            "relevance" => Ok(Sort::Relevance),
+            "date" => Ok(Sort::Date),
+            other => Err(Error::BadParameter(format!("sort must be relevance or date, not {other:?}"))),
+        }
+    }
+}
+
+/// Date histogram bucket width.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interval {
+    Day,
+    Week,
+    Month,
+    Year,
+}
+
+impl Interval {
+    pub fn parse(text: &str) -> Result<Interval> {
+        match text {
+            "day" => Ok(Interval::Day),
+            "week" => Ok(Interval::Week),
+            "month" => Ok(Interval::Month),
+            "year" => Ok(Interval::Year),
+            other => Err(Error::BadParameter(format!("histogram must be day, week, month or year, not {other:?}"))),
+        }
+    }
+}
+
+/// The facetable fields a request may ask for.
+pub const FACETABLE: [KeywordField; 6] =
+    [KeywordField::Person, KeywordField::Org, KeywordField::Place, KeywordField::Topic, KeywordField::Source, KeywordField::Lang];
+
+/// A validated search request.
+#[derive(Debug, Clone, Default)]
+pub struct SearchRequest {
+    /// Query text in the analyst syntax; empty lists the filtered articles, newest first.
+    pub q: String,
+    /// Keyword filters: any value of one field, all fields.
+    pub filters: Vec<(KeywordField, Vec<String>)>,
+    pub from: Option<DateTime<Utc>>,
+    /// Inclusive upper bound.
+    pub to: Option<DateTime<Utc>>,
+    pub sort: Sort,
+    pub offset: usize,
+    pub limit: usize,
+    pub facets: Vec<KeywordField>,
+    pub facet_size: usize,
+    pub histogram: Option<Interval>,
+}
+
+impl SearchRequest {
+    /// Checks the bounds every caller must respect.
+    pub fn validate(&self) -> Result<()> {
+        if self.q.chars().count() > MAX_QUERY_CHARS {
+            return Err(Error::BadParameter(format!("q is longer than {MAX_QUERY_CHARS} characters")));
+        }
+        if self.limit == 0 || self.limit > MAX_LIMIT {
+            return Err(Error::BadParameter(format!("limit must be between 1 and {MAX_LIMIT}, not {}", self.limit)));
+        }
+        if self.offset + self.limit > MAX_WINDOW {
+            return Err(Error::BadParameter(format!(
+                "offset + limit must be at most {MAX_WINDOW} (got {}); narrow the query or use filters",
+                self.offset + self.limit
+            )));
+        }
+        if self.facet_size == 0 || self.facet_size > MAX_FACET_SIZE {
+            return Err(Error::BadParameter(format!("facet_size must be between 1 and {MAX_FACET_SIZE}")));
+        }
+        if let (Some(from), Some(to)) = (self.from, self.to) {
+            if from > to {
+                return Err(Error::BadParameter(format!("from ({from}) is after to ({to})")));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Parses a `from`/`to` bound: a date `YYYY-MM-DD` or an RFC 3339 time. A date as upper bound
+/// means the end of that day, so both bounds are inclusive.
+pub fn parse_bound(name: &str, text: &str, upper: bool) -> Result<DateTime<Utc>> {
+    let text = text.trim();
+    if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        let start = midnight(date);
+        return Ok(if upper { start + chrono::Duration::days(1) - chrono::Duration::seconds(1) } else { start });
+    }
+    DateTime::parse_from_rfc3339(text).map(|date| date.with_timezone(&Utc)).map_err(|_| {
+        Error::BadParameter(format!("{name} must be a date YYYY-MM-DD or an RFC 3339 time such as 1987-03-01T00:00:00Z, not {text:?}"))
+    })
+}
+
+/// An entity on a hit.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, ToSchema)]
+pub struct HitEntity {
+    /// `person`, `org` or `place`.
+    pub kind: String,
+    pub name: String,
+}
+
+/// Highlighted text of a hit: HTML-escaped, matches wrapped in `<mark>`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Highlights {
+    pub title: String,
+    pub body: Vec<String>,
+}
+
+/// One search hit.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Hit {
+    /// tidings' own stable article id.
+    pub id: String,
+    pub title: String,
+    pub url: Option<String>,
+    pub source: String,
+    pub lang: String,
+    /// RFC 3339 UTC, null when the date is unknown.
+    pub published_at: Option<String>,
+    /// Relevance score (BM25); null when sorted by date.
+    pub score: Option<f32>,
+    pub entities: Vec<HitEntity>,
+    pub highlights: Highlights,
+}
+
+/// A facet value with its article count.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
+pub struct FacetCount {
+    pub value: String,
+    pub count: u64,
+}
+
+/// A date histogram bucket: its first day and the number of matching articles in it.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
+pub struct HistogramBucket {
+    /// First day of the bucket, `YYYY-MM-DD` (weeks start on Monday).
+    pub start: String,
+    pub count: u64,
+}
+
+/// A search response.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SearchResponse {
+    /// Number of matching articles.
+    pub total: u64,
+    pub took_ms: f64,
+    pub hits: Vec<Hit>,
+    /// Per requested facet field, the most frequent values among all matching articles.
+    #[schema(value_type = Object)]
+    pub facets: std::collections::BTreeMap<String, Vec<FacetCount>>,
+    /// Present when a histogram was requested; non-empty buckets in date order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub histogram: Option<Vec<HistogramBucket>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounds_accept_dates_and_times() {
+        assert_eq!(parse_bound("from", "1987-03-01", false).unwrap().to_rfc3339(), "1987-03-01T00:00:00+00:00");
+        assert_eq!(parse_bound("to", "1987-03-01", true).unwrap().to_rfc3339(), "1987-03-01T23:59:59+00:00");
+        assert_eq!(parse_bound("to", "1987-03-01T12:00:00+01:00", true).unwrap().to_rfc3339(), "1987-03-01T11:00:00+00:00");
+        assert!(parse_bound("from", "March 1st", false).is_err());
+    }
+
+    #[test]
+    fn limits_are_enforced() {
+        let ok = SearchRequest { limit: 10, facet_size: 10, ..SearchRequest::default() };
+        assert!(ok.validate().is_ok());
+        assert!(SearchRequest { limit: 101, ..ok.clone() }.validate().is_err());
+        assert!(SearchRequest { offset: 9_995, ..ok.clone() }.validate().is_err());
+        assert!(SearchRequest { q: "x".repeat(1_001), ..ok }.validate().is_err());
+    }
+}

@@ -1,0 +1,118 @@
+//! Starting and stopping the server: open the store and the index, take the index writer, run
+//! the background indexer that follows the store, bind the listener and serve.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use axum::serve::{Listener, ListenerExt};
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tracing::{info, warn};
+
+use crate::api::{self, AppState};
+use crate::config::Settings;
+use crate::error::{Error, Result};
+use crate::index::{SearchIndex, WriterBudget};
+use crate::search::Engine;
+use crate::store::Store;
+
+/// A built, bound, not yet running server.
+pub struct Application {
+    listener: TcpListener,
+    port: u16,
+    state: Arc<AppState>,
+    settings: Settings,
+}
+
+impl Application {
+    /// Opens everything and binds `settings.addr` (port 0 picks a free port).
+    pub async fn build(settings: Settings) -> Result<Application> {
+        let store = Store::open(&settings.store_path())?;
+        let index = Arc::new(SearchIndex::open(&settings.index_path())?);
+        if !index.acquire_writer(WriterBudget::Server)? {
+            warn!("another process holds the index writer: serving without indexing until it is released");
+        }
+        let state = Arc::new(AppState {
+            engine: Engine::new(Arc::clone(&index)),
+            store: Mutex::new(store),
+            permits: Semaphore::new(settings.effective_search_permits()),
+        });
+        let listener = TcpListener::bind(&settings.addr)
+            .await
+            .map_err(|error| Error::Config(format!("cannot listen on {}: {error}", settings.addr)))?;
+        let port = listener.local_addr()?.port();
+        Ok(Application { listener, port, state, settings })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<std::net::SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown` completes, indexing store changes in the background.
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
+        let indexer = BackgroundIndexer::start(&self.settings, Arc::clone(&self.state))?;
+        let router = api::router(Arc::clone(&self.state), &self.settings);
+        // Small responses written in pieces must not wait for delayed ACKs (Nagle): no delay.
+        let listener = self.listener.tap_io(|stream| {
+            if let Err(error) = stream.set_nodelay(true) {
+                warn!(%error, "cannot set TCP_NODELAY");
+            }
+        });
+        info!(addr = %listener.local_addr()?, "serving");
+        let served = axum::serve(listener, router).with_graceful_shutdown(shutdown).await;
+        indexer.stop();
+        self.state.engine.index().release_writer()?;
+        served.map_err(Error::Io)
+    }
+}
+
+/// Follows the store: indexes new sequences as they appear, or (without the writer) reloads the
+/// reader to see another process's commits.
+struct BackgroundIndexer {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl BackgroundIndexer {
+    fn start(settings: &Settings, state: Arc<AppState>) -> Result<BackgroundIndexer> {
+        let store = Store::open(&settings.store_path())?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let poll = Duration::from_millis(settings.index_poll_ms.max(10));
+        let stop_flag = Arc::clone(&stop);
+        let thread = std::thread::Builder::new().name("tidings-indexer".into()).spawn(move || {
+            while !stop_flag.load(Ordering::Relaxed) {
+                if let Err(error) = follow_once(&state, &store) {
+                    warn!(%error, "background indexing failed; retrying");
+                }
+                std::thread::sleep(poll);
+            }
+        })?;
+        Ok(BackgroundIndexer { stop, thread: Some(thread) })
+    }
+
+    fn stop(mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn follow_once(state: &AppState, store: &Store) -> Result<()> {
+    let index = state.engine.index();
+    if !index.acquire_writer(WriterBudget::Server)? {
+        index.reader.reload()?;
+        return Ok(());
+    }
+    if store.max_seq()? > index.indexed_seq()? {
+        index.catch_up(store)?;
+    }
+    Ok(())
+}

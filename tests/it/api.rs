@@ -1,0 +1,174 @@
+//! The API surface: health, readiness, stats, articles, OpenAPI, middleware and error bodies.
+
+use serde_json::Value;
+
+use crate::helpers::TestApp;
+
+fn assert_error(status: u16, body: &Value, expected_status: u16, code: &str) {
+    assert_eq!(status, expected_status, "{body}");
+    assert_eq!(body["error"]["code"], code, "{body}");
+    assert!(!body["error"]["message"].as_str().unwrap_or("").is_empty(), "a message a person can act on: {body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_readiness_and_stats() {
+    let app = TestApp::with_fixtures(&["tests/fixtures/jsonl/articles.jsonl"]).await;
+    let (status, body) = app.get("/healthz").await;
+    assert_eq!((status, body["status"].as_str()), (200, Some("ok")));
+    let (status, body) = app.get("/readyz").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["index_lag"], 0);
+    let (status, stats) = app.get("/v1/stats").await;
+    assert_eq!(status, 200);
+    assert_eq!(stats["articles"], 5);
+    assert_eq!(stats["indexed_documents"], 5);
+    assert_eq!(stats["index_lag"], 0);
+    assert_eq!(stats["last_ingest"]["new"], 5);
+    assert_eq!(stats["last_ingest"]["date_unknown"], 1);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_article_in_full_and_unknown_ids() {
+    let app = TestApp::with_fixtures(&["tests/fixtures/jsonl/articles.jsonl"]).await;
+    let hit = app.search("q=title:zebra").await["hits"][0].clone();
+    let id = hit["id"].as_str().unwrap();
+    let (status, article) = app.get(&format!("/v1/articles/{id}")).await;
+    assert_eq!(status, 200, "{article}");
+    assert_eq!(article["id"], id);
+    assert_eq!(article["source_key"], "id:tagesblatt:a1");
+    assert_eq!(article["url"], "https://example.org/a1");
+    assert_eq!(article["body"], "The city council approved new rules for pedestrian crossings on Monday.");
+    assert_eq!(article["published_at"], "2025-03-03T09:00:00Z");
+    assert_eq!(article["date_rule"], "metadata");
+    assert_eq!(article["topics"], serde_json::json!(["transport"]));
+    assert_eq!(article["authors"], serde_json::json!(["Anna Schmidt"]));
+    let kinds: Vec<(&str, &str)> =
+        article["entities"].as_array().unwrap().iter().map(|e| (e["kind"].as_str().unwrap(), e["name"].as_str().unwrap())).collect();
+    assert!(kinds.contains(&("org", "Berlin City Council")), "organisation maps to org: {kinds:?}");
+    assert!(kinds.contains(&("place", "Berlin")));
+    let (status, body) = app.get("/v1/articles/0000000000000000").await;
+    assert_error(status, &body, 404, "not_found");
+    let (status, body) = app.get("/v1/nothing-here").await;
+    assert_error(status, &body, 404, "not_found");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_requests_get_documented_errors() {
+    // A small body limit, so the oversized body below fits in the socket buffers and the client
+    // reads the 413 instead of a broken pipe.
+    let app = TestApp::with_fixtures_and(&["tests/fixtures/jsonl/articles.jsonl"], |settings| settings.max_body_bytes = 4_096).await;
+    let (status, body) = app.get("/v1/search?q=zebra+AND+(lion").await;
+    assert_error(status, &body, 400, "bad_query");
+    assert!(body["error"]["position"].as_u64().is_some(), "says where: {body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("character"), "{body}");
+    let (status, body) = app.get("/v1/search?q=colour:red").await;
+    assert_error(status, &body, 400, "bad_query");
+    assert_eq!(body["error"]["position"], 0);
+    for query in [
+        "limit=0",
+        "limit=101",
+        "limit=ten",
+        "offset=9995&limit=10",
+        "from=yesterday",
+        "to=2025-02-30",
+        "from=2025-03-05&to=2025-03-01",
+        "sort=popularity",
+        "histogram=hour",
+        "facets=colour",
+        "qq=zebra",
+    ] {
+        let (status, body) = app.get(&format!("/v1/search?{query}")).await;
+        assert_error(status, &body, 400, "bad_parameter");
+    }
+    let long_query = "a".repeat(1_001);
+    let (status, body) = app.get(&format!("/v1/search?q={long_query}")).await;
+    assert_error(status, &body, 400, "bad_parameter");
+    let (status, body) = app.post("/v1/search", "{not json").await;
+    assert_error(status, &body, 400, "bad_parameter");
+    let (status, body) = app.post("/v1/search", r#"{"q":"zebra","colour":"red"}"#).await;
+    assert_error(status, &body, 400, "bad_parameter");
+    let huge = format!(r#"{{"q":"{}"}}"#, "z".repeat(16_384));
+    let (status, body) = app.post("/v1/search", huge).await;
+    assert_error(status, &body, 413, "payload_too_large");
+    // Nothing was lost: the index still answers.
+    assert_eq!(app.search("q=zebra").await["total"], 3);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cors_and_compression() {
+    let app = TestApp::with_fixtures(&["sample"]).await;
+    let response = app
+        .client
+        .get(format!("{}/v1/search?q=oil&limit=50", app.base))
+        .header("origin", "https://news.example")
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["access-control-allow-origin"], "*");
+    assert_eq!(response.headers()["content-encoding"], "gzip");
+    let preflight = app
+        .client
+        .request(reqwest::Method::OPTIONS, format!("{}/v1/search", app.base))
+        .header("origin", "https://news.example")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert!(preflight.status().is_success());
+    assert!(preflight.headers()["access-control-allow-methods"].to_str().unwrap().contains("POST"));
+    app.stop().await;
+}
+
+/// Collects every `$ref` in a JSON document.
+fn refs(value: &Value, found: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map {
+                if key == "$ref" {
+                    found.push(child.as_str().unwrap_or_default().to_string());
+                }
+                refs(child, found);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| refs(item, found)),
+        _ => {}
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openapi_document_is_valid_and_complete() {
+    let app = TestApp::with_fixtures(&[]).await;
+    let (status, document) = app.get("/openapi.json").await;
+    assert_eq!(status, 200);
+    assert!(document["openapi"].as_str().unwrap().starts_with("3."), "{}", document["openapi"]);
+    assert!(document["info"]["title"].is_string());
+    for path in ["/v1/search", "/v1/articles/{id}", "/v1/stats", "/healthz", "/readyz", "/openapi.json"] {
+        assert!(document["paths"][path].is_object(), "{path} documented");
+    }
+    assert!(document["paths"]["/v1/search"]["get"].is_object() && document["paths"]["/v1/search"]["post"].is_object());
+    let parameters: Vec<&str> = document["paths"]["/v1/search"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|parameter| parameter["name"].as_str().unwrap())
+        .collect();
+    for name in ["q", "person", "org", "place", "topic", "source", "lang", "from", "to", "sort", "offset", "limit", "facets", "histogram"] {
+        assert!(parameters.contains(&name), "parameter {name} documented: {parameters:?}");
+    }
+    let mut all_refs = Vec::new();
+    refs(&document, &mut all_refs);
+    assert!(!all_refs.is_empty());
+    for reference in all_refs {
+        let name = reference.strip_prefix("#/components/schemas/").unwrap_or_else(|| panic!("local schema ref: {reference}"));
+        assert!(document["components"]["schemas"][name].is_object(), "{reference} resolves");
+    }
+    for schema in ["SearchResponse", "Hit", "ErrorBody", "ArticleView"] {
+        assert!(document["components"]["schemas"][schema].is_object(), "{schema} in components");
+    }
+    app.stop().await;
+}

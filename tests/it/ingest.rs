@@ -1,0 +1,177 @@
+//! Ingestion through the real CLI binary and the library pipeline: every format, the report,
+//! idempotent re-ingest, rejections with file:line, and the store's migrations.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+use tidings::ingest::entities::HeuristicExtractor;
+use tidings::ingest::{ingest_paths, IngestOptions};
+use tidings::store::Store;
+
+use crate::helpers::{raw_stories, repo_path};
+
+/// Runs `tidings --data-dir DIR ingest --json PATHS…` and returns the parsed report.
+fn cli_ingest(data_dir: &Path, paths: &[&Path]) -> Value {
+    let output = Command::new(env!("CARGO_BIN_EXE_tidings"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .arg("ingest")
+        .arg("--json")
+        .args(paths)
+        .output()
+        .expect("the tidings binary runs");
+    assert!(output.status.success(), "ingest failed: {}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).expect("a JSON report")
+}
+
+#[test]
+fn migrations_apply_once_to_an_empty_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.sqlite3");
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.applied_migrations().unwrap(), vec![1]);
+    assert_eq!(store.count_articles().unwrap(), 0);
+    let journal: String = store.connection().query_row("pragma journal_mode", [], |row| row.get(0)).unwrap();
+    assert_eq!(journal, "wal");
+    drop(store);
+    let reopened = Store::open(&path).unwrap();
+    assert_eq!(reopened.applied_migrations().unwrap(), vec![1], "applied exactly once");
+}
+
+#[test]
+fn reuters_sgml_ingests_every_story_and_reingest_is_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    let sgm = repo_path("sample/reut2-000-stories-201-400.sgm");
+    let expected = raw_stories("sample/reut2-000-stories-201-400.sgm").len() as u64;
+    let report = cli_ingest(dir.path(), &[&sgm]);
+    assert_eq!(report["read"], expected);
+    assert_eq!(report["new"], expected);
+    assert_eq!(report["rejected"], 0);
+    assert_eq!(report["date_unknown"], 0);
+    let again = cli_ingest(dir.path(), &[&sgm]);
+    assert_eq!(again["unchanged"], expected);
+    assert_eq!(again["new"], 0);
+    assert_eq!(again["updated"], 0);
+    let store = Store::open(&dir.path().join("tidings.sqlite3")).unwrap();
+    assert_eq!(store.count_articles().unwrap(), expected);
+    assert_eq!(store.max_seq().unwrap(), expected as i64, "unchanged articles take no new sequence");
+}
+
+#[test]
+fn changed_content_is_an_update_with_a_new_sequence() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("feed.jsonl");
+    std::fs::write(&file, "{\"id\":\"x1\",\"title\":\"First\",\"body\":\"one\",\"source\":\"S\"}\n{\"id\":\"x2\",\"title\":\"Second\",\"body\":\"two\",\"source\":\"S\"}\n").unwrap();
+    let data = dir.path().join("data");
+    assert_eq!(cli_ingest(&data, &[&file])["new"], 2);
+    std::fs::write(&file, "{\"id\":\"x1\",\"title\":\"First\",\"body\":\"one, corrected\",\"source\":\"S\"}\n{\"id\":\"x2\",\"title\":\"Second\",\"body\":\"two\",\"source\":\"S\"}\n").unwrap();
+    let report = cli_ingest(&data, &[&file]);
+    assert_eq!((report["updated"].as_u64(), report["unchanged"].as_u64(), report["new"].as_u64()), (Some(1), Some(1), Some(0)));
+    let store = Store::open(&data.join("tidings.sqlite3")).unwrap();
+    assert_eq!(store.count_articles().unwrap(), 2);
+    assert_eq!(store.max_seq().unwrap(), 3);
+    let latest = store.articles_after(2, 10).unwrap();
+    assert_eq!(latest.len(), 1);
+    assert_eq!(latest[0].article.body, "one, corrected");
+}
+
+#[test]
+fn malformed_json_lines_are_rejected_with_their_line_and_the_rest_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = repo_path("tests/fixtures/jsonl/malformed.jsonl");
+    let report = cli_ingest(dir.path(), &[&file]);
+    assert_eq!(report["read"], 5);
+    assert_eq!(report["new"], 2);
+    assert_eq!(report["rejected"], 3);
+    let locations: Vec<String> = report["rejections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|rejection| rejection["location"].as_str().unwrap().rsplit('/').next().unwrap().to_string())
+        .collect();
+    assert_eq!(locations, vec!["malformed.jsonl:2", "malformed.jsonl:3", "malformed.jsonl:4"]);
+    let reasons: Vec<&str> = report["rejections"].as_array().unwrap().iter().map(|r| r["reason"].as_str().unwrap()).collect();
+    assert!(reasons[0].contains("invalid JSON"), "{reasons:?}");
+    assert!(reasons[1].contains("neither title nor body"), "{reasons:?}");
+    assert!(reasons[2].contains("kind"), "{reasons:?}");
+    // The ledger keeps the rejections too.
+    let store = Store::open(&dir.path().join("tidings.sqlite3")).unwrap();
+    let ledger: i64 = store.connection().query_row("select count(*) from ingest_rejections", [], |row| row.get(0)).unwrap();
+    assert_eq!(ledger, 3);
+}
+
+#[test]
+fn broken_sgml_keeps_the_good_stories_and_names_the_broken_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let broken = repo_path("tests/fixtures/reuters/broken.sgm");
+    let latin1 = repo_path("tests/fixtures/reuters/latin1-byte.sgm");
+    let report = cli_ingest(dir.path(), &[&broken, &latin1]);
+    assert_eq!(report["new"], 3, "{report}");
+    assert_eq!(report["rejected"], 1);
+    let rejection = &report["rejections"][0];
+    let text = std::fs::read_to_string(&broken).unwrap();
+    let cut_line = text.lines().position(|line| line.contains("NEWID=\"3\"")).unwrap() + 1;
+    assert!(rejection["location"].as_str().unwrap().ends_with(&format!("broken.sgm:{cut_line}")), "{rejection}");
+    assert!(rejection["reason"].as_str().unwrap().contains("unterminated"));
+    let store = Store::open(&dir.path().join("tidings.sqlite3")).unwrap();
+    let body: String = store
+        .connection()
+        .query_row("select body from articles where source_key = 'reuters:17980'", [], |row| row.get(0))
+        .unwrap();
+    assert!(body.contains("growth.\u{fc}"), "the latin-1 byte decodes to ü: {body}");
+    assert!(!body.chars().any(|c| c.is_control() && c != '\n'), "control references dropped");
+}
+
+#[test]
+fn plain_text_pages_lose_chrome_and_take_the_date_from_the_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let seed = repo_path("tests/fixtures/seed/kremlin-trump-putin-meeting.txt");
+    let mut store = Store::open(&dir.path().join("store.sqlite3")).unwrap();
+    let report = ingest_paths(&mut store, &[seed], &HeuristicExtractor, &IngestOptions::default()).unwrap();
+    assert_eq!((report.new, report.rejected), (1, 0));
+    let stored = store.articles_after(0, 10).unwrap().remove(0);
+    assert_eq!(stored.article.title, "Potential Trump-Putin meeting is under consideration - Kremlin's stance revealed");
+    assert_eq!(stored.article.published_at.unwrap().to_rfc3339(), "2025-05-05T00:00:00+00:00");
+    assert_eq!(stored.article.date_rule.as_str(), "text");
+    assert!(!stored.article.body.contains("Skip to content"));
+    let people: Vec<&str> = stored.article.entities.iter().filter(|e| e.kind.as_str() == "person").map(|e| e.name.as_str()).collect();
+    for person in ["Vladimir Putin", "Donald Trump", "Dmitry Peskov", "Volodymyr Zelensky"] {
+        assert!(people.contains(&person), "{person} in {people:?}");
+    }
+    let putin = stored.article.entities.iter().find(|e| e.name == "Vladimir Putin").unwrap();
+    assert!(putin.surfaces.contains(&"Putin".to_string()), "surface forms kept: {:?}", putin.surfaces);
+}
+
+#[test]
+fn gzip_files_and_directories_are_read_transparently() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("input");
+    std::fs::create_dir(&input).unwrap();
+    let raw = std::fs::read(repo_path("tests/fixtures/jsonl/articles.jsonl")).unwrap();
+    let mut encoder = flate2::write::GzEncoder::new(std::fs::File::create(input.join("articles.jsonl.gz")).unwrap(), flate2::Compression::default());
+    encoder.write_all(&raw).unwrap();
+    encoder.finish().unwrap();
+    std::fs::write(input.join("README.md"), "not an article").unwrap();
+    std::fs::write(input.join("binary.txt"), [0u8, 159, 146, 150, 0, 1]).unwrap();
+    let report = cli_ingest(&dir.path().join("data"), &[&input]);
+    assert_eq!(report["files"], 2, "README skipped: {report}");
+    assert_eq!(report["new"], 5);
+    assert_eq!(report["rejected"], 1, "the binary file is rejected: {report}");
+    assert!(report["rejections"][0]["reason"].as_str().unwrap().contains("binary"));
+}
+
+#[test]
+fn reindex_rebuilds_the_index_from_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = repo_path("tests/fixtures/jsonl/articles.jsonl");
+    cli_ingest(dir.path(), &[&file]);
+    std::fs::remove_dir_all(dir.path().join("tantivy")).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_tidings")).arg("--data-dir").arg(dir.path()).arg("reindex").output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("reindexed 5 articles"));
+    let index = tidings::index::SearchIndex::open(&dir.path().join("tantivy")).unwrap();
+    assert_eq!(index.reader.searcher().num_docs(), 5);
+    assert_eq!(index.indexed_seq().unwrap(), 5);
+}

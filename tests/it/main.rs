@@ -1,0 +1,9 @@
+//! One integration test binary: real SQLite files, real Tantivy indexes, the real server on
+//! port 0, requests over HTTP.
+
+mod helpers;
+
+mod api;
+mod ingest;
+mod live;
+mod search;
