@@ -67,7 +67,10 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Ingest { paths, source, json } => {
             let report = ingest_and_index(&settings, &paths, IngestOptions { default_source: source, progress: true })?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&report).map_err(|error| Error::Internal(error.to_string()))?);
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&report).map_err(|error| Error::Internal(error.to_string()))?
+                );
             } else {
                 print!("{}", report.render());
             }

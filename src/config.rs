@@ -65,7 +65,8 @@ impl Settings {
     }
 
     pub fn from_file(path: &Path) -> Result<Settings> {
-        let text = std::fs::read_to_string(path).map_err(|error| Error::Config(format!("cannot read {}: {error}", path.display())))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|error| Error::Config(format!("cannot read {}: {error}", path.display())))?;
         toml::from_str(&text).map_err(|error| Error::Config(format!("{}: {error}", path.display())))
     }
 
@@ -81,7 +82,8 @@ impl Settings {
             self.addr = value;
         }
         if let Some(value) = get("TIDINGS_CORS_ORIGINS") {
-            self.cors_origins = value.split(',').map(str::trim).filter(|origin| !origin.is_empty()).map(String::from).collect();
+            self.cors_origins =
+                value.split(',').map(str::trim).filter(|origin| !origin.is_empty()).map(String::from).collect();
         }
         if let Some(value) = get("TIDINGS_REQUEST_TIMEOUT_MS") {
             self.request_timeout_ms = number("TIDINGS_REQUEST_TIMEOUT_MS", value)?;

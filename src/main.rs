@@ -7,11 +7,12 @@ use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
     let cli = tidings::cli::Cli::parse();
-    let default_level = if matches!(cli.command, tidings::cli::Command::Serve { .. } | tidings::cli::Command::Quickstart { .. }) {
-        "info,tantivy=warn"
-    } else {
-        "warn"
-    };
+    let default_level =
+        if matches!(cli.command, tidings::cli::Command::Serve { .. } | tidings::cli::Command::Quickstart { .. }) {
+            "info,tantivy=warn"
+        } else {
+            "warn"
+        };
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_env("TIDINGS_LOG").unwrap_or_else(|_| EnvFilter::new(default_level)))
         .with_writer(std::io::stderr)

@@ -89,8 +89,10 @@ impl Store {
             )?;
             if !applied {
                 transaction.execute_batch(sql)?;
-                transaction
-                    .execute("insert into schema_migrations (version, applied_at) values (?1, ?2)", params![version, now_rfc3339()])?;
+                transaction.execute(
+                    "insert into schema_migrations (version, applied_at) values (?1, ?2)",
+                    params![version, now_rfc3339()],
+                )?;
             }
         }
         transaction.commit()?;
@@ -173,9 +175,11 @@ impl Store {
         let mut entities = self.connection.prepare_cached(
             "select kind, name, surfaces, mentions from article_entities where article_id = ?1 order by kind, mentions desc, name",
         )?;
-        let mut topics = self.connection.prepare_cached("select topic from article_topics where article_id = ?1 order by topic")?;
-        let mut authors =
-            self.connection.prepare_cached("select author from article_authors where article_id = ?1 order by author")?;
+        let mut topics =
+            self.connection.prepare_cached("select topic from article_topics where article_id = ?1 order by topic")?;
+        let mut authors = self
+            .connection
+            .prepare_cached("select author from article_authors where article_id = ?1 order by author")?;
         for stored in articles.iter_mut() {
             stored.article.entities = entities
                 .query_map([&stored.id], |row| {

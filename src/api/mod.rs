@@ -59,7 +59,10 @@ pub fn router(state: Shared, settings: &Settings) -> Router {
         .route("/openapi.json", get(openapi_json))
         .fallback(not_found)
         .layer(RequestBodyLimitLayer::new(settings.max_body_bytes))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_millis(settings.request_timeout_ms)))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_millis(settings.request_timeout_ms),
+        ))
         .layer(axum::middleware::map_response(json_errors))
         .layer(CompressionLayer::new())
         .layer(cors)
@@ -79,7 +82,8 @@ async fn blocking<T: Send + 'static>(
     state: &Shared,
     work: impl FnOnce(&AppState) -> Result<T, Error> + Send + 'static,
 ) -> Result<T, ApiError> {
-    let _permit = state.permits.acquire().await.map_err(|_| ApiError(Error::Internal("search permits closed".into())))?;
+    let _permit =
+        state.permits.acquire().await.map_err(|_| ApiError(Error::Internal("search permits closed".into())))?;
     let state = Arc::clone(state);
     tokio::task::spawn_blocking(move || work(&state))
         .await
@@ -109,7 +113,7 @@ struct Readiness {
 /// Ready: the index is open and holds every change of the store.
 #[utoipa::path(get, path = "/readyz", responses((status = 200, body = Readiness), (status = 503, body = Readiness)))]
 async fn readyz(State(state): State<Shared>) -> Result<Response, ApiError> {
-    let lag = blocking(&state, |state| index_lag(state)).await?;
+    let lag = blocking(&state, index_lag).await?;
     let status = if lag == 0 { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     let readiness = Readiness { status: if lag == 0 { "ready" } else { "catching_up" }.into(), index_lag: lag };
     Ok((status, Json(readiness)).into_response())
@@ -175,8 +179,9 @@ async fn search_get(State(state): State<Shared>, RawQuery(query): RawQuery) -> R
     responses((status = 200, body = SearchResponse), (status = 400, body = ErrorBody))
 )]
 async fn search_post(State(state): State<Shared>, body: Bytes) -> Result<Json<SearchResponse>, ApiError> {
-    let params: SearchParams = serde_json::from_slice(&body)
-        .map_err(|error| Error::BadParameter(format!("the body must be a JSON object of search parameters: {error}")))?;
+    let params: SearchParams = serde_json::from_slice(&body).map_err(|error| {
+        Error::BadParameter(format!("the body must be a JSON object of search parameters: {error}"))
+    })?;
     run_search(state, params).await
 }
 
@@ -246,7 +251,12 @@ async fn article(State(state): State<Shared>, Path(id): Path<String>) -> Result<
             entities: article
                 .entities
                 .into_iter()
-                .map(|entity| ArticleEntity { kind: entity.kind.as_str().into(), name: entity.name, surfaces: entity.surfaces, mentions: entity.mentions })
+                .map(|entity| ArticleEntity {
+                    kind: entity.kind.as_str().into(),
+                    name: entity.name,
+                    surfaces: entity.surfaces,
+                    mentions: entity.mentions,
+                })
                 .collect(),
             ingested_at: stored.ingested_at,
             updated_at: stored.updated_at,
@@ -285,11 +295,27 @@ async fn not_found() -> Response {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "tidings", description = "Full-text news search: ranked queries with highlighted snippets, facets, filters and date histograms."),
+    info(
+        title = "tidings",
+        description = "Full-text news search: ranked queries with highlighted snippets, facets, filters and date histograms."
+    ),
     paths(healthz, readyz, stats, search_get, search_post, article, openapi_json),
     components(schemas(
-        SearchParams, SearchResponse, Hit, HitEntity, Highlights, FacetCount, HistogramBucket, ErrorBody, ErrorDetail,
-        ArticleView, ArticleEntity, Stats, Readiness, Health, IngestRun
+        SearchParams,
+        SearchResponse,
+        Hit,
+        HitEntity,
+        Highlights,
+        FacetCount,
+        HistogramBucket,
+        ErrorBody,
+        ErrorDetail,
+        ArticleView,
+        ArticleEntity,
+        Stats,
+        Readiness,
+        Health,
+        IngestRun
     ))
 )]
 pub struct ApiDoc;

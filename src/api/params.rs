@@ -69,10 +69,14 @@ fn one_or_many<'de, D: Deserializer<'de>>(deserializer: D) -> std::result::Resul
     })
 }
 
-const KNOWN: &str = "q, person, org, place, topic, source, lang, from, to, sort, offset, limit, facets, facet_size, histogram";
+const KNOWN: &str =
+    "q, person, org, place, topic, source, lang, from, to, sort, offset, limit, facets, facet_size, histogram";
 
 fn number(name: &str, value: &str) -> Result<usize> {
-    value.trim().parse().map_err(|_| Error::BadParameter(format!("{name} must be a non-negative whole number, not {value:?}")))
+    value
+        .trim()
+        .parse()
+        .map_err(|_| Error::BadParameter(format!("{name} must be a non-negative whole number, not {value:?}")))
 }
 
 impl SearchParams {
@@ -95,10 +99,14 @@ impl SearchParams {
                 "sort" => params.sort = Some(value),
                 "offset" => params.offset = Some(number("offset", &value)?),
                 "limit" => params.limit = Some(number("limit", &value)?),
-                "facets" => params.facets.extend(value.split(',').map(str::trim).filter(|v| !v.is_empty()).map(String::from)),
+                "facets" => {
+                    params.facets.extend(value.split(',').map(str::trim).filter(|v| !v.is_empty()).map(String::from))
+                }
                 "facet_size" => params.facet_size = Some(number("facet_size", &value)?),
                 "histogram" => params.histogram = Some(value),
-                other => return Err(Error::BadParameter(format!("unknown parameter {other:?}; known parameters: {KNOWN}"))),
+                other => {
+                    return Err(Error::BadParameter(format!("unknown parameter {other:?}; known parameters: {KNOWN}")))
+                }
             }
         }
         Ok(params)
@@ -111,9 +119,9 @@ impl TryFrom<SearchParams> for SearchRequest {
     fn try_from(params: SearchParams) -> Result<SearchRequest> {
         let mut facets = Vec::new();
         for name in &params.facets {
-            let field = KeywordField::parse(name)
-                .filter(|field| FACETABLE.contains(field))
-                .ok_or_else(|| Error::BadParameter(format!("facets: {name:?} is not one of person, org, place, topic, source, lang")))?;
+            let field = KeywordField::parse(name).filter(|field| FACETABLE.contains(field)).ok_or_else(|| {
+                Error::BadParameter(format!("facets: {name:?} is not one of person, org, place, topic, source, lang"))
+            })?;
             if !facets.contains(&field) {
                 facets.push(field);
             }
@@ -127,7 +135,9 @@ impl TryFrom<SearchParams> for SearchRequest {
             (KeywordField::Lang, params.lang),
         ]
         .into_iter()
-        .map(|(field, values)| (field, values.into_iter().map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).collect::<Vec<_>>()))
+        .map(|(field, values)| {
+            (field, values.into_iter().map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).collect::<Vec<_>>())
+        })
         .filter(|(_, values)| !values.is_empty())
         .collect();
         let request = SearchRequest {

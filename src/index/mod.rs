@@ -16,7 +16,7 @@ pub use schema::{Fields, KeywordField};
 
 use crate::error::{Error, Result};
 use crate::model::EntityKind;
-use crate::store::{StoredArticle, Store};
+use crate::store::{Store, StoredArticle};
 
 /// What the index records in each commit.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -177,8 +177,12 @@ impl SearchIndex {
             }
         };
         for kind in EntityKind::ALL {
-            let mut names: Vec<String> =
-                article.entities.iter().filter(|entity| entity.kind == kind).map(|entity| entity.name.clone()).collect();
+            let mut names: Vec<String> = article
+                .entities
+                .iter()
+                .filter(|entity| entity.kind == kind)
+                .map(|entity| entity.name.clone())
+                .collect();
             add_unique(fields.keyword(KeywordField::for_entity(kind)), &mut names);
         }
         add_unique(fields.keyword(KeywordField::Topic), &mut article.topics.clone());
@@ -200,7 +204,9 @@ pub fn rebuild(index_path: &Path, store: &Store) -> Result<usize> {
     if index_path.exists() {
         let current = SearchIndex::open(index_path)?;
         if !current.acquire_writer(WriterBudget::Server)? {
-            return Err(Error::Config("the index is in use by another process (a running server): stop it before reindexing".into()));
+            return Err(Error::Config(
+                "the index is in use by another process (a running server): stop it before reindexing".into(),
+            ));
         }
         current.release_writer()?;
     }

@@ -85,7 +85,11 @@ pub struct Fields {
 
 impl Fields {
     pub fn keyword(&self, keyword: KeywordField) -> Field {
-        self.keywords.iter().find(|(candidate, _)| *candidate == keyword).map(|(_, field)| *field).expect("every keyword field is in the schema")
+        self.keywords
+            .iter()
+            .find(|(candidate, _)| *candidate == keyword)
+            .map(|(_, field)| *field)
+            .expect("every keyword field is in the schema")
     }
 }
 
@@ -93,10 +97,14 @@ impl Fields {
 pub fn build_schema() -> (Schema, Fields) {
     let mut builder = Schema::builder();
     let text = TextOptions::default().set_stored().set_indexing_options(
-        TextFieldIndexing::default().set_tokenizer(TEXT_ANALYZER).set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        TextFieldIndexing::default()
+            .set_tokenizer(TEXT_ANALYZER)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
     );
     let keyword = TextOptions::default()
-        .set_indexing_options(TextFieldIndexing::default().set_tokenizer(KEYWORD_ANALYZER).set_index_option(IndexRecordOption::Basic))
+        .set_indexing_options(
+            TextFieldIndexing::default().set_tokenizer(KEYWORD_ANALYZER).set_index_option(IndexRecordOption::Basic),
+        )
         .set_fast("raw");
     let id = builder.add_text_field("id", STRING | STORED);
     let title = builder.add_text_field("title", text.clone());
@@ -111,7 +119,11 @@ pub fn build_schema() -> (Schema, Fields) {
     let keywords = KeywordField::ALL
         .into_iter()
         .map(|field| {
-            let options = if matches!(field, KeywordField::Source | KeywordField::Lang) { keyword.clone().set_stored() } else { keyword.clone() };
+            let options = if matches!(field, KeywordField::Source | KeywordField::Lang) {
+                keyword.clone().set_stored()
+            } else {
+                keyword.clone()
+            };
             (field, builder.add_text_field(field.name(), options))
         })
         .collect();

@@ -26,7 +26,17 @@ pub fn month_number(word: &str) -> Option<u32> {
     }
     let (prefix, number) = MONTHS.iter().find(|(prefix, _)| lower.starts_with(prefix))?;
     let full = [
-        "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
         "december",
     ][*number as usize - 1];
     // Accept the abbreviation, "sept", or the full name; reject words that merely start alike ("marching").

@@ -127,7 +127,8 @@ pub fn expand_paths(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for path in paths {
         if path.is_dir() {
-            let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?.filter_map(|entry| entry.ok().map(|entry| entry.path())).collect();
+            let mut entries: Vec<PathBuf> =
+                std::fs::read_dir(path)?.filter_map(|entry| entry.ok().map(|entry| entry.path())).collect();
             entries.sort();
             for entry in entries {
                 if entry.is_dir() {
@@ -180,17 +181,24 @@ pub fn parse_file(path: &Path, bytes: Vec<u8>, options: &IngestOptions) -> Vec<R
                             Err(reason) => Record::rejected(location, reason),
                         });
                     }
-                    Err(error) => records.push(Record::rejected(format!("{display}:{}", index + 1), format!("line is not valid UTF-8: {error}"))),
+                    Err(error) => records.push(Record::rejected(
+                        format!("{display}:{}", index + 1),
+                        format!("line is not valid UTF-8: {error}"),
+                    )),
                 }
             }
             records
         }
         Format::ReutersSgml => reuters::parse(&display, &decode_text(bytes)),
         Format::Text => {
-            let modified = std::fs::metadata(path).and_then(|metadata| metadata.modified()).ok().map(DateTime::<Utc>::from);
+            let modified =
+                std::fs::metadata(path).and_then(|metadata| metadata.modified()).ok().map(DateTime::<Utc>::from);
             let text = decode_text(bytes);
             if text.contains('\u{0}') {
-                return vec![Record::rejected(format!("{display}:1"), "binary file (contains NUL bytes), not a text page")];
+                return vec![Record::rejected(
+                    format!("{display}:1"),
+                    "binary file (contains NUL bytes), not a text page",
+                )];
             }
             vec![match text::parse(&display, &text, source.unwrap_or("web"), modified) {
                 Ok(article) => Record::accepted(format!("{display}:1"), article),
@@ -201,7 +209,12 @@ pub fn parse_file(path: &Path, bytes: Vec<u8>, options: &IngestOptions) -> Vec<R
 }
 
 /// Runs the whole ingestion: every file, extraction, the store, the ledger.
-pub fn ingest_paths(store: &mut Store, paths: &[PathBuf], extractor: &dyn EntityExtractor, options: &IngestOptions) -> Result<IngestReport> {
+pub fn ingest_paths(
+    store: &mut Store,
+    paths: &[PathBuf],
+    extractor: &dyn EntityExtractor,
+    options: &IngestOptions,
+) -> Result<IngestReport> {
     let files = expand_paths(paths)?;
     let run_id = store.start_run(&paths.iter().map(|path| path.display().to_string()).collect::<Vec<_>>())?;
     let mut report = IngestReport { files: files.len() as u64, ..IngestReport::default() };
@@ -212,7 +225,10 @@ pub fn ingest_paths(store: &mut Store, paths: &[PathBuf], extractor: &dyn Entity
             Ok(bytes) => bytes,
             Err(error) => {
                 report.rejected += 1;
-                report.rejections.push(Rejection { location: format!("{}:0", path.display()), reason: format!("cannot read file: {error}") });
+                report.rejections.push(Rejection {
+                    location: format!("{}:0", path.display()),
+                    reason: format!("cannot read file: {error}"),
+                });
                 continue;
             }
         };
@@ -256,7 +272,8 @@ pub fn ingest_paths(store: &mut Store, paths: &[PathBuf], extractor: &dyn Entity
         date_unknown: report.date_unknown,
         ..IngestRun::default()
     };
-    let rejections: Vec<(String, String)> = report.rejections.iter().map(|r| (r.location.clone(), r.reason.clone())).collect();
+    let rejections: Vec<(String, String)> =
+        report.rejections.iter().map(|r| (r.location.clone(), r.reason.clone())).collect();
     store.finish_run(&run, &rejections)?;
     Ok(report)
 }
@@ -268,7 +285,8 @@ fn progress_bar(enabled: bool, files: &[PathBuf]) -> ProgressBar {
     }
     let total: u64 = files.iter().filter_map(|path| std::fs::metadata(path).ok()).map(|metadata| metadata.len()).sum();
     let bar = ProgressBar::new(total);
-    if let Ok(style) = ProgressStyle::with_template("{spinner} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {msg}") {
+    if let Ok(style) = ProgressStyle::with_template("{spinner} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {msg}")
+    {
         bar.set_style(style.progress_chars("=> "));
     }
     bar

@@ -21,7 +21,10 @@ pub fn parse(file: &str, text: &str) -> Vec<Record> {
         // A second opening tag before the close means this element was cut short.
         let body = &element[..end];
         if let Some(nested) = body[1..].find("<REUTERS") {
-            records.push(Record::rejected(location, "unterminated <REUTERS> element (next story starts before </REUTERS>)"));
+            records.push(Record::rejected(
+                location,
+                "unterminated <REUTERS> element (next story starts before </REUTERS>)",
+            ));
             line += count_lines(&element[..nested + 1]);
             rest = &element[nested + 1..];
             continue;
@@ -107,7 +110,8 @@ fn inner<'a>(element: &'a str, tag: &str) -> Option<&'a str> {
         search_from = at + open.len();
     };
     let content_start = start + element[start..].find('>')? + 1;
-    let end = element[content_start..].find(&format!("</{tag}>")).map(|end| content_start + end).unwrap_or(element.len());
+    let end =
+        element[content_start..].find(&format!("</{tag}>")).map(|end| content_start + end).unwrap_or(element.len());
     Some(&element[content_start..end])
 }
 

@@ -133,7 +133,10 @@ pub fn histogram(days: &HashMap<i64, u64>, interval: Interval) -> Vec<HistogramB
     }
     let mut sorted: Vec<(NaiveDate, u64)> = buckets.into_iter().collect();
     sorted.sort_unstable();
-    sorted.into_iter().map(|(start, count)| HistogramBucket { start: start.format("%Y-%m-%d").to_string(), count }).collect()
+    sorted
+        .into_iter()
+        .map(|(start, count)| HistogramBucket { start: start.format("%Y-%m-%d").to_string(), count })
+        .collect()
 }
 
 #[cfg(test)]
@@ -142,13 +145,22 @@ mod tests {
 
     #[test]
     fn buckets_group_days() {
-        let day = |y, m, d| (NaiveDate::from_ymd_opt(y, m, d).unwrap() - NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()).num_days();
-        let days: HashMap<i64, u64> = [(day(1987, 3, 2), 2), (day(1987, 3, 4), 1), (day(1987, 3, 9), 5), (day(1988, 1, 1), 1)].into();
+        let day = |y, m, d| {
+            (NaiveDate::from_ymd_opt(y, m, d).unwrap() - NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()).num_days()
+        };
+        let days: HashMap<i64, u64> =
+            [(day(1987, 3, 2), 2), (day(1987, 3, 4), 1), (day(1987, 3, 9), 5), (day(1988, 1, 1), 1)].into();
         let weeks = histogram(&days, Interval::Week);
         assert_eq!(weeks[0], HistogramBucket { start: "1987-03-02".into(), count: 3 });
         assert_eq!(weeks[1], HistogramBucket { start: "1987-03-09".into(), count: 5 });
         let months = histogram(&days, Interval::Month);
-        assert_eq!(months, vec![HistogramBucket { start: "1987-03-01".into(), count: 8 }, HistogramBucket { start: "1988-01-01".into(), count: 1 }]);
+        assert_eq!(
+            months,
+            vec![
+                HistogramBucket { start: "1987-03-01".into(), count: 8 },
+                HistogramBucket { start: "1988-01-01".into(), count: 1 }
+            ]
+        );
         assert_eq!(histogram(&days, Interval::Year).len(), 2);
     }
 }

@@ -11,8 +11,8 @@ use std::time::Instant;
 
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, QueryParser, RangeQuery, TermQuery};
-use tantivy::schema::{IndexRecordOption, TantivyDocument, Value};
 use tantivy::query_grammar::{Occur as GrammarOccur, UserInputAst, UserInputLeaf};
+use tantivy::schema::{IndexRecordOption, TantivyDocument, Value};
 use tantivy::{DateTime, DocAddress, Order, Searcher, Term};
 
 use crate::error::{Error, Result};
@@ -123,7 +123,10 @@ impl Engine {
         }
         if request.from.is_some() || request.to.is_some() {
             let bound = |date: Option<chrono::DateTime<chrono::Utc>>| match date {
-                Some(date) => Bound::Included(Term::from_field_date(fields.published_at, DateTime::from_timestamp_secs(date.timestamp()))),
+                Some(date) => Bound::Included(Term::from_field_date(
+                    fields.published_at,
+                    DateTime::from_timestamp_secs(date.timestamp()),
+                )),
                 None => Bound::Unbounded,
             };
             let range = RangeQuery::new(bound(request.from), bound(request.to));
@@ -135,7 +138,13 @@ impl Engine {
         Box::new(BooleanQuery::new(clauses))
     }
 
-    fn hit(&self, searcher: &Searcher, highlighter: &Highlighter, score: Option<f32>, address: DocAddress) -> Result<Hit> {
+    fn hit(
+        &self,
+        searcher: &Searcher,
+        highlighter: &Highlighter,
+        score: Option<f32>,
+        address: DocAddress,
+    ) -> Result<Hit> {
         let fields = &self.index.fields;
         let document: TantivyDocument = searcher.doc(address)?;
         let text = |field| document.get_first(field).and_then(|value| value.as_str()).unwrap_or("").to_string();
@@ -189,7 +198,9 @@ fn normalise_negations(ast: UserInputAst) -> UserInputAst {
         }
     }
     match flatten(ast) {
-        UserInputAst::Clause(mut items) if !items.is_empty() && items.iter().all(|(occur, _)| *occur == Some(GrammarOccur::MustNot)) => {
+        UserInputAst::Clause(mut items)
+            if !items.is_empty() && items.iter().all(|(occur, _)| *occur == Some(GrammarOccur::MustNot)) =>
+        {
             items.push((Some(GrammarOccur::Must), UserInputAst::Leaf(Box::new(UserInputLeaf::All))));
             UserInputAst::Clause(items)
         }
@@ -216,7 +227,10 @@ fn describe_query_error(text: &str, error: &tantivy::query::QueryParserError) ->
         .and_then(|name| text.find(&format!("{name}:")))
         .map(|byte| text[..byte].chars().count());
     let message = match position {
-        Some(position) => format!("{detail} (at character {position} of the query); searchable fields are title, body, {}", keyword_names()),
+        Some(position) => format!(
+            "{detail} (at character {position} of the query); searchable fields are title, body, {}",
+            keyword_names()
+        ),
         None => format!("{detail}; searchable fields are title, body, {}", keyword_names()),
     };
     Error::BadQuery { message, position }

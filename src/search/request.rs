@@ -54,8 +54,14 @@ impl Interval {
 }
 
 /// The facetable fields a request may ask for.
-pub const FACETABLE: [KeywordField; 6] =
-    [KeywordField::Person, KeywordField::Org, KeywordField::Place, KeywordField::Topic, KeywordField::Source, KeywordField::Lang];
+pub const FACETABLE: [KeywordField; 6] = [
+    KeywordField::Person,
+    KeywordField::Org,
+    KeywordField::Place,
+    KeywordField::Topic,
+    KeywordField::Source,
+    KeywordField::Lang,
+];
 
 /// A validated search request.
 #[derive(Debug, Clone, Default)]
@@ -111,7 +117,9 @@ pub fn parse_bound(name: &str, text: &str, upper: bool) -> Result<DateTime<Utc>>
         return Ok(if upper { start + chrono::Duration::days(1) - chrono::Duration::seconds(1) } else { start });
     }
     DateTime::parse_from_rfc3339(text).map(|date| date.with_timezone(&Utc)).map_err(|_| {
-        Error::BadParameter(format!("{name} must be a date YYYY-MM-DD or an RFC 3339 time such as 1987-03-01T00:00:00Z, not {text:?}"))
+        Error::BadParameter(format!(
+            "{name} must be a date YYYY-MM-DD or an RFC 3339 time such as 1987-03-01T00:00:00Z, not {text:?}"
+        ))
     })
 }
 
@@ -185,7 +193,10 @@ mod tests {
     fn bounds_accept_dates_and_times() {
         assert_eq!(parse_bound("from", "1987-03-01", false).unwrap().to_rfc3339(), "1987-03-01T00:00:00+00:00");
         assert_eq!(parse_bound("to", "1987-03-01", true).unwrap().to_rfc3339(), "1987-03-01T23:59:59+00:00");
-        assert_eq!(parse_bound("to", "1987-03-01T12:00:00+01:00", true).unwrap().to_rfc3339(), "1987-03-01T11:00:00+00:00");
+        assert_eq!(
+            parse_bound("to", "1987-03-01T12:00:00+01:00", true).unwrap().to_rfc3339(),
+            "1987-03-01T11:00:00+00:00"
+        );
         assert!(parse_bound("from", "March 1st", false).is_err());
     }
 

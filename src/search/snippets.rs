@@ -93,7 +93,11 @@ fn render(text: &str, highlighted: &[std::ops::Range<usize>]) -> String {
     let mut html = String::with_capacity(text.len() + 32);
     let mut from = 0;
     for range in collapse_overlapped_ranges(highlighted) {
-        if range.start < from || range.end > text.len() || !text.is_char_boundary(range.start) || !text.is_char_boundary(range.end) {
+        if range.start < from
+            || range.end > text.len()
+            || !text.is_char_boundary(range.start)
+            || !text.is_char_boundary(range.end)
+        {
             continue;
         }
         html.push_str(&escape_html(&text[from..range.start]));
@@ -125,7 +129,7 @@ mod tests {
 
     #[test]
     fn escapes_and_marks() {
-        assert_eq!(render("a <b> & c", &[8..9]), "a &lt;b&gt; &amp; <mark>c</mark>");
+        assert_eq!(render("a <b> & c", std::slice::from_ref(&(8..9))), "a &lt;b&gt; &amp; <mark>c</mark>");
         assert_eq!(escape_html("<script>alert('x')</script>"), "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;");
     }
 

@@ -43,8 +43,12 @@ async fn an_article_in_full_and_unknown_ids() {
     assert_eq!(article["date_rule"], "metadata");
     assert_eq!(article["topics"], serde_json::json!(["transport"]));
     assert_eq!(article["authors"], serde_json::json!(["Anna Schmidt"]));
-    let kinds: Vec<(&str, &str)> =
-        article["entities"].as_array().unwrap().iter().map(|e| (e["kind"].as_str().unwrap(), e["name"].as_str().unwrap())).collect();
+    let kinds: Vec<(&str, &str)> = article["entities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["kind"].as_str().unwrap(), e["name"].as_str().unwrap()))
+        .collect();
     assert!(kinds.contains(&("org", "Berlin City Council")), "organisation maps to org: {kinds:?}");
     assert!(kinds.contains(&("place", "Berlin")));
     let (status, body) = app.get("/v1/articles/0000000000000000").await;
@@ -58,7 +62,10 @@ async fn an_article_in_full_and_unknown_ids() {
 async fn bad_requests_get_documented_errors() {
     // A small body limit, so the oversized body below fits in the socket buffers and the client
     // reads the 413 instead of a broken pipe.
-    let app = TestApp::with_fixtures_and(&["tests/fixtures/jsonl/articles.jsonl"], |settings| settings.max_body_bytes = 4_096).await;
+    let app = TestApp::with_fixtures_and(&["tests/fixtures/jsonl/articles.jsonl"], |settings| {
+        settings.max_body_bytes = 4_096
+    })
+    .await;
     let (status, body) = app.get("/v1/search?q=zebra+AND+(lion").await;
     assert_error(status, &body, 400, "bad_query");
     assert!(body["error"]["position"].as_u64().is_some(), "says where: {body}");
@@ -157,14 +164,30 @@ async fn openapi_document_is_valid_and_complete() {
         .iter()
         .map(|parameter| parameter["name"].as_str().unwrap())
         .collect();
-    for name in ["q", "person", "org", "place", "topic", "source", "lang", "from", "to", "sort", "offset", "limit", "facets", "histogram"] {
+    for name in [
+        "q",
+        "person",
+        "org",
+        "place",
+        "topic",
+        "source",
+        "lang",
+        "from",
+        "to",
+        "sort",
+        "offset",
+        "limit",
+        "facets",
+        "histogram",
+    ] {
         assert!(parameters.contains(&name), "parameter {name} documented: {parameters:?}");
     }
     let mut all_refs = Vec::new();
     refs(&document, &mut all_refs);
     assert!(!all_refs.is_empty());
     for reference in all_refs {
-        let name = reference.strip_prefix("#/components/schemas/").unwrap_or_else(|| panic!("local schema ref: {reference}"));
+        let name =
+            reference.strip_prefix("#/components/schemas/").unwrap_or_else(|| panic!("local schema ref: {reference}"));
         assert!(document["components"]["schemas"][name].is_object(), "{reference} resolves");
     }
     for schema in ["SearchResponse", "Hit", "ErrorBody", "ArticleView"] {

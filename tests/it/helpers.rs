@@ -142,5 +142,9 @@ pub fn raw_list(story: &str, tag: &str) -> Vec<String> {
 
 /// Count of hits in a JSON facet list for `value`.
 pub fn facet_count(body: &Value, facet: &str, value: &str) -> Option<u64> {
-    body["facets"][facet].as_array()?.iter().find(|entry| entry["value"] == value).and_then(|entry| entry["count"].as_u64())
+    body["facets"][facet]
+        .as_array()?
+        .iter()
+        .find(|entry| entry["value"] == value)
+        .and_then(|entry| entry["count"].as_u64())
 }

@@ -68,7 +68,10 @@ fn changed_content_is_an_update_with_a_new_sequence() {
     assert_eq!(cli_ingest(&data, &[&file])["new"], 2);
     std::fs::write(&file, "{\"id\":\"x1\",\"title\":\"First\",\"body\":\"one, corrected\",\"source\":\"S\"}\n{\"id\":\"x2\",\"title\":\"Second\",\"body\":\"two\",\"source\":\"S\"}\n").unwrap();
     let report = cli_ingest(&data, &[&file]);
-    assert_eq!((report["updated"].as_u64(), report["unchanged"].as_u64(), report["new"].as_u64()), (Some(1), Some(1), Some(0)));
+    assert_eq!(
+        (report["updated"].as_u64(), report["unchanged"].as_u64(), report["new"].as_u64()),
+        (Some(1), Some(1), Some(0))
+    );
     let store = Store::open(&data.join("tidings.sqlite3")).unwrap();
     assert_eq!(store.count_articles().unwrap(), 2);
     assert_eq!(store.max_seq().unwrap(), 3);
@@ -92,13 +95,15 @@ fn malformed_json_lines_are_rejected_with_their_line_and_the_rest_kept() {
         .map(|rejection| rejection["location"].as_str().unwrap().rsplit('/').next().unwrap().to_string())
         .collect();
     assert_eq!(locations, vec!["malformed.jsonl:2", "malformed.jsonl:3", "malformed.jsonl:4"]);
-    let reasons: Vec<&str> = report["rejections"].as_array().unwrap().iter().map(|r| r["reason"].as_str().unwrap()).collect();
+    let reasons: Vec<&str> =
+        report["rejections"].as_array().unwrap().iter().map(|r| r["reason"].as_str().unwrap()).collect();
     assert!(reasons[0].contains("invalid JSON"), "{reasons:?}");
     assert!(reasons[1].contains("neither title nor body"), "{reasons:?}");
     assert!(reasons[2].contains("kind"), "{reasons:?}");
     // The ledger keeps the rejections too.
     let store = Store::open(&dir.path().join("tidings.sqlite3")).unwrap();
-    let ledger: i64 = store.connection().query_row("select count(*) from ingest_rejections", [], |row| row.get(0)).unwrap();
+    let ledger: i64 =
+        store.connection().query_row("select count(*) from ingest_rejections", [], |row| row.get(0)).unwrap();
     assert_eq!(ledger, 3);
 }
 
@@ -132,11 +137,15 @@ fn plain_text_pages_lose_chrome_and_take_the_date_from_the_text() {
     let report = ingest_paths(&mut store, &[seed], &HeuristicExtractor, &IngestOptions::default()).unwrap();
     assert_eq!((report.new, report.rejected), (1, 0));
     let stored = store.articles_after(0, 10).unwrap().remove(0);
-    assert_eq!(stored.article.title, "Potential Trump-Putin meeting is under consideration - Kremlin's stance revealed");
+    assert_eq!(
+        stored.article.title,
+        "Potential Trump-Putin meeting is under consideration - Kremlin's stance revealed"
+    );
     assert_eq!(stored.article.published_at.unwrap().to_rfc3339(), "2025-05-05T00:00:00+00:00");
     assert_eq!(stored.article.date_rule.as_str(), "text");
     assert!(!stored.article.body.contains("Skip to content"));
-    let people: Vec<&str> = stored.article.entities.iter().filter(|e| e.kind.as_str() == "person").map(|e| e.name.as_str()).collect();
+    let people: Vec<&str> =
+        stored.article.entities.iter().filter(|e| e.kind.as_str() == "person").map(|e| e.name.as_str()).collect();
     for person in ["Vladimir Putin", "Donald Trump", "Dmitry Peskov", "Volodymyr Zelensky"] {
         assert!(people.contains(&person), "{person} in {people:?}");
     }
@@ -150,7 +159,10 @@ fn gzip_files_and_directories_are_read_transparently() {
     let input = dir.path().join("input");
     std::fs::create_dir(&input).unwrap();
     let raw = std::fs::read(repo_path("tests/fixtures/jsonl/articles.jsonl")).unwrap();
-    let mut encoder = flate2::write::GzEncoder::new(std::fs::File::create(input.join("articles.jsonl.gz")).unwrap(), flate2::Compression::default());
+    let mut encoder = flate2::write::GzEncoder::new(
+        std::fs::File::create(input.join("articles.jsonl.gz")).unwrap(),
+        flate2::Compression::default(),
+    );
     encoder.write_all(&raw).unwrap();
     encoder.finish().unwrap();
     std::fs::write(input.join("README.md"), "not an article").unwrap();
@@ -168,7 +180,8 @@ fn reindex_rebuilds_the_index_from_the_store() {
     let file = repo_path("tests/fixtures/jsonl/articles.jsonl");
     cli_ingest(dir.path(), &[&file]);
     std::fs::remove_dir_all(dir.path().join("tantivy")).unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_tidings")).arg("--data-dir").arg(dir.path()).arg("reindex").output().unwrap();
+    let output =
+        Command::new(env!("CARGO_BIN_EXE_tidings")).arg("--data-dir").arg(dir.path()).arg("reindex").output().unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     assert!(String::from_utf8_lossy(&output.stdout).contains("reindexed 5 articles"));
     let index = tidings::index::SearchIndex::open(&dir.path().join("tantivy")).unwrap();

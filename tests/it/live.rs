@@ -25,7 +25,9 @@ async fn articles_ingested_while_serving_become_searchable() {
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     assert!(String::from_utf8_lossy(&output.stderr).contains("running server holds the index"));
     let visible = app
-        .eventually(Duration::from_secs(20), || async { app.search("source=Reuters&limit=1").await["total"].as_u64() == Some(200) })
+        .eventually(Duration::from_secs(20), || async {
+            app.search("source=Reuters&limit=1").await["total"].as_u64() == Some(200)
+        })
         .await;
     assert!(visible, "new articles searchable without a restart");
     let (_, stats) = app.get("/v1/stats").await;
@@ -39,10 +41,20 @@ async fn an_index_behind_the_store_catches_up_on_start() {
     let data_dir = tempfile::tempdir().unwrap();
     let settings = settings_for(data_dir.path());
     // Index five articles, then let the store move on without the index (as after a crash).
-    tidings::cli::ingest_and_index(&settings, &[repo_path("tests/fixtures/jsonl/articles.jsonl")], IngestOptions::default()).unwrap();
+    tidings::cli::ingest_and_index(
+        &settings,
+        &[repo_path("tests/fixtures/jsonl/articles.jsonl")],
+        IngestOptions::default(),
+    )
+    .unwrap();
     let mut store = Store::open(&settings.store_path()).unwrap();
-    let report =
-        ingest_paths(&mut store, &[repo_path("sample/reut2-000-stories-201-400.sgm")], &HeuristicExtractor, &IngestOptions::default()).unwrap();
+    let report = ingest_paths(
+        &mut store,
+        &[repo_path("sample/reut2-000-stories-201-400.sgm")],
+        &HeuristicExtractor,
+        &IngestOptions::default(),
+    )
+    .unwrap();
     assert_eq!(report.new, 200);
     drop(store);
     let app = TestApp::serve(settings, data_dir).await;

@@ -59,7 +59,10 @@ async fn every_filter_matches_independent_counts() {
     assert_eq!(app.search("source=Tagesblatt&source=City+Wire").await["total"], 5, "a repeated filter means any value");
     assert_eq!(app.search("lang=de").await["total"], 1);
     assert_eq!(app.search("lang=en&limit=1").await["total"], reuters_total + 1 + 4);
-    assert_eq!(app.search("place=united+states&source=Reuters&limit=1").await["total"], stories_with("PLACES", "usa") as u64);
+    assert_eq!(
+        app.search("place=united+states&source=Reuters&limit=1").await["total"],
+        stories_with("PLACES", "usa") as u64
+    );
     assert_eq!(app.search("person=ongpin").await["total"], stories_with("PEOPLE", "ongpin") as u64);
     assert_eq!(app.search("person=hisham+nazer").await["total"], stories_with("PEOPLE", "hisham-nazer") as u64);
     assert_eq!(app.search("org=opec").await["total"], stories_with("ORGS", "opec") as u64);
@@ -71,9 +74,16 @@ async fn every_filter_matches_independent_counts() {
     assert_eq!(app.search("topic=crude&topic=grain").await["total"], either as u64);
     let both = raw_stories(SAMPLE_SGM)
         .iter()
-        .filter(|story| raw_list(story, "TOPICS").contains(&"crude".to_string()) && raw_list(story, "PLACES").contains(&"usa".to_string()))
+        .filter(|story| {
+            raw_list(story, "TOPICS").contains(&"crude".to_string())
+                && raw_list(story, "PLACES").contains(&"usa".to_string())
+        })
         .count();
-    assert_eq!(app.search("topic=crude&place=United+States&source=Reuters").await["total"], both as u64, "different filters must all hold");
+    assert_eq!(
+        app.search("topic=crude&place=United+States&source=Reuters").await["total"],
+        both as u64,
+        "different filters must all hold"
+    );
     // Filters combine with query text.
     let oil_in_kuwait = app.search("q=oil&place=kuwait").await;
     assert!(oil_in_kuwait["total"].as_u64().unwrap() > 0);
@@ -118,7 +128,8 @@ async fn date_ranges_and_day_histograms_match_the_raw_dates() {
         .collect();
     assert_eq!(buckets, per_day);
     let months = app.search("histogram=month&limit=1").await;
-    let total_in_buckets: u64 = months["histogram"].as_array().unwrap().iter().map(|bucket| bucket["count"].as_u64().unwrap()).sum();
+    let total_in_buckets: u64 =
+        months["histogram"].as_array().unwrap().iter().map(|bucket| bucket["count"].as_u64().unwrap()).sum();
     // Every dated article is in a bucket; the one with an unparsable date is not.
     assert_eq!(total_in_buckets, months["total"].as_u64().unwrap() - 1);
     // RFC 3339 bounds are inclusive to the second.
@@ -134,11 +145,15 @@ async fn facet_counts_match_independent_counts() {
     assert_eq!(facet_count(&body, "org", "OPEC"), Some(stories_with("ORGS", "opec") as u64));
     assert_eq!(facet_count(&body, "org", "World Bank"), Some(stories_with("ORGS", "worldbank") as u64));
     assert_eq!(facet_count(&body, "person", "Ongpin"), Some(stories_with("PEOPLE", "ongpin") as u64));
-    let topics = raw_stories(SAMPLE_SGM).iter().flat_map(|story| raw_list(story, "TOPICS")).collect::<std::collections::HashSet<_>>();
+    let topics = raw_stories(SAMPLE_SGM)
+        .iter()
+        .flat_map(|story| raw_list(story, "TOPICS"))
+        .collect::<std::collections::HashSet<_>>();
     for topic in topics {
         assert_eq!(facet_count(&body, "topic", &topic), Some(stories_with("TOPICS", &topic) as u64), "topic {topic}");
     }
-    let counts: Vec<u64> = body["facets"]["place"].as_array().unwrap().iter().map(|entry| entry["count"].as_u64().unwrap()).collect();
+    let counts: Vec<u64> =
+        body["facets"]["place"].as_array().unwrap().iter().map(|entry| entry["count"].as_u64().unwrap()).collect();
     assert!(counts.windows(2).all(|pair| pair[0] >= pair[1]), "most frequent first");
     let small = app.search("q=zebra&facets=person,source,lang").await;
     assert_eq!(facet_count(&small, "person", "Olaf Weber"), Some(2));
@@ -172,12 +187,17 @@ async fn empty_query_lists_newest_first_and_date_sort_orders_hits() {
     let body = app.search("limit=100").await;
     assert_eq!(body["total"], 206);
     // The seed page is dated 2025-05-05 from its text, the newest of all.
-    assert_eq!(body["hits"][0]["title"], "Potential Trump-Putin meeting is under consideration - Kremlin's stance revealed");
+    assert_eq!(
+        body["hits"][0]["title"],
+        "Potential Trump-Putin meeting is under consideration - Kremlin's stance revealed"
+    );
     assert_eq!(body["hits"][1]["title"], "Regierung plant neue Verkehrsregeln", "newest first");
-    let dates: Vec<&str> = body["hits"].as_array().unwrap().iter().filter_map(|hit| hit["published_at"].as_str()).collect();
+    let dates: Vec<&str> =
+        body["hits"].as_array().unwrap().iter().filter_map(|hit| hit["published_at"].as_str()).collect();
     assert!(dates.windows(2).all(|pair| pair[0] >= pair[1]), "{dates:?}");
     let by_date = app.search("q=oil&sort=date&limit=50").await;
-    let dates: Vec<&str> = by_date["hits"].as_array().unwrap().iter().filter_map(|hit| hit["published_at"].as_str()).collect();
+    let dates: Vec<&str> =
+        by_date["hits"].as_array().unwrap().iter().filter_map(|hit| hit["published_at"].as_str()).collect();
     assert!(dates.windows(2).all(|pair| pair[0] >= pair[1]), "{dates:?}");
     assert!(by_date["hits"][0]["score"].is_null());
     app.stop().await;
@@ -191,7 +211,8 @@ async fn pages_do_not_overlap_and_post_equals_get() {
     assert_eq!(first["total"], second["total"]);
     let first_ids: Vec<&Value> = first["hits"].as_array().unwrap().iter().map(|hit| &hit["id"]).collect();
     assert!(second["hits"].as_array().unwrap().iter().all(|hit| !first_ids.contains(&&hit["id"])));
-    let (status, posted) = app.post("/v1/search", r#"{"q":"oil","limit":5,"place":["kuwait","saudi arabia"],"facets":"place"}"#).await;
+    let (status, posted) =
+        app.post("/v1/search", r#"{"q":"oil","limit":5,"place":["kuwait","saudi arabia"],"facets":"place"}"#).await;
     assert_eq!(status, 200, "{posted}");
     let got = app.search("q=oil&limit=5&place=kuwait&place=saudi+arabia&facets=place").await;
     assert_eq!(posted["total"], got["total"]);
