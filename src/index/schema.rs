@@ -12,7 +12,7 @@ use tantivy::Index;
 use crate::model::EntityKind;
 
 /// Bump when the schema or an analyzer changes: an index of another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// English analysis for title and body: lowercase, ASCII folding, stemming.
 pub const TEXT_ANALYZER: &str = "tidings_en";

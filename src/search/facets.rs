@@ -93,13 +93,19 @@ impl SegmentCollector for FacetSegmentCollector {
         for (column, counts) in self.columns.iter().zip(self.counts) {
             let mut values = HashMap::new();
             if let Some(column) = column {
-                let mut text = String::new();
-                for (ordinal, count) in counts.into_iter().enumerate().filter(|(_, count)| *count > 0) {
-                    text.clear();
-                    if column.ord_to_str(ordinal as u64, &mut text).unwrap_or(false) {
-                        values.insert(text.clone(), count as u64);
+                // One sequential pass over the dictionary, not a block lookup per ordinal.
+                let (ordinals, counted): (Vec<u64>, Vec<u64>) = counts
+                    .into_iter()
+                    .enumerate()
+                    .filter(|(_, count)| *count > 0)
+                    .map(|(ordinal, count)| (ordinal as u64, count as u64))
+                    .unzip();
+                let mut counted = counted.into_iter();
+                let _ = column.dictionary().sorted_ords_to_term_cb(&ordinals, |bytes| {
+                    if let (Ok(text), Some(count)) = (std::str::from_utf8(bytes), counted.next()) {
+                        values.insert(text.to_string(), count);
                     }
-                }
+                });
             }
             fields.push(values);
         }

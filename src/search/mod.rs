@@ -29,6 +29,8 @@ pub const TITLE_BOOST: f32 = 2.0;
 pub struct Engine {
     index: Arc<SearchIndex>,
     parser: QueryParser,
+    /// The title/body analyzer, for highlighting.
+    analyzer: tantivy::tokenizer::TextAnalyzer,
 }
 
 impl Engine {
@@ -37,7 +39,8 @@ impl Engine {
         let mut parser = QueryParser::for_index(&index.index, vec![fields.title, fields.body]);
         parser.set_field_boost(fields.title, TITLE_BOOST);
         parser.set_conjunction_by_default();
-        Engine { index, parser }
+        let analyzer = crate::index::schema::text_analyzer(&index.index);
+        Engine { index, parser, analyzer }
     }
 
     pub fn index(&self) -> &SearchIndex {
@@ -80,7 +83,7 @@ impl Engine {
             let (top, total, fruit) = searcher.search(&query, &(window.order_by_score(), Count, facet_collector))?;
             (top.into_iter().map(|(score, address)| (Some(score), address)).collect(), total, fruit)
         };
-        let highlighter = Highlighter::new(&searcher, &self.index.fields, user_query.as_deref())?;
+        let highlighter = Highlighter::new(&searcher, &self.index.fields, self.analyzer.clone(), user_query.as_deref());
         let hits = top
             .into_iter()
             .map(|(score, address)| self.hit(&searcher, &highlighter, score, address))

@@ -1,16 +1,23 @@
 //! Highlighted snippets: HTML-escaped text with the query's matches wrapped in `<mark>`.
+//!
+//! Our own highlighter rather than Tantivy's `SnippetGenerator`, which runs the stemming analyzer
+//! over every word of every hit: here a word is stemmed only when its first letters could make one
+//! of the query's terms, which skips almost all of them. Fragments start and end at word
+//! boundaries, and adjacent matches (a phrase) become one highlighted span.
+
+use std::collections::HashMap;
+use std::ops::Range;
 
 use tantivy::query::Query;
-use tantivy::snippet::{collapse_overlapped_ranges, Snippet, SnippetGenerator};
+use tantivy::tokenizer::TextAnalyzer;
 use tantivy::Searcher;
 
-use crate::error::Result;
 use crate::index::Fields;
 
 /// Characters of body text in a snippet.
 pub const BODY_SNIPPET_CHARS: usize = 200;
-/// Titles are highlighted whole, up to this length.
-const TITLE_SNIPPET_CHARS: usize = 1_000;
+/// Characters of context kept before the first match of a fragment.
+const LEADING_CONTEXT_CHARS: usize = 40;
 
 /// Escapes text for HTML element content and attribute values.
 pub fn escape_html(text: &str) -> String {
@@ -30,76 +37,200 @@ pub fn escape_html(text: &str) -> String {
 
 /// Builds the highlights of every hit of one search.
 pub struct Highlighter {
-    title: Option<SnippetGenerator>,
-    body: Option<SnippetGenerator>,
+    /// Analysed query term → weight (its inverse document frequency).
+    terms: HashMap<String, f32>,
+    /// First two characters of each term: words starting otherwise cannot match.
+    prefixes: Vec<[char; 2]>,
+    analyzer: TextAnalyzer,
 }
 
 impl Highlighter {
-    pub fn new(searcher: &Searcher, fields: &Fields, query: Option<&dyn Query>) -> Result<Highlighter> {
-        let Some(query) = query else { return Ok(Highlighter { title: None, body: None }) };
-        let mut title = SnippetGenerator::create(searcher, query, fields.title)?;
-        title.set_max_num_chars(TITLE_SNIPPET_CHARS);
-        let mut body = SnippetGenerator::create(searcher, query, fields.body)?;
-        body.set_max_num_chars(BODY_SNIPPET_CHARS);
-        Ok(Highlighter { title: Some(title), body: Some(body) })
+    pub fn new(searcher: &Searcher, fields: &Fields, analyzer: TextAnalyzer, query: Option<&dyn Query>) -> Highlighter {
+        let mut terms = HashMap::new();
+        if let Some(query) = query {
+            let total = searcher.num_docs().max(1) as f32;
+            query.query_terms(&mut |term, _| {
+                if term.field() != fields.title && term.field() != fields.body {
+                    return;
+                }
+                let value = term.value();
+                let Some(text) = value.as_str() else { return };
+                let frequency = searcher.doc_freq(term).unwrap_or(0) as f32;
+                let weight = (1.0 + (total - frequency + 0.5) / (frequency + 0.5)).ln();
+                let entry = terms.entry(text.to_string()).or_insert(0.0f32);
+                *entry = entry.max(weight);
+            });
+        }
+        let prefixes = terms.keys().map(|term| prefix_of(term)).collect();
+        Highlighter { terms, prefixes, analyzer }
     }
 
-    pub fn title(&self, title: &str) -> String {
-        match &self.title {
-            Some(generator) => {
-                let snippet = generator.snippet(title);
-                if snippet.highlighted().is_empty() {
-                    escape_html(title)
-                } else {
-                    // The fragment may be a window of a very long title; the full title is wanted.
-                    render(title, &shift(&snippet))
+    /// Byte ranges of the words of `text` that match a query term, with the term's weight.
+    fn matches(&self, text: &str) -> Vec<(Range<usize>, f32)> {
+        let mut found = Vec::new();
+        if self.terms.is_empty() {
+            return found;
+        }
+        let mut analyzer = self.analyzer.clone();
+        for range in words(text) {
+            let word = &text[range.clone()];
+            let mut lower = word.chars().flat_map(char::to_lowercase);
+            let first = [lower.next().unwrap_or(' '), lower.next().unwrap_or(' ')];
+            if first[0].is_ascii() && !self.prefixes.iter().any(|prefix| could_match(*prefix, first)) {
+                continue;
+            }
+            let mut stream = analyzer.token_stream(word);
+            while let Some(token) = stream.next() {
+                if let Some(weight) = self.terms.get(&token.text) {
+                    found.push((range.clone(), *weight));
+                    break;
                 }
             }
-            None => escape_html(title),
         }
+        found
     }
 
+    /// The whole title, escaped, with its matches marked.
+    pub fn title(&self, title: &str) -> String {
+        let ranges: Vec<Range<usize>> = self.matches(title).into_iter().map(|(range, _)| range).collect();
+        render(title, &ranges)
+    }
+
+    /// The best fragment of the body (the densest window of distinct matched terms), or its opening
+    /// when nothing matches.
     pub fn body(&self, body: &str) -> Vec<String> {
         if body.is_empty() {
             return Vec::new();
         }
-        if let Some(generator) = &self.body {
-            let snippet = generator.snippet(body);
-            if !snippet.highlighted().is_empty() {
-                let range = snippet.fragment_range();
-                let mut html = String::new();
-                if range.start > 0 {
-                    html.push('…');
+        let matches = self.matches(body);
+        if matches.is_empty() {
+            return vec![lead(body)];
+        }
+        let mut best = (0.0f32, 0usize);
+        for (index, (range, _)) in matches.iter().enumerate() {
+            let window_end = range.start + BODY_SNIPPET_CHARS;
+            let mut seen: Vec<&str> = Vec::new();
+            let mut score = 0.0;
+            for (other, weight) in matches[index..].iter().take_while(|(other, _)| other.end <= window_end) {
+                let word = &body[other.clone()];
+                if !seen.iter().any(|earlier| earlier.eq_ignore_ascii_case(word)) {
+                    seen.push(word);
+                    score += weight;
                 }
-                html.push_str(&render(snippet.fragment(), snippet.highlighted()));
-                if range.end < body.len() {
-                    html.push('…');
-                }
-                return vec![html];
+            }
+            if score > best.0 {
+                best = (score, index);
             }
         }
-        vec![lead(body)]
+        let first_match = matches[best.1].0.start;
+        let start = fragment_start(body, first_match);
+        let end = fragment_end(body, start + BODY_SNIPPET_CHARS).max(matches[best.1].0.end);
+        let ranges: Vec<Range<usize>> = matches
+            .iter()
+            .filter(|(range, _)| range.start >= start && range.end <= end)
+            .map(|(range, _)| range.start - start..range.end - start)
+            .collect();
+        let mut html = String::new();
+        if start > 0 {
+            html.push('…');
+        }
+        html.push_str(&render(&body[start..end], &ranges));
+        if end < body.len() {
+            html.push('…');
+        }
+        vec![html]
     }
 }
 
-/// Highlight ranges of a snippet, moved from fragment offsets to offsets in the whole text.
-fn shift(snippet: &Snippet) -> Vec<std::ops::Range<usize>> {
-    let start = snippet.fragment_range().start;
-    snippet.highlighted().iter().map(|range| range.start + start..range.end + start).collect()
+fn prefix_of(text: &str) -> [char; 2] {
+    let mut chars = text.chars();
+    [chars.next().unwrap_or(' '), chars.next().unwrap_or(' ')]
 }
 
-/// Escapes `text`, wrapping the byte ranges in `<mark>`.
-fn render(text: &str, highlighted: &[std::ops::Range<usize>]) -> String {
-    let mut html = String::with_capacity(text.len() + 32);
-    let mut from = 0;
-    for range in collapse_overlapped_ranges(highlighted) {
-        if range.start < from
-            || range.end > text.len()
-            || !text.is_char_boundary(range.start)
-            || !text.is_char_boundary(range.end)
-        {
+/// A word can only analyse to a term when their first letters agree (stemming keeps the start of a
+/// word; a one-letter term only needs its letter).
+fn could_match(term: [char; 2], word: [char; 2]) -> bool {
+    term[0] == word[0] && (term[1] == ' ' || term[1] == word[1] || !word[1].is_ascii())
+}
+
+/// The alphanumeric runs of a text, as Tantivy's SimpleTokenizer splits it.
+fn words(text: &str) -> impl Iterator<Item = Range<usize>> + '_ {
+    let mut start: Option<usize> = None;
+    let mut chars = text.char_indices().chain(std::iter::once((text.len(), ' ')));
+    std::iter::from_fn(move || {
+        for (offset, character) in chars.by_ref() {
+            match (start, character.is_alphanumeric()) {
+                (None, true) => start = Some(offset),
+                (Some(begin), false) => {
+                    start = None;
+                    return Some(begin..offset);
+                }
+                _ => {}
+            }
+        }
+        None
+    })
+}
+
+/// Where a fragment whose first match is at `first_match` starts: the sentence start when it is
+/// close, else a word boundary a little before the match.
+fn fragment_start(text: &str, first_match: usize) -> usize {
+    let earliest = first_match.saturating_sub(LEADING_CONTEXT_CHARS * 2);
+    let mut earliest = earliest;
+    while !text.is_char_boundary(earliest) {
+        earliest += 1;
+    }
+    let before = &text[earliest..first_match];
+    if let Some(sentence) = before.rfind(['.', '!', '?', '\n']) {
+        let start = earliest + sentence + 1;
+        return start + (text[start..first_match].len() - text[start..first_match].trim_start().len());
+    }
+    if earliest == 0 {
+        return 0;
+    }
+    let mut cut = first_match.saturating_sub(LEADING_CONTEXT_CHARS);
+    while !text.is_char_boundary(cut) {
+        cut += 1;
+    }
+    match text[cut..first_match].find(char::is_whitespace) {
+        Some(space) => cut + space + 1,
+        None => first_match,
+    }
+}
+
+/// Where a fragment ends: the last word boundary at or before `limit`.
+fn fragment_end(text: &str, limit: usize) -> usize {
+    if limit >= text.len() {
+        return text.len();
+    }
+    let mut cut = limit;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    text[..cut].rfind(char::is_whitespace).map(|space| text[..space].trim_end().len()).unwrap_or(cut)
+}
+
+/// Escapes `text`, wrapping the byte ranges in `<mark>`; ranges separated only by spaces or
+/// punctuation (a phrase) share one mark.
+fn render(text: &str, highlighted: &[Range<usize>]) -> String {
+    let mut merged: Vec<Range<usize>> = Vec::new();
+    for range in highlighted {
+        if range.end > text.len() || !text.is_char_boundary(range.start) || !text.is_char_boundary(range.end) {
             continue;
         }
+        match merged.last_mut() {
+            Some(last)
+                if range.start >= last.end && text[last.end..range.start].chars().all(|c| c == ' ' || c == '-') =>
+            {
+                last.end = range.end;
+            }
+            Some(last) if range.start < last.end => last.end = last.end.max(range.end),
+            _ => merged.push(range.clone()),
+        }
+    }
+    let mut html = String::with_capacity(text.len() + 32);
+    let mut from = 0;
+    for range in merged {
         html.push_str(&escape_html(&text[from..range.start]));
         html.push_str("<mark>");
         html.push_str(&escape_html(&text[range.clone()]));
@@ -112,15 +243,12 @@ fn render(text: &str, highlighted: &[std::ops::Range<usize>]) -> String {
 
 /// The opening of a text, cut at a word boundary, escaped.
 fn lead(text: &str) -> String {
-    if text.len() <= BODY_SNIPPET_CHARS {
-        return escape_html(text);
+    let end = fragment_end(text, BODY_SNIPPET_CHARS);
+    let mut html = escape_html(&text[..end]);
+    if end < text.len() {
+        html.push('…');
     }
-    let mut cut = BODY_SNIPPET_CHARS;
-    while !text.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    let cut = text[..cut].rfind(char::is_whitespace).unwrap_or(cut);
-    format!("{}…", escape_html(text[..cut].trim_end()))
+    html
 }
 
 #[cfg(test)]
@@ -134,10 +262,26 @@ mod tests {
     }
 
     #[test]
-    fn lead_cuts_at_a_word() {
+    fn adjacent_matches_share_one_mark() {
+        assert_eq!(render("crude palm oil prices", &[6..10, 11..14]), "crude <mark>palm oil</mark> prices");
+        assert_eq!(render("palm, oil", &[0..4, 6..9]), "<mark>palm</mark>, <mark>oil</mark>");
+    }
+
+    #[test]
+    fn words_split_like_the_simple_tokenizer() {
+        let text = "U.S. oil-price (up 5%)";
+        let found: Vec<&str> = words(text).map(|range| &text[range]).collect();
+        assert_eq!(found, vec!["U", "S", "oil", "price", "up", "5"]);
+    }
+
+    #[test]
+    fn fragments_cut_at_word_boundaries() {
         let text = "word ".repeat(100);
         let lead = lead(&text);
         assert!(lead.ends_with("word…"), "{lead}");
         assert!(lead.chars().count() <= BODY_SNIPPET_CHARS + 1);
+        let text = "First sentence here. Second sentence mentions oil near the start.";
+        let start = fragment_start(text, text.find("oil").unwrap());
+        assert_eq!(&text[start..start + 6], "Second");
     }
 }
