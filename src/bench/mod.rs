@@ -139,15 +139,20 @@ fn mb(bytes: u64) -> f64 {
     bytes as f64 / 1_000_000.0
 }
 
-fn load_line(name: &str, result: &LoadResult) -> String {
+/// The figure cells of a report row: QPS, p50, p95, p99, errors.
+fn figures(result: &LoadResult) -> String {
     format!(
-        "| {name} | {:.0} | {:.2} | {:.2} | {:.2} | {} |",
+        "{:.0} | {:.2} | {:.2} | {:.2} | {} |",
         result.qps(),
         result.percentile_ms(0.50),
         result.percentile_ms(0.95),
         result.percentile_ms(0.99),
         result.errors
     )
+}
+
+fn load_line(name: &str, result: &LoadResult) -> String {
+    format!("| {name} | {}", figures(result))
 }
 
 fn machine() -> String {
@@ -346,8 +351,8 @@ fn run_peers(
     let mut report = vec!["## Peers on the same articles and the plain queries".into(), String::new()];
     report.push("| system | how | QPS | p50 ms | p95 ms | p99 ms | errors |".into());
     report.push("|---|---|---|---|---|---|---|".into());
-    report.push(format!("| tidings | HTTP, c=1 | {} ", &load_line("", tidings_plain_1)[3..]));
-    report.push(format!("| tidings | HTTP, c=32 | {} ", &load_line("", tidings_plain_32)[3..]));
+    report.push(format!("| tidings | HTTP, c=1 | {}", figures(tidings_plain_1)));
+    report.push(format!("| tidings | HTTP, c=32 | {}", figures(tidings_plain_32)));
 
     // SQLite FTS5 in process: no HTTP, one thread.
     eprintln!("bench: SQLite FTS5…");
@@ -362,8 +367,8 @@ fn run_peers(
     let seconds = started.elapsed().as_secs_f64();
     let fts_result = LoadResult { requests: latencies.len() + errors, errors, seconds, latencies_us: latencies };
     report.push(format!(
-        "| SQLite FTS5 | in process, 1 thread (index built in {build_seconds:.1} s) | {} ",
-        &load_line("", &fts_result)[3..]
+        "| SQLite FTS5 | in process, 1 thread (index built in {build_seconds:.1} s) | {}",
+        figures(&fts_result)
     ));
 
     // tantivy-cli serve, when installed (`cargo install tantivy-cli`).
@@ -398,10 +403,10 @@ fn run_peers(
                 let single = runtime.block_on(loadgen::run(addr, Arc::clone(&paths), 1, paths.len().min(requests)))?;
                 let many = runtime.block_on(loadgen::run(addr, Arc::clone(&paths), 32, requests))?;
                 report.push(format!(
-                    "| tantivy-cli 0.24 serve | HTTP, c=1 (index built in {build_seconds:.1} s) | {} ",
-                    &load_line("", &single)[3..]
+                    "| tantivy-cli 0.24 serve | HTTP, c=1 (index built in {build_seconds:.1} s) | {}",
+                    figures(&single)
                 ));
-                report.push(format!("| tantivy-cli 0.24 serve | HTTP, c=32 | {} ", &load_line("", &many)[3..]));
+                report.push(format!("| tantivy-cli 0.24 serve | HTTP, c=32 | {}", figures(&many)));
                 notes.push(format!(
                     "ratios: tidings/tantivy-cli QPS at c=32 = {:.1}×; tidings p50 / FTS5 p50 at c=1 = {:.2}",
                     tidings_plain_32.qps() / many.qps().max(f64::MIN_POSITIVE),

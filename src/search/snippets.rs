@@ -74,8 +74,7 @@ impl Highlighter {
         let mut analyzer = self.analyzer.clone();
         for range in words(text) {
             let word = &text[range.clone()];
-            let mut lower = word.chars().flat_map(char::to_lowercase);
-            let first = [lower.next().unwrap_or(' '), lower.next().unwrap_or(' ')];
+            let first = lowercase_prefix(word);
             if first[0].is_ascii() && !self.prefixes.iter().any(|prefix| could_match(*prefix, first)) {
                 continue;
             }
@@ -153,23 +152,40 @@ fn could_match(term: [char; 2], word: [char; 2]) -> bool {
     term[0] == word[0] && (term[1] == ' ' || term[1] == word[1] || !word[1].is_ascii())
 }
 
-/// The alphanumeric runs of a text, as Tantivy's SimpleTokenizer splits it.
+/// The alphanumeric runs of a text, as Tantivy's SimpleTokenizer splits it (ASCII bytes checked
+/// directly; only non-ASCII characters are decoded).
 fn words(text: &str) -> impl Iterator<Item = Range<usize>> + '_ {
-    let mut start: Option<usize> = None;
-    let mut chars = text.char_indices().chain(std::iter::once((text.len(), ' ')));
+    let bytes = text.as_bytes();
+    let mut position = 0;
     std::iter::from_fn(move || {
-        for (offset, character) in chars.by_ref() {
-            match (start, character.is_alphanumeric()) {
-                (None, true) => start = Some(offset),
-                (Some(begin), false) => {
-                    start = None;
-                    return Some(begin..offset);
-                }
+        let mut start = None;
+        while position < bytes.len() {
+            let byte = bytes[position];
+            let (is_word, width) = if byte < 0x80 {
+                (byte.is_ascii_alphanumeric(), 1)
+            } else {
+                let character = text[position..].chars().next().unwrap_or(' ');
+                (character.is_alphanumeric(), character.len_utf8().max(1))
+            };
+            match (start, is_word) {
+                (None, true) => start = Some(position),
+                (Some(begin), false) => return Some(begin..position),
                 _ => {}
             }
+            position += width;
         }
-        None
+        start.map(|begin| begin..bytes.len())
     })
+}
+
+/// The first two characters of a word, lower-cased.
+fn lowercase_prefix(word: &str) -> [char; 2] {
+    let bytes = word.as_bytes();
+    if bytes.len() >= 2 && bytes[0] < 0x80 && bytes[1] < 0x80 {
+        return [bytes[0].to_ascii_lowercase() as char, bytes[1].to_ascii_lowercase() as char];
+    }
+    let mut lower = word.chars().flat_map(char::to_lowercase);
+    [lower.next().unwrap_or(' '), lower.next().unwrap_or(' ')]
 }
 
 /// Where a fragment whose first match is at `first_match` starts: the sentence start when it is
