@@ -57,6 +57,11 @@ fn parse_story(element: &str) -> Result<Article, String> {
     let raw_title = inner(element, "TITLE").map(decode).unwrap_or_default();
     let mut title = collapse_spaces(&raw_title);
     let mut body = inner(element, "BODY").map(|body| reflow(&decode(body))).unwrap_or_default();
+    // The dateline ("SALVADOR, Feb 26 -") opens the wire text: keep it in front of the body.
+    let dateline = inner(element, "DATELINE").map(|dateline| collapse_spaces(&decode(dateline))).unwrap_or_default();
+    if !dateline.is_empty() && !body.is_empty() {
+        body = format!("{dateline} {body}");
+    }
     if text_tag_type.as_deref() == Some("UNPROC") && body.is_empty() {
         let text = inner(element, "TEXT").map(decode).unwrap_or_default();
         body = reflow(&text);
@@ -223,7 +228,7 @@ mod tests {
 
     const STORY: &str = "<REUTERS TOPICS=\"YES\" NEWID=\"7\">\n<DATE> 2-MAR-1987 10:00:00.00</DATE>\n\
         <TOPICS><D>crude</D></TOPICS>\n<PLACES><D>usa</D><D>el-salvador</D></PLACES>\n<PEOPLE><D>james-baker</D></PEOPLE>\n\
-        <ORGS><D>opec</D></ORGS>\n<TEXT>&#2;\n<TITLE>OIL &lt;PRICES&gt; RISE</TITLE>\n<BODY>Prices rose\ntoday &amp; more.\n    New paragraph here.\n Reuter\n&#3;</BODY></TEXT>\n</REUTERS>\n";
+        <ORGS><D>opec</D></ORGS>\n<TEXT>&#2;\n<TITLE>OIL &lt;PRICES&gt; RISE</TITLE>\n<DATELINE>    HOUSTON, March 2 - </DATELINE><BODY>Prices rose\ntoday &amp; more.\n    New paragraph here.\n Reuter\n&#3;</BODY></TEXT>\n</REUTERS>\n";
 
     #[test]
     fn parses_a_story() {
@@ -232,7 +237,7 @@ mod tests {
         let article = records[0].result.as_ref().unwrap();
         assert_eq!(article.source_key, "reuters:7");
         assert_eq!(article.title, "OIL <PRICES> RISE");
-        assert_eq!(article.body, "Prices rose today & more.\n\nNew paragraph here.");
+        assert_eq!(article.body, "HOUSTON, March 2 - Prices rose today & more.\n\nNew paragraph here.");
         assert_eq!(article.published_at.unwrap().to_rfc3339(), "1987-03-02T10:00:00+00:00");
         assert_eq!(article.topics, vec!["crude"]);
         let names: Vec<_> = article.entities.iter().map(|e| (e.kind, e.name.as_str())).collect();

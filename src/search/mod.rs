@@ -74,13 +74,17 @@ impl Engine {
         let by_date = request.sort == Sort::Date || user_query.is_none();
         let window = TopDocs::with_limit(request.limit).and_offset(request.offset);
         let (top, total, facet_fruit): (Vec<(Option<f32>, DocAddress)>, usize, _) = if by_date {
-            let (top, total, fruit) = searcher.search(
-                &query,
-                &(window.order_by_fast_field::<DateTime>("published_at", Order::Desc), Count, facet_collector),
-            )?;
+            let (top, total, fruit) = searcher
+                .search(
+                    &query,
+                    &(window.order_by_fast_field::<DateTime>("published_at", Order::Desc), Count, facet_collector),
+                )
+                .map_err(query_time_error)?;
             (top.into_iter().map(|(_, address)| (None, address)).collect(), total, fruit)
         } else {
-            let (top, total, fruit) = searcher.search(&query, &(window.order_by_score(), Count, facet_collector))?;
+            let (top, total, fruit) = searcher
+                .search(&query, &(window.order_by_score(), Count, facet_collector))
+                .map_err(query_time_error)?;
             (top.into_iter().map(|(score, address)| (Some(score), address)).collect(), total, fruit)
         };
         let highlighter = Highlighter::new(&searcher, &self.index.fields, self.analyzer.clone(), user_query.as_deref());
@@ -211,6 +215,19 @@ fn normalise_negations(ast: UserInputAst) -> UserInputAst {
     }
 }
 
+/// Errors Tantivy raises only when a parsed query meets the index (`title:*` on a field that has
+/// no fast column) are the query's fault, not the server's.
+fn query_time_error(error: tantivy::TantivyError) -> Error {
+    match error {
+        tantivy::TantivyError::SchemaError(message)
+        | tantivy::TantivyError::InvalidArgument(message)
+        | tantivy::TantivyError::FieldNotFound(message) => {
+            Error::BadQuery { message: format!("the query cannot run on this index: {message}"), position: None }
+        }
+        other => other.into(),
+    }
+}
+
 /// Turns a parser error into a message that says where the query went wrong.
 fn describe_query_error(text: &str, error: &tantivy::query::QueryParserError) -> Error {
     let (_, errors) = tantivy::query_grammar::parse_query_lenient(text);
@@ -219,6 +236,23 @@ fn describe_query_error(text: &str, error: &tantivy::query::QueryParserError) ->
         return Error::BadQuery {
             message: format!("syntax error at character {position} of the query: {}", first.message),
             position: Some(position),
+        };
+    }
+    // An operator with nothing on one side: say which and where.
+    let words: Vec<(usize, &str)> =
+        text.split_whitespace().map(|word| (word.as_ptr() as usize - text.as_ptr() as usize, word)).collect();
+    let is_operator = |word: &str| matches!(word, "AND" | "OR" | "NOT");
+    if let Some((offset, word)) = words.last().filter(|(_, word)| is_operator(word)) {
+        let position = text[..*offset].chars().count();
+        return Error::BadQuery {
+            message: format!("syntax error at character {position} of the query: {word} needs a term after it"),
+            position: Some(position),
+        };
+    }
+    if let Some((_, word)) = words.first().filter(|(_, word)| *word != "NOT" && is_operator(word)) {
+        return Error::BadQuery {
+            message: format!("syntax error at character 0 of the query: {word} needs a term before it"),
+            position: Some(0),
         };
     }
     // The syntax is fine but something named in it is not: usually an unknown field.

@@ -70,6 +70,12 @@ async fn bad_requests_get_documented_errors() {
     assert_error(status, &body, 400, "bad_query");
     assert!(body["error"]["position"].as_u64().is_some(), "says where: {body}");
     assert!(body["error"]["message"].as_str().unwrap().contains("character"), "{body}");
+    let (status, body) = app.get("/v1/search?q=zebra+AND").await;
+    assert_error(status, &body, 400, "bad_query");
+    assert_eq!(body["error"]["position"], 6, "{body}");
+    // Valid syntax that the index cannot run (no fast column on title) is still the query's fault.
+    let (status, body) = app.get("/v1/search?q=title:*").await;
+    assert_error(status, &body, 400, "bad_query");
     let (status, body) = app.get("/v1/search?q=colour:red").await;
     assert_error(status, &body, 400, "bad_query");
     assert_eq!(body["error"]["position"], 0);
