@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 use crate::config::Settings;
 use crate::error::{Error, Result};
 use crate::index::{SearchIndex, WriterBudget};
+use crate::ingest::aliases::Aliases;
 use crate::ingest::entities::HeuristicExtractor;
 use crate::ingest::{ingest_paths, IngestOptions, IngestReport};
 use crate::startup::Application;
@@ -63,6 +64,7 @@ pub fn run(cli: Cli) -> Result<()> {
     if let Some(data_dir) = cli.data_dir {
         settings.data_dir = data_dir;
     }
+    Aliases::install(Aliases::load(settings.aliases_file.as_deref())?);
     match cli.command {
         Command::Ingest { paths, source, json } => {
             let report = ingest_and_index(&settings, &paths, IngestOptions { default_source: source, progress: true })?;

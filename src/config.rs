@@ -25,6 +25,8 @@ pub struct Settings {
     pub search_permits: usize,
     /// How often a running server looks for store changes to index.
     pub index_poll_ms: u64,
+    /// A file of entity aliases (`kind: alias = Canonical`) extending the shipped table.
+    pub aliases_file: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -37,6 +39,7 @@ impl Default for Settings {
             max_body_bytes: 1 << 20,
             search_permits: 0,
             index_poll_ms: 250,
+            aliases_file: None,
         }
     }
 }
@@ -93,6 +96,9 @@ impl Settings {
         }
         if let Some(value) = get("TIDINGS_SEARCH_PERMITS") {
             self.search_permits = number("TIDINGS_SEARCH_PERMITS", value)?;
+        }
+        if let Some(value) = get("TIDINGS_ALIASES_FILE") {
+            self.aliases_file = Some(PathBuf::from(value));
         }
         if let Some(value) = get("TIDINGS_INDEX_POLL_MS") {
             self.index_poll_ms = number("TIDINGS_INDEX_POLL_MS", value)?;

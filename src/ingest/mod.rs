@@ -1,6 +1,7 @@
 //! Ingestion: read files in any supported format, extract articles, store them, report.
 //! A bad record is rejected with `file:line` and a reason; it never stops the batch.
 
+pub mod aliases;
 pub mod dates;
 pub mod entities;
 pub mod jsonl;
@@ -17,6 +18,7 @@ use serde::Serialize;
 use crate::error::Result;
 use crate::model::Article;
 use crate::store::{IngestRun, Store, Upsert};
+use aliases::Aliases;
 use entities::EntityExtractor;
 
 /// One record read from a file: an article, or the reason it was rejected.
@@ -242,6 +244,7 @@ pub fn ingest_paths(
                     if article.entities.is_empty() {
                         article.entities = extractor.extract(&article.title, &article.body);
                     }
+                    article.entities = Aliases::global().canonicalise(std::mem::take(&mut article.entities));
                     if article.published_at.is_none() {
                         report.date_unknown += 1;
                     }

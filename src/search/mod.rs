@@ -18,6 +18,8 @@ use tantivy::{DateTime, DocAddress, Order, Searcher, Term};
 use crate::error::{Error, Result};
 use crate::index::schema::keyword_term_text;
 use crate::index::{KeywordField, SearchIndex};
+use crate::ingest::aliases::Aliases;
+use crate::model::EntityKind;
 use facets::FacetCollector;
 use request::{Highlights, Hit, HitEntity, SearchRequest, SearchResponse, Sort};
 use snippets::Highlighter;
@@ -122,7 +124,7 @@ impl Engine {
             let alternatives: Vec<(Occur, Box<dyn Query>)> = values
                 .iter()
                 .map(|value| {
-                    let term = Term::from_field_text(field, &keyword_term_text(value));
+                    let term = Term::from_field_text(field, &keyword_term_text(&resolve_alias(*keyword, value)));
                     (Occur::Should, Box::new(TermQuery::new(term, IndexRecordOption::Basic)) as Box<dyn Query>)
                 })
                 .collect();
@@ -177,6 +179,30 @@ impl Engine {
     }
 }
 
+/// Entity values are matched through the alias table: `person=Zelenskyy` finds Zelensky.
+fn resolve_alias(keyword: KeywordField, value: &str) -> String {
+    let kind = match keyword {
+        KeywordField::Person => EntityKind::Person,
+        KeywordField::Org => EntityKind::Org,
+        KeywordField::Place => EntityKind::Place,
+        _ => return value.to_string(),
+    };
+    Aliases::global().resolve(kind, value)
+}
+
+/// `person:Zelenskyy` in query text goes through the alias table like a filter.
+fn resolve_leaf_alias(leaf: UserInputLeaf) -> UserInputLeaf {
+    match leaf {
+        UserInputLeaf::Literal(mut literal) => {
+            if let Some(keyword) = literal.field_name.as_deref().and_then(KeywordField::parse) {
+                literal.phrase = resolve_alias(keyword, &literal.phrase);
+            }
+            UserInputLeaf::Literal(literal)
+        }
+        other => other,
+    }
+}
+
 /// Makes negations mean what people expect: `a AND NOT b` excludes b (Tantivy reads it as
 /// `+a +(-b)`, which matches nothing), and a query of only negations (`NOT b`) means everything
 /// except b.
@@ -201,7 +227,7 @@ fn normalise_negations(ast: UserInputAst) -> UserInputAst {
                 UserInputAst::Clause(flattened)
             }
             UserInputAst::Boost(inner, boost) => UserInputAst::Boost(Box::new(flatten(*inner)), boost),
-            leaf => leaf,
+            UserInputAst::Leaf(leaf) => UserInputAst::Leaf(Box::new(resolve_leaf_alias(*leaf))),
         }
     }
     match flatten(ast) {
