@@ -199,6 +199,25 @@ impl Store {
         Ok(())
     }
 
+    /// The forms an entity was written in across all articles, most frequent first.
+    pub fn entity_surfaces(&self, kind: EntityKind, name: &str) -> Result<Vec<String>> {
+        let mut statement = self.connection.prepare_cached(
+            "select surfaces, mentions from article_entities where kind = ?1 and name = ?2 collate nocase",
+        )?;
+        let mut counts: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
+        let rows = statement
+            .query_map(params![kind.as_str(), name], |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?)))?;
+        for row in rows {
+            let (surfaces, _) = row?;
+            for surface in serde_json::from_str::<Vec<String>>(&surfaces).unwrap_or_default() {
+                *counts.entry(surface).or_default() += 1;
+            }
+        }
+        let mut surfaces: Vec<(String, u64)> = counts.into_iter().collect();
+        surfaces.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        Ok(surfaces.into_iter().map(|(surface, _)| surface).collect())
+    }
+
     /// Opens a run in the ledger and returns its id.
     pub fn start_run(&self, paths: &[String]) -> Result<i64> {
         self.connection.execute(

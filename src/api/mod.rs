@@ -24,11 +24,12 @@ use utoipa::{OpenApi, ToSchema};
 
 use crate::config::Settings;
 use crate::error::Error;
+use crate::search::entities::{EntityCount, EntityProfile, RelatedEntity};
 use crate::search::request::{FacetCount, Highlights, HistogramBucket, Hit, HitEntity, SearchRequest, SearchResponse};
 use crate::search::Engine;
 use crate::store::{IngestRun, Store};
 use error::{error_response, ApiError, ErrorBody, ErrorDetail};
-use params::SearchParams;
+use params::{EntityListParams, EntityProfileParams, SearchParams};
 
 /// What every handler shares.
 pub struct AppState {
@@ -56,6 +57,9 @@ pub fn router(state: Shared, settings: &Settings) -> Router {
         .route("/v1/stats", get(stats))
         .route("/v1/search", get(search_get).post(search_post))
         .route("/v1/articles/{id}", get(article))
+        .route("/v1/entities", get(entity_list))
+        .route("/v1/entities/{kind}/", get(entity_without_name))
+        .route("/v1/entities/{kind}/{name}", get(entity_profile))
         .route("/openapi.json", get(openapi_json))
         .fallback(not_found)
         .layer(RequestBodyLimitLayer::new(settings.max_body_bytes))
@@ -289,6 +293,60 @@ async fn json_errors(response: Response) -> Response {
     error_response(status, code, message.into(), None)
 }
 
+/// Entities with article counts.
+#[derive(Serialize, ToSchema)]
+pub struct EntityList {
+    pub entities: Vec<EntityCount>,
+}
+
+/// People, organisations or places with the number of matching articles that mention them,
+/// most mentioned first; the search filters choose the articles.
+#[utoipa::path(
+    get,
+    path = "/v1/entities",
+    params(EntityListParams),
+    responses((status = 200, body = EntityList), (status = 400, body = ErrorBody))
+)]
+async fn entity_list(State(state): State<Shared>, RawQuery(query): RawQuery) -> Result<Json<EntityList>, ApiError> {
+    let request = params::entity_list_request(query.as_deref().unwrap_or(""))?;
+    let entities = blocking(&state, move |state| state.engine.entities(&request)).await?;
+    Ok(Json(EntityList { entities }))
+}
+
+/// An entity's profile: canonical name, the forms it was written in, article count, first and
+/// last seen, a mention timeline and the entities that co-occur with it.
+#[utoipa::path(
+    get,
+    path = "/v1/entities/{kind}/{name}",
+    params(
+        ("kind" = String, Path, description = "person, org or place"),
+        ("name" = String, Path, description = "canonical name or an alias, URL-encoded; case-insensitive"),
+        EntityProfileParams
+    ),
+    responses((status = 200, body = EntityProfile), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody))
+)]
+async fn entity_profile(
+    State(state): State<Shared>,
+    Path((kind, name)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<EntityProfile>, ApiError> {
+    let kind = params::parse_kind(&kind)?;
+    let (interval, related) = EntityProfileParams::from_query_string(query.as_deref().unwrap_or(""))?;
+    let profile = blocking(&state, move |state| {
+        let mut profile = state.engine.entity_profile(kind, &name, interval, related)?;
+        let store = state.store.lock().map_err(|_| Error::Internal("store mutex poisoned".into()))?;
+        profile.aliases = store.entity_surfaces(kind, &profile.name)?;
+        Ok(profile)
+    })
+    .await?;
+    Ok(Json(profile))
+}
+
+async fn entity_without_name(Path(kind): Path<String>) -> Result<Response, ApiError> {
+    params::parse_kind(&kind)?;
+    Err(ApiError(Error::BadParameter("the entity name is empty: use /v1/entities/{kind}/{name}".into())))
+}
+
 async fn not_found() -> Response {
     error_response(StatusCode::NOT_FOUND, "not_found", "no such endpoint; see /openapi.json".into(), None)
 }
@@ -299,7 +357,7 @@ async fn not_found() -> Response {
         title = "tidings",
         description = "Full-text news search: ranked queries with highlighted snippets, facets, filters and date histograms."
     ),
-    paths(healthz, readyz, stats, search_get, search_post, article, openapi_json),
+    paths(healthz, readyz, stats, search_get, search_post, article, entity_list, entity_profile, openapi_json),
     components(schemas(
         SearchParams,
         SearchResponse,
@@ -315,7 +373,11 @@ async fn not_found() -> Response {
         Stats,
         Readiness,
         Health,
-        IngestRun
+        IngestRun,
+        EntityList,
+        EntityCount,
+        EntityProfile,
+        RelatedEntity
     ))
 )]
 pub struct ApiDoc;

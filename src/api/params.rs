@@ -85,31 +85,123 @@ impl SearchParams {
     pub fn from_query_string(raw: &str) -> Result<SearchParams> {
         let mut params = SearchParams::default();
         for (key, value) in form_urlencoded::parse(raw.as_bytes()) {
-            let value = value.into_owned();
-            match key.as_ref() {
-                "q" => params.q = Some(value),
-                "person" => params.person.push(value),
-                "org" => params.org.push(value),
-                "place" => params.place.push(value),
-                "topic" => params.topic.push(value),
-                "source" => params.source.push(value),
-                "lang" => params.lang.push(value),
-                "from" => params.from = Some(value),
-                "to" => params.to = Some(value),
-                "sort" => params.sort = Some(value),
-                "offset" => params.offset = Some(number("offset", &value)?),
-                "limit" => params.limit = Some(number("limit", &value)?),
-                "facets" => {
-                    params.facets.extend(value.split(',').map(str::trim).filter(|v| !v.is_empty()).map(String::from))
-                }
-                "facet_size" => params.facet_size = Some(number("facet_size", &value)?),
-                "histogram" => params.histogram = Some(value),
-                other => {
-                    return Err(Error::BadParameter(format!("unknown parameter {other:?}; known parameters: {KNOWN}")))
-                }
+            if !params.apply_pair(&key, value.into_owned())? {
+                return Err(Error::BadParameter(format!("unknown parameter {key:?}; known parameters: {KNOWN}")));
             }
         }
         Ok(params)
+    }
+
+    /// Sets one query-string parameter; `Ok(false)` when the name is not a search parameter.
+    pub fn apply_pair(&mut self, key: &str, value: String) -> Result<bool> {
+        match key {
+            "q" => self.q = Some(value),
+            "person" => self.person.push(value),
+            "org" => self.org.push(value),
+            "place" => self.place.push(value),
+            "topic" => self.topic.push(value),
+            "source" => self.source.push(value),
+            "lang" => self.lang.push(value),
+            "from" => self.from = Some(value),
+            "to" => self.to = Some(value),
+            "sort" => self.sort = Some(value),
+            "offset" => self.offset = Some(number("offset", &value)?),
+            "limit" => self.limit = Some(number("limit", &value)?),
+            "facets" => self.facets.extend(value.split(',').map(str::trim).filter(|v| !v.is_empty()).map(String::from)),
+            "facet_size" => self.facet_size = Some(number("facet_size", &value)?),
+            "histogram" => self.histogram = Some(value),
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+}
+
+/// Parameters of `GET /v1/entities`: which entities, and the articles to count them over (the
+/// search filters).
+#[derive(Debug, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EntityListParams {
+    /// `person`, `org` or `place` (required).
+    pub kind: Option<String>,
+    /// Keep names with a word starting with this, case-insensitive (`zel` finds Zelensky).
+    pub prefix: Option<String>,
+    /// Entities to return, 1–1,000 (default 20).
+    pub limit: Option<usize>,
+    /// Query text, as in search: count entities in the matching articles only.
+    pub q: Option<String>,
+    /// Other entities the articles must mention (any of the values; repeatable).
+    pub person: Vec<String>,
+    pub org: Vec<String>,
+    pub place: Vec<String>,
+    pub topic: Vec<String>,
+    pub source: Vec<String>,
+    pub lang: Vec<String>,
+    /// Publication date bounds, inclusive, as in search.
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+const ENTITY_FILTERS: [&str; 9] = ["q", "person", "org", "place", "topic", "source", "lang", "from", "to"];
+
+/// Parses the entity list's query string into (kind, prefix, limit, the search request).
+pub fn entity_list_request(raw: &str) -> Result<crate::search::entities::EntityListRequest> {
+    let mut kind = None;
+    let mut prefix = None;
+    let mut limit = 20;
+    let mut search = SearchParams::default();
+    for (key, value) in form_urlencoded::parse(raw.as_bytes()) {
+        let value = value.into_owned();
+        match key.as_ref() {
+            "kind" => kind = Some(parse_kind(&value)?),
+            "prefix" => prefix = Some(value),
+            "limit" => limit = number("limit", &value)?,
+            other if ENTITY_FILTERS.contains(&other) => {
+                search.apply_pair(other, value)?;
+            }
+            other => {
+                return Err(Error::BadParameter(format!(
+                    "unknown parameter {other:?}; known parameters: kind, prefix, limit, {}",
+                    ENTITY_FILTERS.join(", ")
+                )))
+            }
+        }
+    }
+    let kind = kind.ok_or_else(|| Error::BadParameter("kind is required: person, org or place".into()))?;
+    Ok(crate::search::entities::EntityListRequest { kind, prefix, limit, search: SearchRequest::try_from(search)? })
+}
+
+/// An entity kind from a URL: `person`, `org` or `place` (or their synonyms).
+pub fn parse_kind(text: &str) -> Result<crate::model::EntityKind> {
+    crate::model::EntityKind::parse(text)
+        .ok_or_else(|| Error::BadParameter(format!("kind must be person, org or place, not {text:?}")))
+}
+
+/// Parameters of `GET /v1/entities/{kind}/{name}`.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EntityProfileParams {
+    /// Timeline bucket: day, week, month (default) or year.
+    pub histogram: Option<String>,
+    /// Co-occurring entities per kind, 1–100 (default 10).
+    pub related: Option<usize>,
+}
+
+impl EntityProfileParams {
+    pub fn from_query_string(raw: &str) -> Result<(Interval, usize)> {
+        let mut interval = Interval::Month;
+        let mut related = 10;
+        for (key, value) in form_urlencoded::parse(raw.as_bytes()) {
+            match key.as_ref() {
+                "histogram" => interval = Interval::parse(&value)?,
+                "related" => related = number("related", &value)?,
+                other => {
+                    return Err(Error::BadParameter(format!(
+                        "unknown parameter {other:?}; known parameters: histogram, related"
+                    )))
+                }
+            }
+        }
+        Ok((interval, related))
     }
 }
 

@@ -205,33 +205,35 @@ fn candidates(text: &str) -> Vec<Candidate> {
     found
 }
 
-fn classify(candidate: &Candidate) -> Option<(EntityKind, String)> {
+/// The kind and canonical name of a candidate, with the words of the text that name it.
+fn classify(candidate: &Candidate) -> Option<(EntityKind, String, String)> {
     let gazetteers = gazetteers();
     let name = candidate.words.join(" ");
+    let surface = name.clone();
     let key = lookup_key(&name);
     if let Some(canonical) = gazetteers.orgs.get(&key) {
-        return Some((EntityKind::Org, canonical.clone()));
+        return Some((EntityKind::Org, canonical.clone(), surface));
     }
     if let Some(canonical) = gazetteers.places.get(&key) {
-        return Some((EntityKind::Place, canonical.clone()));
+        return Some((EntityKind::Place, canonical.clone(), surface));
     }
     let first = candidate.words[0].to_lowercase();
     let last = candidate.words.last().map(|word| word.to_lowercase()).unwrap_or_default();
     if candidate.words.len() == 1 {
         if is_acronym(&name) && name.len() >= 2 && !gazetteers.stop_words.contains(key.as_str()) {
-            return Some((EntityKind::Org, name.replace('.', "")));
+            return Some((EntityKind::Org, name.replace('.', ""), surface));
         }
         let cued = candidate
             .previous
             .as_deref()
             .is_some_and(|previous| gazetteers.person_cues.contains(previous.trim_end_matches('.')));
         if cued && !gazetteers.stop_words.contains(key.as_str()) {
-            return Some((EntityKind::Person, name));
+            return Some((EntityKind::Person, name, surface));
         }
         return None;
     }
     if gazetteers.org_suffixes.contains(last.trim_end_matches('.')) {
-        return Some((EntityKind::Org, name));
+        return Some((EntityKind::Org, name, surface));
     }
     if candidate.words.iter().any(|word| gazetteers.stop_words.contains(word.to_lowercase().as_str())) {
         return None;
@@ -243,7 +245,7 @@ fn classify(candidate: &Candidate) -> Option<(EntityKind, String)> {
     let looks_like_person = candidate.words.len() <= 4
         && candidate.words.iter().all(|word| word.chars().skip(1).all(|c| c.is_lowercase() || c == '\'' || c == '.'));
     if looks_like_person && (gazetteers.first_names.contains(&first) || cued) {
-        return Some((EntityKind::Person, name));
+        return Some((EntityKind::Person, name, surface));
     }
     // "Treasury Secretary James Baker": a role inside the run cues the name after it.
     if candidate.words.len() >= 3 {
@@ -310,7 +312,7 @@ impl EntityExtractor for HeuristicExtractor {
         let mut unresolved = Vec::new();
         for candidate in &candidates {
             match classify(candidate) {
-                Some((kind, name)) => add(&mut entities, kind, name, candidate.words.join(" ")),
+                Some((kind, name, surface)) => add(&mut entities, kind, name, surface),
                 None => unresolved.push(candidate),
             }
         }

@@ -1,6 +1,7 @@
 //! Search: the request model in, the response model out. Query building (analyst syntax and
 //! filters), ranking (BM25, title above body), exact facets, date histograms and snippets.
 
+pub mod entities;
 pub mod facets;
 pub mod request;
 pub mod snippets;
@@ -121,10 +122,18 @@ impl Engine {
                 continue;
             }
             let field = fields.keyword(*keyword);
-            let alternatives: Vec<(Occur, Box<dyn Query>)> = values
+            // Each value matches as written and under its canonical name (articles stored before
+            // an alias was added keep the old name).
+            let mut keys: Vec<String> = values
                 .iter()
-                .map(|value| {
-                    let term = Term::from_field_text(field, &keyword_term_text(&resolve_alias(*keyword, value)));
+                .flat_map(|value| [keyword_term_text(value), keyword_term_text(&resolve_alias(*keyword, value))])
+                .collect();
+            keys.sort();
+            keys.dedup();
+            let alternatives: Vec<(Occur, Box<dyn Query>)> = keys
+                .iter()
+                .map(|key| {
+                    let term = Term::from_field_text(field, key);
                     (Occur::Should, Box::new(TermQuery::new(term, IndexRecordOption::Basic)) as Box<dyn Query>)
                 })
                 .collect();
@@ -190,17 +199,23 @@ fn resolve_alias(keyword: KeywordField, value: &str) -> String {
     Aliases::global().resolve(kind, value)
 }
 
-/// `person:Zelenskyy` in query text goes through the alias table like a filter.
-fn resolve_leaf_alias(leaf: UserInputLeaf) -> UserInputLeaf {
-    match leaf {
-        UserInputLeaf::Literal(mut literal) => {
-            if let Some(keyword) = literal.field_name.as_deref().and_then(KeywordField::parse) {
-                literal.phrase = resolve_alias(keyword, &literal.phrase);
+/// `person:Zelenskyy` in query text goes through the alias table like a filter: it matches the
+/// value as written or its canonical name.
+fn resolve_leaf_alias(leaf: UserInputLeaf) -> UserInputAst {
+    if let UserInputLeaf::Literal(literal) = &leaf {
+        if let Some(keyword) = literal.field_name.as_deref().and_then(KeywordField::parse) {
+            let canonical = resolve_alias(keyword, &literal.phrase);
+            if keyword_term_text(&canonical) != keyword_term_text(&literal.phrase) {
+                let mut resolved = literal.clone();
+                resolved.phrase = canonical;
+                return UserInputAst::Clause(vec![
+                    (Some(GrammarOccur::Should), UserInputAst::Leaf(Box::new(leaf))),
+                    (Some(GrammarOccur::Should), UserInputAst::Leaf(Box::new(UserInputLeaf::Literal(resolved)))),
+                ]);
             }
-            UserInputLeaf::Literal(literal)
         }
-        other => other,
     }
+    UserInputAst::Leaf(Box::new(leaf))
 }
 
 /// Makes negations mean what people expect: `a AND NOT b` excludes b (Tantivy reads it as
@@ -227,7 +242,7 @@ fn normalise_negations(ast: UserInputAst) -> UserInputAst {
                 UserInputAst::Clause(flattened)
             }
             UserInputAst::Boost(inner, boost) => UserInputAst::Boost(Box::new(flatten(*inner)), boost),
-            UserInputAst::Leaf(leaf) => UserInputAst::Leaf(Box::new(resolve_leaf_alias(*leaf))),
+            UserInputAst::Leaf(leaf) => resolve_leaf_alias(*leaf),
         }
     }
     match flatten(ast) {

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod api;
+mod entities;
 mod ingest;
 mod live;
 mod search;

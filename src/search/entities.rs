@@ -1,0 +1,206 @@
+//! Entity views for analysts, answered from the index: entities with article counts under any
+//! search's filters, and one entity's profile (timeline, first and last seen, co-occurrences with
+//! lift and PMI so that ubiquitous names do not dominate).
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+use tantivy::collector::{Count, TopDocs};
+use tantivy::schema::{TantivyDocument, Value};
+use tantivy::{DateTime, Order, Term};
+use utoipa::ToSchema;
+
+use super::facets::{self, FacetCollector};
+use super::request::{HistogramBucket, Interval, SearchRequest};
+use super::{query_time_error, resolve_alias, Engine};
+use crate::error::{Error, Result};
+use crate::index::schema::keyword_term_text;
+use crate::index::KeywordField;
+use crate::model::EntityKind;
+
+pub const MAX_ENTITY_LIMIT: usize = 1_000;
+pub const MAX_RELATED: usize = 100;
+
+/// An entity with the number of matching articles that mention it.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
+pub struct EntityCount {
+    /// `person`, `org` or `place`.
+    pub kind: String,
+    pub name: String,
+    pub count: u64,
+}
+
+/// An entity that appears in the same articles as the profiled one.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RelatedEntity {
+    pub name: String,
+    /// Articles mentioning both.
+    pub count: u64,
+    /// P(both) / (P(this) · P(other)): above 1 when they meet more often than chance.
+    pub lift: f64,
+    /// log2 of the lift.
+    pub pmi: f64,
+}
+
+/// What the index knows of one entity.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EntityProfile {
+    pub kind: String,
+    /// The canonical name.
+    pub name: String,
+    /// The forms the articles wrote it in (filled from the store by the API).
+    pub aliases: Vec<String>,
+    pub article_count: u64,
+    /// Publication time of the earliest and latest dated article mentioning it (RFC 3339).
+    pub first_seen: Option<String>,
+    pub last_seen: Option<String>,
+    /// Articles mentioning it per bucket, non-empty buckets in date order.
+    pub timeline: Vec<HistogramBucket>,
+    /// Per kind (`person`, `org`, `place`), the entities co-occurring most, by article count.
+    #[schema(value_type = Object)]
+    pub related: BTreeMap<String, Vec<RelatedEntity>>,
+}
+
+/// A validated entity-list request.
+#[derive(Debug, Clone)]
+pub struct EntityListRequest {
+    pub kind: EntityKind,
+    /// Keep names with a word starting with this (case-insensitive).
+    pub prefix: Option<String>,
+    pub limit: usize,
+    /// The articles to count over: the same query and filters as a search.
+    pub search: SearchRequest,
+}
+
+fn kind_field(kind: EntityKind) -> KeywordField {
+    KeywordField::for_entity(kind)
+}
+
+fn has_word_prefix(name: &str, prefix: &str) -> bool {
+    let name = name.to_lowercase();
+    name.starts_with(prefix) || name.split([' ', '-']).any(|word| word.starts_with(prefix))
+}
+
+impl Engine {
+    /// Entities of one kind among the articles a search matches, most mentioned first.
+    pub fn entities(&self, request: &EntityListRequest) -> Result<Vec<EntityCount>> {
+        request.search.validate()?;
+        if request.limit == 0 || request.limit > MAX_ENTITY_LIMIT {
+            return Err(Error::BadParameter(format!("limit must be between 1 and {MAX_ENTITY_LIMIT}")));
+        }
+        let user_query = self.parse_query(&request.search.q)?;
+        let query = self.build_query(&request.search, user_query);
+        let searcher = self.index().reader.searcher();
+        let collector = FacetCollector { fields: vec![kind_field(request.kind)], histogram: false };
+        let mut fruit = searcher.search(&query, &collector).map_err(query_time_error)?;
+        let counts = fruit.fields.pop().unwrap_or_default();
+        let prefix =
+            request.prefix.as_deref().map(|prefix| prefix.trim().to_lowercase()).filter(|prefix| !prefix.is_empty());
+        let kept: HashMap<String, u64> = match prefix {
+            Some(prefix) => counts.into_iter().filter(|(name, _)| has_word_prefix(name, &prefix)).collect(),
+            None => counts,
+        };
+        Ok(facets::top_values(kept, request.limit)
+            .into_iter()
+            .map(|value| EntityCount { kind: request.kind.as_str().into(), name: value.value, count: value.count })
+            .collect())
+    }
+
+    /// The profile of one entity, found case-insensitively and through the alias table.
+    pub fn entity_profile(
+        &self,
+        kind: EntityKind,
+        name: &str,
+        interval: Interval,
+        related_size: usize,
+    ) -> Result<EntityProfile> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(Error::BadParameter("the entity name must not be empty".into()));
+        }
+        if related_size == 0 || related_size > MAX_RELATED {
+            return Err(Error::BadParameter(format!("related must be between 1 and {MAX_RELATED}")));
+        }
+        let field = kind_field(kind);
+        let canonical = resolve_alias(field, name);
+        let request = SearchRequest {
+            filters: vec![(field, vec![name.to_string()])],
+            limit: 1,
+            facet_size: 1,
+            ..SearchRequest::default()
+        };
+        let query = self.build_query(&request, None);
+        let searcher = self.index().reader.searcher();
+        let kinds = EntityKind::ALL.map(kind_field);
+        let collector = FacetCollector { fields: kinds.to_vec(), histogram: true };
+        let (article_count, fruit) = searcher.search(&query, &(Count, collector)).map_err(query_time_error)?;
+        if article_count == 0 {
+            return Err(Error::NotFound(format!("no {kind} named {name:?} in the index")));
+        }
+        let total_articles = searcher.num_docs().max(1) as f64;
+        let keys = [keyword_term_text(&canonical), keyword_term_text(name)];
+        let mut display = canonical.clone();
+        let mut related = BTreeMap::new();
+        for (other_field, counts) in kinds.iter().zip(fruit.fields) {
+            let mut entries = Vec::new();
+            for (other, count) in counts {
+                let other_key = keyword_term_text(&other);
+                if *other_field == field && keys.contains(&other_key) {
+                    if other_key == keys[0] {
+                        display = other;
+                    }
+                    continue;
+                }
+                let other_articles = searcher
+                    .doc_freq(&Term::from_field_text(self.index().fields.keyword(*other_field), &other_key))
+                    .unwrap_or(count)
+                    .max(count) as f64;
+                let lift = count as f64 * total_articles / (article_count as f64 * other_articles);
+                entries.push(RelatedEntity { name: other, count, lift: round(lift), pmi: round(lift.log2()) });
+            }
+            entries.sort_by(|a, b| {
+                b.count.cmp(&a.count).then(b.lift.total_cmp(&a.lift)).then_with(|| a.name.cmp(&b.name))
+            });
+            entries.truncate(related_size);
+            related.insert(other_field.name().to_string(), entries);
+        }
+        let seen = |order: Order| -> Result<Option<String>> {
+            let top = searcher
+                .search(&query, &TopDocs::with_limit(1).order_by_fast_field::<DateTime>("published_at", order))
+                .map_err(query_time_error)?;
+            let Some((_, address)) = top.into_iter().next() else { return Ok(None) };
+            let document: TantivyDocument = searcher.doc(address)?;
+            Ok(document
+                .get_first(self.index().fields.published_at)
+                .and_then(|value| value.as_datetime())
+                .and_then(|date| chrono::DateTime::from_timestamp(date.into_timestamp_secs(), 0))
+                .map(|date| date.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)))
+        };
+        Ok(EntityProfile {
+            kind: kind.as_str().into(),
+            name: display,
+            aliases: Vec::new(),
+            article_count: article_count as u64,
+            first_seen: seen(Order::Asc)?,
+            last_seen: seen(Order::Desc)?,
+            timeline: facets::histogram(&fruit.days, interval),
+            related,
+        })
+    }
+}
+
+fn round(value: f64) -> f64 {
+    (value * 1000.0).round() / 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes_match_any_word() {
+        assert!(has_word_prefix("Volodymyr Zelensky", "zel"));
+        assert!(has_word_prefix("Volodymyr Zelensky", "vol"));
+        assert!(!has_word_prefix("Volodymyr Zelensky", "ensky"));
+    }
+}

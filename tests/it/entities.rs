@@ -1,0 +1,159 @@
+//! The analyst's entity API over HTTP: lists with counts under search filters, profiles, the alias
+//! table, and bad input — counts checked against counts computed from the fixture files.
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde_json::Value;
+
+use crate::helpers::{raw_list, raw_stories, TestApp};
+
+const SAMPLE_SGM: &str = "sample/reut2-000-stories-201-400.sgm";
+const ALIASES: &str = "tests/fixtures/jsonl/aliases.jsonl";
+
+fn entity_counts(body: &Value) -> BTreeMap<String, u64> {
+    body["entities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["name"].as_str().unwrap().to_string(), e["count"].as_u64().unwrap()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn entity_lists_count_articles_under_the_search_filters() {
+    let app = TestApp::with_fixtures(&[SAMPLE_SGM]).await;
+    let stories = raw_stories(SAMPLE_SGM);
+    // Places among the crude-oil stories, counted independently from the raw tags.
+    let mut expected: BTreeMap<String, u64> = BTreeMap::new();
+    for story in stories.iter().filter(|story| raw_list(story, "TOPICS").contains(&"crude".to_string())) {
+        for place in raw_list(story, "PLACES") {
+            *expected.entry(place).or_default() += 1;
+        }
+    }
+    let (status, body) = app.get("/v1/entities?kind=place&topic=crude&limit=1000").await;
+    assert_eq!(status, 200, "{body}");
+    let counts = entity_counts(&body);
+    assert_eq!(counts.len(), expected.len());
+    assert_eq!(counts.get("Saudi Arabia"), expected.get("saudi-arabia"));
+    assert_eq!(counts.get("United States"), expected.get("usa"));
+    assert_eq!(counts.values().sum::<u64>(), expected.values().sum::<u64>());
+    let ordered: Vec<u64> = body["entities"].as_array().unwrap().iter().map(|e| e["count"].as_u64().unwrap()).collect();
+    assert!(ordered.windows(2).all(|pair| pair[0] >= pair[1]), "most mentioned first");
+    // A prefix keeps names with a word starting with it.
+    let (_, body) = app.get("/v1/entities?kind=place&prefix=ara&limit=100").await;
+    let names: Vec<String> = entity_counts(&body).into_keys().collect();
+    assert!(!names.is_empty());
+    assert!(names.iter().all(|name| name.to_lowercase().split(' ').any(|word| word.starts_with("ara"))), "{names:?}");
+    // People across all stories, the most mentioned first, with the limit honoured.
+    let people: HashSet<String> = stories.iter().flat_map(|story| raw_list(story, "PEOPLE")).collect();
+    let (_, body) = app.get("/v1/entities?kind=person&limit=3").await;
+    assert_eq!(body["entities"].as_array().unwrap().len(), 3.min(people.len()));
+    let ongpin =
+        stories.iter().filter(|story| raw_list(story, "PEOPLE").contains(&"ongpin".to_string())).count() as u64;
+    assert_eq!(body["entities"][0]["name"], "Ongpin");
+    assert_eq!(body["entities"][0]["count"], ongpin);
+    app.stop().await;
+}
+
+/// `YYYY-MM-DD` of a raw Reuters DATE element.
+fn raw_day(story: &str) -> String {
+    let start = story.find("<DATE>").unwrap() + 6;
+    let date = story[start..].split_whitespace().next().unwrap();
+    let parts: Vec<&str> = date.split('-').collect();
+    let month = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
+        .iter()
+        .position(|m| *m == parts[1])
+        .unwrap()
+        + 1;
+    format!("{}-{month:02}-{:02}", &parts[2][..4], parts[0].parse::<u32>().unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_profile_has_counts_timeline_and_co_occurrences() {
+    let app = TestApp::with_fixtures(&[SAMPLE_SGM]).await;
+    let tagged: Vec<String> = raw_stories(SAMPLE_SGM)
+        .into_iter()
+        .filter(|story| raw_list(story, "PEOPLE").contains(&"ongpin".to_string()))
+        .collect();
+    let (status, profile) = app.get("/v1/entities/person/ONGPIN?histogram=day&related=50").await;
+    assert_eq!(status, 200, "{profile}");
+    assert_eq!(profile["name"], "Ongpin", "found case-insensitively");
+    assert_eq!(profile["article_count"], tagged.len() as u64);
+    let mut days: BTreeMap<String, u64> = BTreeMap::new();
+    for story in &tagged {
+        *days.entry(raw_day(story)).or_default() += 1;
+    }
+    let timeline: BTreeMap<String, u64> = profile["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|bucket| (bucket["start"].as_str().unwrap().to_string(), bucket["count"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(timeline, days);
+    assert!(profile["first_seen"].as_str().unwrap().starts_with(days.keys().next().unwrap()));
+    assert!(profile["last_seen"].as_str().unwrap().starts_with(days.keys().last().unwrap()));
+    let mut places: BTreeMap<String, u64> = BTreeMap::new();
+    for story in &tagged {
+        for place in raw_list(story, "PLACES") {
+            *places.entry(place).or_default() += 1;
+        }
+    }
+    let related = profile["related"]["place"].as_array().unwrap();
+    assert_eq!(related.len(), places.len());
+    let philippines = related.iter().find(|entry| entry["name"] == "Philippines").expect("Philippines co-occurs");
+    assert_eq!(philippines["count"].as_u64(), places.get("philippines").copied());
+    assert!(philippines["lift"].as_f64().unwrap() > 1.0, "{philippines}");
+    assert!(
+        profile["related"]["person"].as_array().unwrap().iter().all(|entry| entry["name"] != "Ongpin"),
+        "not related to itself"
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aliases_join_variants_in_filters_queries_and_profiles() {
+    let app = TestApp::with_fixtures(&[ALIASES]).await;
+    for filter in ["person=Zelenskyy", "person=zelensky", "person=Volodymyr+Zelensky", "person=Volodymyr+Zelenskiy"] {
+        assert_eq!(app.search(filter).await["total"], 3, "{filter}");
+    }
+    assert_eq!(app.search("q=person:Zelenskyy").await["total"], 3);
+    assert_eq!(app.search("q=person:%22Volodymyr+Zelensky%22+AND+paris").await["total"], 1);
+    assert_eq!(app.search("place=Kyiv").await["total"], 1, "Kiev is stored as Kyiv");
+    assert_eq!(app.search("place=kiev").await["total"], 1);
+    let facets = app.search("facets=person").await;
+    assert_eq!(facets["facets"]["person"], serde_json::json!([{"value": "Volodymyr Zelensky", "count": 3}]));
+    let (status, profile) = app.get("/v1/entities/person/Zelenskyy").await;
+    assert_eq!(status, 200, "{profile}");
+    assert_eq!(profile["name"], "Volodymyr Zelensky");
+    assert_eq!(profile["article_count"], 3);
+    let aliases: Vec<&str> =
+        profile["aliases"].as_array().unwrap().iter().map(|alias| alias.as_str().unwrap()).collect();
+    for written in ["Zelenskyy", "Volodymyr Zelenskiy", "Volodymyr Zelensky"] {
+        assert!(aliases.contains(&written), "{written} in {aliases:?}");
+    }
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_entity_requests_get_documented_errors() {
+    let app = TestApp::with_fixtures(&[ALIASES]).await;
+    for (path, status, code) in [
+        ("/v1/entities", 400, "bad_parameter"),
+        ("/v1/entities?kind=thing", 400, "bad_parameter"),
+        ("/v1/entities?kind=person&limit=0", 400, "bad_parameter"),
+        ("/v1/entities?kind=person&limit=100000", 400, "bad_parameter"),
+        ("/v1/entities?kind=person&colour=red", 400, "bad_parameter"),
+        ("/v1/entities?kind=person&q=(", 400, "bad_query"),
+        ("/v1/entities/thing/Zelensky", 400, "bad_parameter"),
+        ("/v1/entities/person/", 400, "bad_parameter"),
+        ("/v1/entities/person/%20", 400, "bad_parameter"),
+        ("/v1/entities/person/Zelensky?histogram=century", 400, "bad_parameter"),
+        ("/v1/entities/person/Zelensky?related=0", 400, "bad_parameter"),
+        ("/v1/entities/person/Nobody%20Here", 404, "not_found"),
+    ] {
+        let (got, body) = app.get(path).await;
+        assert_eq!(got, status, "{path}: {body}");
+        assert_eq!(body["error"]["code"], code, "{path}: {body}");
+    }
+    app.stop().await;
+}
