@@ -56,6 +56,38 @@ pub enum Command {
     },
     /// Measure ingestion and search speed against peers; see BENCHMARKS.md.
     Bench(crate::bench::BenchArgs),
+    /// Train the named-entity tagger and write its weights (deterministic).
+    TrainNer {
+        /// CoNLL column files to train on (repeatable).
+        #[arg(long, default_value = "../shared/data/ner/conll2003/train.txt")]
+        conll: Vec<PathBuf>,
+        /// The GMB CSV (ner_dataset.csv[.gz]) to train on as well.
+        #[arg(long)]
+        gmb: Option<PathBuf>,
+        #[arg(long, default_value_t = 8)]
+        epochs: usize,
+        #[arg(long, default_value = "models/ner.bin")]
+        out: PathBuf,
+    },
+    /// Measure quality against reference data.
+    Eval {
+        #[command(subcommand)]
+        what: EvalCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EvalCommand {
+    /// Entity extraction: CoNLL precision/recall/F1, Reuters people recall, speed. The last line is
+    /// `micro_f1=… per_f1=… org_f1=… loc_f1=…`; compared systems' lines start with `system=`.
+    Ner {
+        /// Any file in CoNLL column format (default: the CoNLL-2003 English dev set).
+        #[arg(long, default_value = "../shared/data/ner/conll2003/valid.txt")]
+        conll: PathBuf,
+        /// The Reuters-21578 folder, for people recall.
+        #[arg(long, default_value = "../shared/data/reuters21578")]
+        reuters: PathBuf,
+    },
 }
 
 /// Runs the parsed command line.
@@ -101,7 +133,22 @@ pub fn run(cli: Cli) -> Result<()> {
             serve(settings)
         }
         Command::Bench(args) => crate::bench::run(&settings, args),
+        Command::TrainNer { conll, gmb, epochs, out } => {
+            let conll: Vec<PathBuf> = conll.iter().map(|path| project_path(path)).collect();
+            crate::ner::commands::train_command(&conll, gmb.as_deref().map(project_path).as_deref(), epochs, &project_path(&out))
+        }
+        Command::Eval { what: EvalCommand::Ner { conll, reuters } } => {
+            crate::ner::commands::eval_command(&project_path(&conll), &project_path(&reuters))
+        }
     }
+}
+
+/// A path given relative to the project root is found from any working directory.
+pub fn project_path(path: &Path) -> PathBuf {
+    if path.is_absolute() || path.exists() {
+        return path.to_path_buf();
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
 }
 
 /// The sample corpus shipped in the repository.

@@ -9,6 +9,7 @@ pub mod error;
 pub mod index;
 pub mod ingest;
 pub mod model;
+pub mod ner;
 pub mod search;
 pub mod startup;
 pub mod store;

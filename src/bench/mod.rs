@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::cli::project_path;
 use crate::config::Settings;
 use crate::error::{Error, Result};
 use crate::store::Store;
@@ -36,14 +37,6 @@ pub struct BenchArgs {
     /// Skip tantivy-cli and SQLite FTS5.
     #[arg(long)]
     pub skip_peers: bool,
-}
-
-/// Resolves a path given relative to the project root when it is not found as given.
-fn project_path(path: &Path) -> PathBuf {
-    if path.is_absolute() || path.exists() {
-        return path.to_path_buf();
-    }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
 }
 
 /// A child process killed when dropped.

@@ -289,77 +289,117 @@ fn within_one_edit(left: &str, right: &str) -> bool {
     edits + (left.len() - i) + (right.len() - j) <= 1
 }
 
-impl EntityExtractor for HeuristicExtractor {
-    fn extract(&self, title: &str, body: &str) -> Vec<Entity> {
-        let gazetteers = gazetteers();
-        let text = format!("{title}\n{body}");
-        let candidates = candidates(&text);
-        let mut entities: Vec<Entity> = Vec::new();
-        let add = |entities: &mut Vec<Entity>, kind: EntityKind, name: String, surface: String| {
-            let key = entity_key(&name);
-            if let Some(entity) =
-                entities.iter_mut().find(|entity| entity.kind == kind && entity_key(&entity.name) == key)
-            {
-                entity.mentions += 1;
-                if !entity.surfaces.contains(&surface) {
-                    entity.surfaces.push(surface);
-                }
-            } else {
-                entities.push(Entity { kind, name, surfaces: vec![surface], mentions: 1 });
-            }
-        };
-        // First pass: names the rules classify on their own.
-        let mut unresolved = Vec::new();
-        for candidate in &candidates {
-            match classify(candidate) {
-                Some((kind, name, surface)) => add(&mut entities, kind, name, surface),
-                None => unresolved.push(candidate),
+/// Adds `mentions` mentions of an entity, merging with one of the same kind and name.
+pub fn add_mention(entities: &mut Vec<Entity>, kind: EntityKind, name: String, surface: String, mentions: u32) {
+    let key = entity_key(&name);
+    match entities.iter_mut().find(|entity| entity.kind == kind && entity_key(&entity.name) == key) {
+        Some(entity) => {
+            entity.mentions += mentions;
+            if !entity.surfaces.contains(&surface) {
+                entity.surfaces.push(surface);
             }
         }
-        // Second pass: in-article coreference. A single word that is (nearly) the surname of a
-        // person named in full joins that person; so does a one-word person found by a cue.
-        let full_people: Vec<String> = entities
+        None => entities.push(Entity { kind, name, surfaces: vec![surface], mentions }),
+    }
+}
+
+/// The people an article names in full, for in-article coreference.
+pub struct People {
+    full_names: Vec<String>,
+}
+
+impl People {
+    pub fn of(entities: &[Entity]) -> People {
+        let full_names = entities
             .iter()
             .filter(|entity| entity.kind == EntityKind::Person && entity.name.contains(' '))
             .map(|entity| entity.name.clone())
             .collect();
-        let surname_of = |word: &str| -> Option<String> {
-            let lower = word.to_lowercase();
-            full_people
-                .iter()
-                .find(|full| full.rsplit(' ').next().is_some_and(|surname| surname.to_lowercase() == lower))
-                .or_else(|| {
-                    full_people.iter().find(|full| {
-                        full.rsplit(' ').next().is_some_and(|surname| {
-                            surname.len() >= 6 && within_one_edit(&surname.to_lowercase(), &lower)
-                        })
-                    })
+        People { full_names }
+    }
+
+    /// The full name whose surname is `word` (or, for surnames of six letters or more, one edit
+    /// away: Zelensky / Zelenskyy).
+    pub fn full_name_for(&self, word: &str) -> Option<String> {
+        let lower = word.to_lowercase();
+        let surname = |full: &String| full.rsplit(' ').next().map(str::to_lowercase).unwrap_or_default();
+        self.full_names
+            .iter()
+            .find(|full| surname(full) == lower)
+            .or_else(|| {
+                self.full_names.iter().find(|full| {
+                    let surname = surname(full);
+                    surname.len() >= 6 && within_one_edit(&surname, &lower)
                 })
-                .cloned()
-        };
-        let mut merged: Vec<Entity> = Vec::new();
-        for entity in entities.drain(..) {
-            if entity.kind == EntityKind::Person && !entity.name.contains(' ') {
-                if let Some(full) = surname_of(&entity.name) {
-                    for surface in &entity.surfaces {
-                        add(&mut merged, EntityKind::Person, full.clone(), surface.clone());
-                    }
-                    continue;
+            })
+            .cloned()
+    }
+}
+
+/// Joins a one-word person ("Putin") to the full name given elsewhere in the article
+/// ("Vladimir Putin").
+pub fn join_people(entities: Vec<Entity>) -> Vec<Entity> {
+    let people = People::of(&entities);
+    let mut merged: Vec<Entity> = Vec::with_capacity(entities.len());
+    for entity in entities {
+        if entity.kind == EntityKind::Person && !entity.name.contains(' ') {
+            if let Some(full) = people.full_name_for(&entity.name) {
+                for surface in entity.surfaces {
+                    add_mention(&mut merged, EntityKind::Person, full.clone(), surface, 0);
                 }
+                add_mention(&mut merged, EntityKind::Person, full, entity.name, entity.mentions);
+                continue;
             }
-            merged.push(entity);
         }
+        let Entity { kind, name, surfaces, mentions } = entity;
+        let mut surfaces = surfaces.into_iter();
+        add_mention(&mut merged, kind, name.clone(), surfaces.next().unwrap_or_else(|| name.clone()), mentions);
+        for surface in surfaces {
+            add_mention(&mut merged, kind, name.clone(), surface, 0);
+        }
+    }
+    merged
+}
+
+/// Gazetteer memberships of one lower-cased word, as bits: place, organisation, first name,
+/// person cue, organisation suffix. A feature of the tagger.
+pub fn gazetteer_bits(lower: &str) -> u8 {
+    let gazetteers = gazetteers();
+    let key = lower.replace('.', "");
+    (gazetteers.places.contains_key(&key) as u8)
+        | (gazetteers.orgs.contains_key(&key) as u8) << 1
+        | (gazetteers.first_names.contains(lower) as u8) << 2
+        | (gazetteers.person_cues.contains(key.as_str()) as u8) << 3
+        | (gazetteers.org_suffixes.contains(key.as_str()) as u8) << 4
+}
+
+impl EntityExtractor for HeuristicExtractor {
+    fn extract(&self, title: &str, body: &str) -> Vec<Entity> {
+        let gazetteers = gazetteers();
+        let text = format!("{title}\n{body}");
+        let mut entities: Vec<Entity> = Vec::new();
+        // First pass: names the rules classify on their own.
+        let mut unresolved = Vec::new();
+        for candidate in candidates(&text) {
+            match classify(&candidate) {
+                Some((kind, name, surface)) => add_mention(&mut entities, kind, name, surface, 1),
+                None => unresolved.push(candidate),
+            }
+        }
+        // Second pass: in-article coreference, then known single names inside unclassified runs
+        // ("Trump administration", "Moscow's wishlist").
+        let people = People::of(&entities);
+        let mut merged = join_people(entities);
         for candidate in unresolved {
             for word in &candidate.words {
-                if let Some(full) = surname_of(word) {
-                    add(&mut merged, EntityKind::Person, full, word.clone());
+                if let Some(full) = people.full_name_for(word) {
+                    add_mention(&mut merged, EntityKind::Person, full, word.clone(), 1);
                 } else if candidate.words.len() > 1 {
-                    // "Trump administration", "Moscow's wishlist": a known single name inside a run.
                     let key = lookup_key(word);
                     if let Some(canonical) = gazetteers.places.get(&key) {
-                        add(&mut merged, EntityKind::Place, canonical.clone(), word.clone());
+                        add_mention(&mut merged, EntityKind::Place, canonical.clone(), word.clone(), 1);
                     } else if let Some(canonical) = gazetteers.orgs.get(&key) {
-                        add(&mut merged, EntityKind::Org, canonical.clone(), word.clone());
+                        add_mention(&mut merged, EntityKind::Org, canonical.clone(), word.clone(), 1);
                     }
                 }
             }
