@@ -8,8 +8,7 @@ use crate::config::Settings;
 use crate::error::{Error, Result};
 use crate::index::{SearchIndex, WriterBudget};
 use crate::ingest::aliases::Aliases;
-use crate::ingest::entities::HeuristicExtractor;
-use crate::ingest::{ingest_paths, IngestOptions, IngestReport};
+use crate::ingest::{ingest_paths, ExtractPolicy, IngestOptions, IngestReport};
 use crate::startup::Application;
 use crate::store::Store;
 
@@ -40,6 +39,10 @@ pub enum Command {
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
+        /// When the entity extractor runs: on records without entities (auto), on all (always,
+        /// merged with the record's own), or never.
+        #[arg(long, value_enum, default_value_t = ExtractPolicy::Auto)]
+        extract: ExtractPolicy,
     },
     /// Serve the HTTP API.
     Serve {
@@ -64,7 +67,7 @@ pub enum Command {
         /// The GMB CSV (ner_dataset.csv[.gz]) to train on as well.
         #[arg(long)]
         gmb: Option<PathBuf>,
-        #[arg(long, default_value_t = 8)]
+        #[arg(long, default_value_t = 20)]
         epochs: usize,
         #[arg(long, default_value = "models/ner.bin")]
         out: PathBuf,
@@ -87,6 +90,9 @@ pub enum EvalCommand {
         /// The Reuters-21578 folder, for people recall.
         #[arg(long, default_value = "../shared/data/reuters21578")]
         reuters: PathBuf,
+        /// Weights to evaluate instead of the shipped ones (a `train-ner --out` file).
+        #[arg(long)]
+        model: Option<PathBuf>,
     },
 }
 
@@ -98,8 +104,9 @@ pub fn run(cli: Cli) -> Result<()> {
     }
     Aliases::install(Aliases::load(settings.aliases_file.as_deref())?);
     match cli.command {
-        Command::Ingest { paths, source, json } => {
-            let report = ingest_and_index(&settings, &paths, IngestOptions { default_source: source, progress: true })?;
+        Command::Ingest { paths, source, json, extract } => {
+            let options = IngestOptions { default_source: source, progress: true, extract };
+            let report = ingest_and_index(&settings, &paths, options)?;
             if json {
                 println!(
                     "{}",
@@ -135,10 +142,15 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Bench(args) => crate::bench::run(&settings, args),
         Command::TrainNer { conll, gmb, epochs, out } => {
             let conll: Vec<PathBuf> = conll.iter().map(|path| project_path(path)).collect();
-            crate::ner::commands::train_command(&conll, gmb.as_deref().map(project_path).as_deref(), epochs, &project_path(&out))
+            crate::ner::commands::train_command(
+                &conll,
+                gmb.as_deref().map(project_path).as_deref(),
+                epochs,
+                &project_path(&out),
+            )
         }
-        Command::Eval { what: EvalCommand::Ner { conll, reuters } } => {
-            crate::ner::commands::eval_command(&project_path(&conll), &project_path(&reuters))
+        Command::Eval { what: EvalCommand::Ner { conll, reuters, model } } => {
+            crate::ner::commands::eval_command(&project_path(&conll), &project_path(&reuters), model.as_deref())
         }
     }
 }
@@ -164,7 +176,8 @@ pub fn sample_dir() -> PathBuf {
 /// Ingests into the store, then catches the index up unless a running server holds it.
 pub fn ingest_and_index(settings: &Settings, paths: &[PathBuf], options: IngestOptions) -> Result<IngestReport> {
     let mut store = Store::open(&settings.store_path())?;
-    let report = ingest_paths(&mut store, paths, &HeuristicExtractor, &options)?;
+    let extractor = crate::ner::text::default_extractor();
+    let report = ingest_paths(&mut store, paths, extractor.as_ref(), &options)?;
     let index = SearchIndex::open(&settings.index_path())?;
     if index.acquire_writer(WriterBudget::Batch)? {
         index.catch_up(&store)?;

@@ -70,9 +70,23 @@ impl Format {
     }
 }
 
+/// When the entity extractor runs on a record.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExtractPolicy {
+    /// Only on records that carry no entities of their own.
+    #[default]
+    Auto,
+    /// On every record; what it finds joins the record's own entities.
+    Always,
+    /// Never: only the entities records carry.
+    Never,
+}
+
 /// Options for one ingestion run.
 #[derive(Debug, Clone, Default)]
 pub struct IngestOptions {
+    /// When to run the entity extractor.
+    pub extract: ExtractPolicy,
     /// Source name for records that do not carry one (JSON without `source`, text pages).
     pub default_source: Option<String>,
     /// Draw a progress bar (only when stderr is a terminal).
@@ -240,11 +254,7 @@ pub fn ingest_paths(
         for record in parse_file(path, bytes, options) {
             report.read += 1;
             match record.result {
-                Ok(mut article) => {
-                    if article.entities.is_empty() {
-                        article.entities = extractor.extract(&article.title, &article.body);
-                    }
-                    article.entities = Aliases::global().canonicalise(std::mem::take(&mut article.entities));
+                Ok(article) => {
                     if article.published_at.is_none() {
                         report.date_unknown += 1;
                     }
@@ -256,6 +266,7 @@ pub fn ingest_paths(
                 }
             }
         }
+        extract_entities(&mut articles, extractor, options.extract);
         for outcome in store.upsert_articles(&articles)? {
             match outcome {
                 Upsert::New => report.new += 1,
@@ -279,6 +290,31 @@ pub fn ingest_paths(
         report.rejections.iter().map(|r| (r.location.clone(), r.reason.clone())).collect();
     store.finish_run(&run, &rejections)?;
     Ok(report)
+}
+
+/// Runs the extractor where the policy says, on all cores, and stores entities under their
+/// canonical names.
+fn extract_entities(articles: &mut [Article], extractor: &dyn EntityExtractor, policy: ExtractPolicy) {
+    let workers = std::thread::available_parallelism().map(|cores| cores.get()).unwrap_or(1).max(1);
+    let chunk = articles.len().div_ceil(workers).max(1);
+    std::thread::scope(|scope| {
+        for part in articles.chunks_mut(chunk) {
+            scope.spawn(move || {
+                for article in part {
+                    let run_extractor = match policy {
+                        ExtractPolicy::Auto => article.entities.is_empty(),
+                        ExtractPolicy::Always => true,
+                        ExtractPolicy::Never => false,
+                    };
+                    if run_extractor {
+                        let found = extractor.extract(&article.title, &article.body);
+                        article.entities.extend(found);
+                    }
+                    article.entities = Aliases::global().canonicalise(std::mem::take(&mut article.entities));
+                }
+            });
+        }
+    });
 }
 
 fn progress_bar(enabled: bool, files: &[PathBuf]) -> ProgressBar {

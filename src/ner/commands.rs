@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use super::eval::{self, PeopleRecall};
 use super::text::TaggerExtractor;
-use super::train::{self, Sentence};
+use super::train::{self, Document};
 use super::Model;
 use crate::error::{Error, Result};
 use crate::ingest::entities::{EntityExtractor, HeuristicExtractor};
@@ -13,23 +13,23 @@ use crate::model::EntityKind;
 
 /// Trains on the given corpora and writes the weights to `out`.
 pub fn train_command(conll: &[PathBuf], gmb: Option<&Path>, epochs: usize, out: &Path) -> Result<()> {
-    let mut sentences: Vec<Sentence> = Vec::new();
+    let mut documents: Vec<Document> = Vec::new();
     for path in conll {
-        let documents = train::read_conll(path)?;
-        let before = sentences.len();
-        sentences.extend(documents.into_iter().flatten());
-        eprintln!("train-ner: {} sentences from {}", sentences.len() - before, path.display());
+        let read = train::read_conll(path)?;
+        let sentences: usize = read.iter().map(Vec::len).sum();
+        eprintln!("train-ner: {} documents, {sentences} sentences from {}", read.len(), path.display());
+        documents.extend(read);
     }
     if let Some(path) = gmb {
-        let before = sentences.len();
-        sentences.extend(train::read_gmb(path)?);
-        eprintln!("train-ner: {} sentences from {}", sentences.len() - before, path.display());
+        let sentences = train::read_gmb(path)?;
+        eprintln!("train-ner: {} sentences from {}", sentences.len(), path.display());
+        documents.extend(sentences.into_iter().map(|sentence| vec![sentence]));
     }
-    if sentences.is_empty() {
+    if documents.is_empty() {
         return Err(Error::Config("no training sentences: give --conll and/or --gmb".into()));
     }
     let started = Instant::now();
-    let model = train::train(&sentences, epochs, |epoch, accuracy| {
+    let model = train::train(&documents, epochs, |epoch, accuracy| {
         eprintln!("train-ner: epoch {epoch}/{epochs}: token accuracy {accuracy:.4}");
     });
     let bytes = model.to_bytes();
@@ -78,9 +78,14 @@ fn reuters_people(extractor: &dyn EntityExtractor, reuters: &Path) -> Result<Peo
 
 /// Prints the comparison lines (`system=NAME …`), tidings' own detail lines, and last the
 /// contract line `micro_f1=… per_f1=… org_f1=… loc_f1=…`.
-pub fn eval_command(conll: &Path, reuters: &Path) -> Result<()> {
-    let model = Model::shipped()
-        .ok_or_else(|| Error::Config("the shipped NER weights (models/ner.bin) are missing: run `tidings train-ner`".into()))?;
+pub fn eval_command(conll: &Path, reuters: &Path, weights: Option<&Path>) -> Result<()> {
+    let model: &'static Model = match weights {
+        // Leaked on purpose: the command ends right after, and extractors want 'static weights.
+        Some(path) => Box::leak(Box::new(Model::from_bytes(&std::fs::read(path)?)?)),
+        None => Model::shipped().ok_or_else(|| {
+            Error::Config("the shipped NER weights (models/ner.bin) are missing: run `tidings train-ner`".into())
+        })?,
+    };
     let documents = train::read_conll(conll)?;
     let heuristic = eval::evaluate_extractor(&HeuristicExtractor, &documents);
     println!("system=heuristic {}", heuristic.line());

@@ -137,9 +137,12 @@ pub fn extract(context: &Context<'_, '_>, out: &mut Vec<u64>) {
     let next = word_at(1).map(|other| other.lower.as_str()).unwrap_or("</s>");
     push(FeatureHash::new(13).text(previous).text(&token.lower));
     push(FeatureHash::new(14).text(&token.lower).text(next));
-    push(FeatureHash::new(15).text(word_at(-1).map(|o| o.shape.as_str()).unwrap_or("<s>")).text(&token.shape).text(
-        word_at(1).map(|o| o.shape.as_str()).unwrap_or("</s>"),
-    ));
+    push(
+        FeatureHash::new(15)
+            .text(word_at(-1).map(|o| o.shape.as_str()).unwrap_or("<s>"))
+            .text(&token.shape)
+            .text(word_at(1).map(|o| o.shape.as_str()).unwrap_or("</s>")),
+    );
     let [two_back, one_back] = context.previous;
     push(FeatureHash::new(16).number(one_back));
     push(FeatureHash::new(17).number(two_back).number(one_back));

@@ -76,7 +76,8 @@ impl Model {
     /// Serialises as `MAGIC, scale f32, count u32, then (hash u64, [i16; 9]) sorted by hash`:
     /// weights quantised to 16 bits, deterministic byte for byte.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let largest = self.weights.values().flat_map(|row| row.iter()).fold(0.0f32, |max, weight| max.max(weight.abs()));
+        let largest =
+            self.weights.values().flat_map(|row| row.iter()).fold(0.0f32, |max, weight| max.max(weight.abs()));
         let scale = if largest > 0.0 { largest / i16::MAX as f32 } else { 1.0 };
         let mut keys: Vec<u64> = self.weights.keys().copied().collect();
         keys.sort_unstable();
@@ -146,19 +147,29 @@ impl Model {
 
     /// Labels one sentence, left to right.
     pub fn tag(&self, words: &[&str]) -> Vec<u8> {
-        let tokens = token_infos(words);
-        let all_caps = sentence_is_all_caps(words);
-        let mut labels: Vec<u8> = Vec::with_capacity(words.len());
+        self.tag_document(&[words.to_vec()]).pop().unwrap_or_default()
+    }
+
+    /// Labels the sentences of one document.
+    pub fn tag_document(&self, sentences: &[Vec<&str>]) -> Vec<Vec<u8>> {
         let mut features = Vec::with_capacity(48);
-        for index in 0..words.len() {
-            let previous = [
-                index.checked_sub(2).map(|at| labels[at]).unwrap_or(OUTSIDE),
-                index.checked_sub(1).map(|at| labels[at]).unwrap_or(OUTSIDE),
-            ];
-            features::extract(&Context { tokens: &tokens, index, previous, all_caps }, &mut features);
-            labels.push(Model::best_label(&self.scores(&features), previous[1]));
-        }
-        labels
+        sentences
+            .iter()
+            .map(|words| {
+                let tokens = token_infos(words);
+                let all_caps = sentence_is_all_caps(words);
+                let mut labels: Vec<u8> = Vec::with_capacity(words.len());
+                for index in 0..words.len() {
+                    let previous = [
+                        index.checked_sub(2).map(|at| labels[at]).unwrap_or(OUTSIDE),
+                        index.checked_sub(1).map(|at| labels[at]).unwrap_or(OUTSIDE),
+                    ];
+                    features::extract(&Context { tokens: &tokens, index, previous, all_caps }, &mut features);
+                    labels.push(Model::best_label(&self.scores(&features), previous[1]));
+                }
+                labels
+            })
+            .collect()
     }
 }
 
@@ -168,7 +179,12 @@ pub fn token_infos<'a>(words: &[&'a str]) -> Vec<TokenInfo<'a>> {
         .iter()
         .map(|word| {
             let lower = word.to_lowercase();
-            TokenInfo { word, shape: features::shape(word), gazetteer: crate::ingest::entities::gazetteer_bits(&lower), lower }
+            TokenInfo {
+                word,
+                shape: features::shape(word),
+                gazetteer: crate::ingest::entities::gazetteer_bits(&lower),
+                lower,
+            }
         })
         .collect()
 }
@@ -209,7 +225,8 @@ mod tests {
 
     #[test]
     fn spans_follow_bio() {
-        let labels: Vec<u8> = ["B-PER", "I-PER", "O", "B-LOC", "B-LOC", "I-ORG"].iter().map(|tag| label_number(tag)).collect();
+        let labels: Vec<u8> =
+            ["B-PER", "I-PER", "O", "B-LOC", "B-LOC", "I-ORG"].iter().map(|tag| label_number(tag)).collect();
         assert_eq!(spans(&labels), vec![(1, 0, 2), (3, 3, 4), (3, 4, 5), (2, 5, 6)]);
     }
 

@@ -4,7 +4,7 @@
 use std::ops::Range;
 
 use super::{spans, Model};
-use crate::ingest::entities::{canonical_name, join_people, EntityExtractor};
+use crate::ingest::entities::{add_mention, canonical_name, join_people, EntityExtractor};
 use crate::model::{Entity, EntityKind};
 
 const ABBREVIATIONS: &[&str] = &[
@@ -18,7 +18,9 @@ pub type Token = Range<usize>;
 fn is_abbreviation(word: &str) -> bool {
     let bare = word.trim_end_matches('.');
     // "U.S.", "a.m.", single initials ("J."), and the usual titles.
-    bare.contains('.') || (bare.chars().count() == 1 && bare.chars().all(char::is_uppercase)) || ABBREVIATIONS.contains(&bare.to_lowercase().as_str())
+    bare.contains('.')
+        || (bare.chars().count() == 1 && bare.chars().all(char::is_uppercase))
+        || ABBREVIATIONS.contains(&bare.to_lowercase().as_str())
 }
 
 /// Splits a whitespace-separated chunk into tokens: leading and trailing punctuation apart,
@@ -49,12 +51,15 @@ fn split_chunk(text: &str, start: usize, out: &mut Vec<Token>) {
     out.extend(leading);
     let core = &chunk[begin..end];
     if !core.is_empty() {
-        let possessive = ["'s", "’s"].iter().find_map(|suffix| core.strip_suffix(suffix).filter(|rest| !rest.is_empty()).map(|_| suffix.len()));
+        let possessive = ["'s", "’s", "'S", "’S"]
+            .iter()
+            .find_map(|suffix| core.strip_suffix(suffix).filter(|rest| !rest.is_empty()).map(|_| suffix.len()));
         let body_end = end - possessive.unwrap_or(0);
         let body = &chunk[begin..body_end];
         match body.split_once('-') {
             Some((left, right))
-                if left.chars().next().is_some_and(char::is_uppercase) && right.chars().next().is_some_and(char::is_uppercase) =>
+                if left.chars().next().is_some_and(char::is_uppercase)
+                    && right.chars().next().is_some_and(char::is_uppercase) =>
             {
                 let dash = start + begin + left.len();
                 out.push(start + begin..dash);
@@ -110,6 +115,18 @@ fn line_ranges(text: &str) -> impl Iterator<Item = Range<usize>> + '_ {
     })
 }
 
+/// The extractor ingestion uses: the tagger over the shipped weights, or the heuristic extractor
+/// when the weights cannot be decoded (said once on stderr).
+pub fn default_extractor() -> Box<dyn EntityExtractor> {
+    match TaggerExtractor::shipped() {
+        Some(tagger) => Box::new(tagger),
+        None => {
+            tracing::warn!("models/ner.bin could not be decoded: using the heuristic entity extractor");
+            Box::new(crate::ingest::entities::HeuristicExtractor)
+        }
+    }
+}
+
 /// The tagger behind the [`EntityExtractor`] interface.
 pub struct TaggerExtractor {
     model: &'static Model,
@@ -139,37 +156,82 @@ impl EntityExtractor for TaggerExtractor {
     fn extract(&self, title: &str, body: &str) -> Vec<Entity> {
         let text = format!("{title}\n{body}");
         let mut entities: Vec<Entity> = Vec::new();
-        for sentence in sentences(&text) {
-            let words: Vec<&str> = sentence.iter().map(|token| &text[token.clone()]).collect();
-            let labels = self.model.tag(&words);
+        let sentences = sentences(&text);
+        let words: Vec<Vec<&str>> =
+            sentences.iter().map(|sentence| sentence.iter().map(|token| &text[token.clone()]).collect()).collect();
+        for ((sentence, words), labels) in sentences.iter().zip(&words).zip(self.model.tag_document(&words)) {
+            let headline = is_title_case_heading(words);
             for (label_type, start, end) in spans(&labels) {
-                let Some(kind) = kind_of(label_type) else { continue };
-                let surface = text[sentence[start].start..sentence[end - 1].end].trim_matches(|c: char| !c.is_alphanumeric() && c != '.');
+                let surface = text[sentence[start].start..sentence[end - 1].end]
+                    .trim_matches(|c: char| !c.is_alphanumeric() && c != '.');
                 if surface.chars().count() < 2 {
                     continue;
                 }
-                let name = canonical_name(kind, surface).unwrap_or_else(|| surface.split_whitespace().collect::<Vec<_>>().join(" "));
-                let key = crate::model::entity_key(&name);
-                match entities.iter_mut().find(|entity| entity.kind == kind && crate::model::entity_key(&entity.name) == key) {
-                    Some(entity) => {
-                        entity.mentions += 1;
-                        if !entity.surfaces.iter().any(|known| known == surface) {
-                            entity.surfaces.push(surface.to_string());
-                        }
-                    }
-                    None => entities.push(Entity { kind, name, surfaces: vec![surface.to_string()], mentions: 1 }),
-                }
+                // The gazetteers settle the type of names they know (the Kremlin is an
+                // organisation whatever the tagger guessed), MISC included.
+                let known = [EntityKind::Org, EntityKind::Place]
+                    .into_iter()
+                    .find_map(|kind| canonical_name(kind, surface).map(|name| (kind, name)));
+                let (kind, name) = match (known, kind_of(label_type)) {
+                    (Some(known), _) => known,
+                    // A Title Case heading looks like one long name to a tagger trained on news
+                    // text: there only people and known names count.
+                    (None, Some(EntityKind::Person)) => (EntityKind::Person, normalise_spaces(surface)),
+                    (None, Some(kind)) if !headline => (kind, normalise_spaces(surface)),
+                    _ => continue,
+                };
+                add_mention(&mut entities, kind, name, surface.to_string(), 1);
             }
         }
-        let mut joined = join_people(entities);
+        let mut joined = drop_person_parts(join_people(entities));
         joined.sort_by(|a, b| a.kind.cmp(&b.kind).then(b.mentions.cmp(&a.mentions)).then(a.name.cmp(&b.name)));
         joined
     }
 }
 
+fn normalise_spaces(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A heading such as "A Dicey Dance Between Two Giants": no final punctuation and every longer
+/// word capitalised.
+fn is_title_case_heading(words: &[&str]) -> bool {
+    let long: Vec<&&str> = words.iter().filter(|word| word.chars().count() > 3).collect();
+    let ends_like_prose = words.last().is_some_and(|word| matches!(*word, "." | "!" | "?" | "\"" | "”"));
+    !ends_like_prose
+        && long.len() >= 3
+        && long.iter().all(|word| word.chars().next().is_some_and(char::is_uppercase))
+        && !long.iter().all(|word| word.chars().all(|c| !c.is_lowercase()))
+}
+
+/// Organisations and places that are only people's names ("Trump administration" tagged as an
+/// organisation "Trump", "Trump and Zelenskyy") are dropped: the people are already there.
+fn drop_person_parts(entities: Vec<Entity>) -> Vec<Entity> {
+    let person_words: std::collections::HashSet<String> = entities
+        .iter()
+        .filter(|entity| entity.kind == EntityKind::Person)
+        .flat_map(|entity| {
+            entity.name.split_whitespace().chain(entity.surfaces.iter().flat_map(|s| s.split_whitespace()))
+        })
+        .map(str::to_lowercase)
+        .collect();
+    entities
+        .into_iter()
+        .filter(|entity| {
+            entity.kind == EntityKind::Person
+                || !entity
+                    .name
+                    .split_whitespace()
+                    .filter(|word| word.chars().next().is_some_and(char::is_uppercase))
+                    .all(|word| person_words.contains(&word.to_lowercase()))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{Entity, EntityKind};
 
     fn words(text: &str) -> Vec<Vec<&str>> {
         sentences(text).into_iter().map(|sentence| sentence.into_iter().map(|token| &text[token]).collect()).collect()
@@ -180,10 +242,55 @@ mod tests {
         assert_eq!(
             words("Mr. Putin's aides met U.S. officials (in Kyiv), said Peskov. Then \"Trump-Putin\" talks."),
             vec![
-                vec!["Mr.", "Putin", "'s", "aides", "met", "U.S.", "officials", "(", "in", "Kyiv", ")", ",", "said", "Peskov", "."],
+                vec![
+                    "Mr.",
+                    "Putin",
+                    "'s",
+                    "aides",
+                    "met",
+                    "U.S.",
+                    "officials",
+                    "(",
+                    "in",
+                    "Kyiv",
+                    ")",
+                    ",",
+                    "said",
+                    "Peskov",
+                    "."
+                ],
                 vec!["Then", "\"", "Trump", "-", "Putin", "\"", "talks", "."],
             ]
         );
+    }
+
+    fn names(entities: &[Entity], kind: EntityKind) -> Vec<String> {
+        entities.iter().filter(|entity| entity.kind == kind).map(|entity| entity.name.clone()).collect()
+    }
+
+    #[test]
+    fn seed_article_entities_with_the_shipped_tagger() {
+        let text = include_str!("../../tests/fixtures/seed/kremlin-trump-putin-meeting.txt");
+        let entities = TaggerExtractor::shipped().expect("shipped weights decode").extract("", text);
+        let people = names(&entities, EntityKind::Person);
+        for person in ["Vladimir Putin", "Donald Trump", "Dmitry Peskov", "Volodymyr Zelensky"] {
+            assert_eq!(people.iter().filter(|name| *name == person).count(), 1, "{person} once in {people:?}");
+        }
+        for partial in ["Putin", "Trump", "Peskov", "Zelensky", "Zelenskyy"] {
+            assert!(!people.contains(&partial.to_string()), "{partial} joins its full name: {people:?}");
+        }
+        let places = names(&entities, EntityKind::Place);
+        for place in ["Kyiv", "Moscow", "Washington", "Ukraine", "Russia"] {
+            assert!(places.contains(&place.to_string()), "{place} in {places:?}");
+        }
+        let orgs = names(&entities, EntityKind::Org);
+        for org in ["NATO", "Kremlin"] {
+            assert!(orgs.contains(&org.to_string()), "{org} in {orgs:?}");
+        }
+        let all: Vec<&str> = entities.iter().flat_map(|entity| entity.surfaces.iter().map(String::as_str)).collect();
+        for chrome in ["Skip", "Latest", "Read"] {
+            assert!(!all.contains(&chrome), "{chrome} tagged: {all:?}");
+        }
     }
 
     #[test]

@@ -137,8 +137,8 @@ fn csv_fields(line: &str) -> Vec<String> {
 /// Windows-1252 byte → character (the 0x80–0x9F block differs from latin-1).
 fn cp1252(byte: u8) -> char {
     const HIGH: [char; 32] = [
-        '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž', '\u{8f}', '\u{90}', '‘', '’',
-        '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}', 'ž', 'Ÿ',
+        '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž', '\u{8f}', '\u{90}', '‘',
+        '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}', 'ž', 'Ÿ',
     ];
     match byte {
         0x80..=0x9f => HIGH[(byte - 0x80) as usize],
@@ -196,9 +196,11 @@ impl Trainer {
         for (&feature, &row) in &self.index {
             let row = row as usize;
             let mut averaged = [0.0f32; NUM_LABELS];
-            for label in 0..NUM_LABELS {
-                self.totals[row][label] += (self.step - self.stamps[row][label]) as f32 * self.weights[row][label];
-                averaged[label] = self.totals[row][label] / steps;
+            let step = self.step;
+            let lanes = averaged.iter_mut().zip(self.totals[row].iter_mut()).zip(&self.stamps[row]).zip(&self.weights[row]);
+            for (((average, total), stamp), weight) in lanes {
+                *total += (step - stamp) as f32 * weight;
+                *average = *total / steps;
             }
             // Weights too small to survive 16-bit quantisation are dropped.
             if averaged.iter().any(|weight| weight.abs() >= 1e-3) {
@@ -209,8 +211,10 @@ impl Trainer {
     }
 }
 
-/// Trains on `sentences` for `epochs` passes, in an order shuffled by a fixed seed.
-pub fn train(sentences: &[Sentence], epochs: usize, mut progress: impl FnMut(usize, f64)) -> Model {
+/// Trains on the sentences of `documents` for `epochs` passes, in an order shuffled by a fixed
+/// seed.
+pub fn train(documents: &[Document], epochs: usize, mut progress: impl FnMut(usize, f64)) -> Model {
+    let sentences: Vec<&Sentence> = documents.iter().flatten().collect();
     let mut trainer =
         Trainer { index: FeatureMap::default(), weights: Vec::new(), totals: Vec::new(), stamps: Vec::new(), step: 0 };
     let mut order: Vec<usize> = (0..sentences.len()).collect();
@@ -226,7 +230,7 @@ pub fn train(sentences: &[Sentence], epochs: usize, mut progress: impl FnMut(usi
         }
         let (mut correct, mut total) = (0usize, 0usize);
         for &position in &order {
-            let sentence = &sentences[position];
+            let sentence = sentences[position];
             let words: Vec<&str> = sentence.words.iter().map(String::as_str).collect();
             let tokens = token_infos(&words);
             let all_caps = sentence_is_all_caps(&words);
@@ -261,7 +265,8 @@ mod tests {
     #[test]
     fn csv_fields_handle_quotes() {
         assert_eq!(csv_fields(r#"Sentence: 1,Thousands,NNS,O"#), vec!["Sentence: 1", "Thousands", "NNS", "O"]);
-        assert_eq!(csv_fields(r#","",",",,O"#), vec!["", ",", ",", "O"]);
+        assert_eq!(csv_fields(r#",",",",",O"#), vec!["", ",", ",", "O"]);
+        assert_eq!(csv_fields(r#","""",``,O"#), vec!["", "\"", "``", "O"]);
     }
 
     #[test]
@@ -282,9 +287,10 @@ mod tests {
             sentence(&["Anna", "Berg", "visited", "Oslo", "."], &["B-PER", "I-PER", "O", "B-LOC", "O"]),
             sentence(&["Oslo", "welcomed", "Anna", "Berg", "."], &["B-LOC", "O", "B-PER", "I-PER", "O"]),
         ];
-        let model = train(&corpus, 10, |_, _| {});
+        let documents = vec![corpus.clone()];
+        let model = train(&documents, 10, |_, _| {});
         assert_eq!(model.tag(&["Anna", "Berg", "visited", "Oslo", "."]), corpus[0].labels);
-        let again = train(&corpus, 10, |_, _| {});
+        let again = train(&documents, 10, |_, _| {});
         assert_eq!(model.to_bytes(), again.to_bytes(), "training is deterministic");
     }
 }

@@ -5,6 +5,7 @@ mod helpers;
 
 mod api;
 mod entities;
+mod eval;
 mod ingest;
 mod live;
 mod search;
