@@ -197,7 +197,8 @@ impl Trainer {
             let row = row as usize;
             let mut averaged = [0.0f32; NUM_LABELS];
             let step = self.step;
-            let lanes = averaged.iter_mut().zip(self.totals[row].iter_mut()).zip(&self.stamps[row]).zip(&self.weights[row]);
+            let lanes =
+                averaged.iter_mut().zip(self.totals[row].iter_mut()).zip(&self.stamps[row]).zip(&self.weights[row]);
             for (((average, total), stamp), weight) in lanes {
                 *total += (step - stamp) as f32 * weight;
                 *average = *total / steps;
