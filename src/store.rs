@@ -33,18 +33,25 @@ pub struct StoredArticle {
     pub article: Article,
 }
 
-/// A finished or running ingestion run, as the ledger holds it.
-#[derive(Debug, Clone, Default, Serialize, ToSchema)]
-pub struct IngestRun {
-    pub id: i64,
-    pub started_at: String,
-    pub finished_at: Option<String>,
+/// What an ingestion run counted.
+#[derive(Debug, Clone, Copy, Default, Serialize, ToSchema)]
+pub struct IngestCounts {
     pub read: u64,
     pub new: u64,
     pub updated: u64,
     pub unchanged: u64,
     pub rejected: u64,
     pub date_unknown: u64,
+}
+
+/// A finished or running ingestion run, as the ledger holds it.
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+pub struct IngestRun {
+    pub id: i64,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    #[serde(flatten)]
+    pub counts: IngestCounts,
 }
 
 /// A connection to the store.
@@ -228,26 +235,26 @@ impl Store {
     }
 
     /// Closes a run with its counts and rejections.
-    pub fn finish_run(&mut self, run: &IngestRun, rejections: &[(String, String)]) -> Result<()> {
+    pub fn finish_run(&mut self, run_id: i64, counts: &IngestCounts, rejections: &[(String, String)]) -> Result<()> {
         let transaction = self.connection.transaction()?;
         transaction.execute(
             "update ingest_runs set finished_at = ?2, read = ?3, new = ?4, updated = ?5, unchanged = ?6, rejected = ?7,
              date_unknown = ?8 where id = ?1",
             params![
-                run.id,
+                run_id,
                 now_rfc3339(),
-                run.read as i64,
-                run.new as i64,
-                run.updated as i64,
-                run.unchanged as i64,
-                run.rejected as i64,
-                run.date_unknown as i64
+                counts.read as i64,
+                counts.new as i64,
+                counts.updated as i64,
+                counts.unchanged as i64,
+                counts.rejected as i64,
+                counts.date_unknown as i64
             ],
         )?;
         for (location, reason) in rejections {
             transaction.execute(
                 "insert into ingest_rejections (run_id, location, reason) values (?1, ?2, ?3)",
-                params![run.id, location, reason],
+                params![run_id, location, reason],
             )?;
         }
         transaction.commit()?;
@@ -267,12 +274,14 @@ impl Store {
                         id: row.get(0)?,
                         started_at: row.get(1)?,
                         finished_at: row.get(2)?,
-                        read: row.get::<_, i64>(3)? as u64,
-                        new: row.get::<_, i64>(4)? as u64,
-                        updated: row.get::<_, i64>(5)? as u64,
-                        unchanged: row.get::<_, i64>(6)? as u64,
-                        rejected: row.get::<_, i64>(7)? as u64,
-                        date_unknown: row.get::<_, i64>(8)? as u64,
+                        counts: IngestCounts {
+                            read: row.get::<_, i64>(3)? as u64,
+                            new: row.get::<_, i64>(4)? as u64,
+                            updated: row.get::<_, i64>(5)? as u64,
+                            unchanged: row.get::<_, i64>(6)? as u64,
+                            rejected: row.get::<_, i64>(7)? as u64,
+                            date_unknown: row.get::<_, i64>(8)? as u64,
+                        },
                     })
                 },
             )
@@ -321,45 +330,31 @@ fn write_article(
     is_new: bool,
 ) -> Result<()> {
     let published_at = article.published_at.as_ref().map(format_date);
-    if is_new {
-        transaction
-            .prepare_cached(
-                "insert into articles (id, source_key, url, content_hash, title, body, published_at, date_rule, source, lang,
-                 ingested_at, updated_at, seq) values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12)",
-            )?
-            .execute(params![
-                id,
-                article.source_key,
-                article.url,
-                hash,
-                article.title,
-                article.body,
-                published_at,
-                article.date_rule.as_str(),
-                article.source,
-                article.lang,
-                now,
-                seq
-            ])?;
-    } else {
-        transaction
-            .prepare_cached(
-                "update articles set url = ?2, content_hash = ?3, title = ?4, body = ?5, published_at = ?6, date_rule = ?7,
-                 source = ?8, lang = ?9, updated_at = ?10, seq = ?11 where id = ?1",
-            )?
-            .execute(params![
-                id,
-                article.url,
-                hash,
-                article.title,
-                article.body,
-                published_at,
-                article.date_rule.as_str(),
-                article.source,
-                article.lang,
-                now,
-                seq
-            ])?;
+    // One upsert for new and changed articles; a change keeps the first ingestion time.
+    transaction
+        .prepare_cached(
+            "insert into articles (id, source_key, url, content_hash, title, body, published_at, date_rule, source, lang,
+             ingested_at, updated_at, seq) values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12)
+             on conflict (id) do update set url = excluded.url, content_hash = excluded.content_hash,
+             title = excluded.title, body = excluded.body, published_at = excluded.published_at,
+             date_rule = excluded.date_rule, source = excluded.source, lang = excluded.lang,
+             updated_at = excluded.updated_at, seq = excluded.seq",
+        )?
+        .execute(params![
+            id,
+            article.source_key,
+            article.url,
+            hash,
+            article.title,
+            article.body,
+            published_at,
+            article.date_rule.as_str(),
+            article.source,
+            article.lang,
+            now,
+            seq
+        ])?;
+    if !is_new {
         for table in ["article_entities", "article_topics", "article_authors"] {
             transaction.prepare_cached(&format!("delete from {table} where article_id = ?1"))?.execute([id])?;
         }

@@ -27,7 +27,7 @@ use crate::error::Error;
 use crate::search::entities::{EntityCount, EntityProfile, RelatedEntity};
 use crate::search::request::{FacetCount, Highlights, HistogramBucket, Hit, HitEntity, SearchRequest, SearchResponse};
 use crate::search::Engine;
-use crate::store::{IngestRun, Store};
+use crate::store::{IngestCounts, IngestRun, Store};
 use error::{error_response, ApiError, ErrorBody, ErrorDetail};
 use params::{EntityListParams, EntityProfileParams, SearchParams};
 
@@ -374,6 +374,7 @@ async fn not_found() -> Response {
         Readiness,
         Health,
         IngestRun,
+        IngestCounts,
         EntityList,
         EntityCount,
         EntityProfile,

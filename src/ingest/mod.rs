@@ -17,7 +17,7 @@ use serde::Serialize;
 
 use crate::error::Result;
 use crate::model::Article;
-use crate::store::{IngestRun, Store, Upsert};
+use crate::store::{IngestCounts, Store, Upsert};
 use aliases::Aliases;
 use entities::EntityExtractor;
 
@@ -98,12 +98,8 @@ pub struct IngestOptions {
 pub struct IngestReport {
     pub files: u64,
     pub bytes: u64,
-    pub read: u64,
-    pub new: u64,
-    pub updated: u64,
-    pub unchanged: u64,
-    pub rejected: u64,
-    pub date_unknown: u64,
+    #[serde(flatten)]
+    pub counts: IngestCounts,
     pub rejections: Vec<Rejection>,
 }
 
@@ -118,7 +114,13 @@ impl IngestReport {
     pub fn render(&self) -> String {
         let mut out = format!(
             "files {}  read {}  new {}  updated {}  unchanged {}  rejected {}  date unknown {}\n",
-            self.files, self.read, self.new, self.updated, self.unchanged, self.rejected, self.date_unknown
+            self.files,
+            self.counts.read,
+            self.counts.new,
+            self.counts.updated,
+            self.counts.unchanged,
+            self.counts.rejected,
+            self.counts.date_unknown
         );
         for rejection in &self.rejections {
             out.push_str(&format!("rejected {}: {}\n", rejection.location, rejection.reason));
@@ -240,7 +242,7 @@ pub fn ingest_paths(
         let bytes = match read_file(path) {
             Ok(bytes) => bytes,
             Err(error) => {
-                report.rejected += 1;
+                report.counts.rejected += 1;
                 report.rejections.push(Rejection {
                     location: format!("{}:0", path.display()),
                     reason: format!("cannot read file: {error}"),
@@ -252,16 +254,16 @@ pub fn ingest_paths(
         progress.inc(bytes.len() as u64);
         let mut articles = Vec::new();
         for record in parse_file(path, bytes, options) {
-            report.read += 1;
+            report.counts.read += 1;
             match record.result {
                 Ok(article) => {
                     if article.published_at.is_none() {
-                        report.date_unknown += 1;
+                        report.counts.date_unknown += 1;
                     }
                     articles.push(article);
                 }
                 Err(reason) => {
-                    report.rejected += 1;
+                    report.counts.rejected += 1;
                     report.rejections.push(Rejection { location: record.location, reason });
                 }
             }
@@ -269,26 +271,16 @@ pub fn ingest_paths(
         extract_entities(&mut articles, extractor, options.extract);
         for outcome in store.upsert_articles(&articles)? {
             match outcome {
-                Upsert::New => report.new += 1,
-                Upsert::Updated => report.updated += 1,
-                Upsert::Unchanged => report.unchanged += 1,
+                Upsert::New => report.counts.new += 1,
+                Upsert::Updated => report.counts.updated += 1,
+                Upsert::Unchanged => report.counts.unchanged += 1,
             }
         }
     }
     progress.finish_and_clear();
-    let run = IngestRun {
-        id: run_id,
-        read: report.read,
-        new: report.new,
-        updated: report.updated,
-        unchanged: report.unchanged,
-        rejected: report.rejected,
-        date_unknown: report.date_unknown,
-        ..IngestRun::default()
-    };
     let rejections: Vec<(String, String)> =
-        report.rejections.iter().map(|r| (r.location.clone(), r.reason.clone())).collect();
-    store.finish_run(&run, &rejections)?;
+        report.rejections.iter().map(|rejection| (rejection.location.clone(), rejection.reason.clone())).collect();
+    store.finish_run(run_id, &report.counts, &rejections)?;
     Ok(report)
 }
 

@@ -135,7 +135,7 @@ fn plain_text_pages_lose_chrome_and_take_the_date_from_the_text() {
     let seed = repo_path("tests/fixtures/seed/kremlin-trump-putin-meeting.txt");
     let mut store = Store::open(&dir.path().join("store.sqlite3")).unwrap();
     let report = ingest_paths(&mut store, &[seed], &HeuristicExtractor, &IngestOptions::default()).unwrap();
-    assert_eq!((report.new, report.rejected), (1, 0));
+    assert_eq!((report.counts.new, report.counts.rejected), (1, 0));
     let stored = store.articles_after(0, 10).unwrap().remove(0);
     assert_eq!(
         stored.article.title,

@@ -55,7 +55,7 @@ async fn an_index_behind_the_store_catches_up_on_start() {
         &IngestOptions::default(),
     )
     .unwrap();
-    assert_eq!(report.new, 200);
+    assert_eq!(report.counts.new, 200);
     drop(store);
     let app = TestApp::serve(settings, data_dir).await;
     let caught_up = app
