@@ -8,7 +8,7 @@ use crate::config::Settings;
 use crate::error::{Error, Result};
 use crate::index::{SearchIndex, WriterBudget};
 use crate::ingest::aliases::Aliases;
-use crate::ingest::{ingest_paths, ExtractPolicy, IngestOptions, IngestReport};
+use crate::ingest::{ingest_paths, ingest_paths_with, ExtractPolicy, IngestOptions, IngestReport};
 use crate::startup::Application;
 use crate::store::Store;
 
@@ -177,14 +177,19 @@ pub fn sample_dir() -> PathBuf {
 pub fn ingest_and_index(settings: &Settings, paths: &[PathBuf], options: IngestOptions) -> Result<IngestReport> {
     let mut store = Store::open(&settings.store_path())?;
     let extractor = crate::ner::text::default_extractor();
-    let report = ingest_paths(&mut store, paths, extractor.as_ref(), &options)?;
     let index = SearchIndex::open(&settings.index_path())?;
-    if index.acquire_writer(WriterBudget::Batch)? {
-        index.catch_up(&store)?;
-        index.release_writer()?;
-    } else {
+    if !index.acquire_writer(WriterBudget::Batch)? {
+        let report = ingest_paths(&mut store, paths, extractor.as_ref(), &options)?;
         eprintln!("a running server holds the index: it will index these changes within seconds");
+        return Ok(report);
     }
+    // Each stored batch goes to the index writer's threads at once; one commit at the end (and a
+    // final catch-up for anything stored by another process meanwhile).
+    let report = ingest_paths_with(&mut store, paths, extractor.as_ref(), &options, &mut |store| {
+        index.add_changes(store).map(|_| ())
+    })?;
+    index.catch_up(&store)?;
+    index.release_writer()?;
     Ok(report)
 }
 

@@ -34,6 +34,8 @@ pub struct SearchIndex {
     pub reader: IndexReader,
     pub fields: Fields,
     writer: Mutex<Option<IndexWriter>>,
+    /// The last store sequence handed to the writer but not committed yet.
+    pending_seq: Mutex<Option<i64>>,
     path: PathBuf,
 }
 
@@ -84,7 +86,14 @@ impl SearchIndex {
         };
         schema::register_analyzers(&index);
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        Ok(SearchIndex { index, reader, fields, writer: Mutex::new(None), path: path.to_path_buf() })
+        Ok(SearchIndex {
+            index,
+            reader,
+            fields,
+            writer: Mutex::new(None),
+            pending_seq: Mutex::new(None),
+            path: path.to_path_buf(),
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -115,9 +124,19 @@ impl SearchIndex {
     /// Indexes every article the store changed after the index's sequence, commits with the new
     /// sequence and reloads the reader. Returns how many articles were indexed. Needs the writer.
     pub fn catch_up(&self, store: &Store) -> Result<usize> {
+        let indexed = self.add_changes(store)?;
+        self.commit_changes()?;
+        Ok(indexed)
+    }
+
+    /// Hands the store's changes not yet given to the writer to its indexing threads, without
+    /// committing: a batch ingest calls this after each file so indexing overlaps the next file's
+    /// extraction, then [`SearchIndex::commit_changes`] once.
+    pub fn add_changes(&self, store: &Store) -> Result<usize> {
         let mut slot = self.writer.lock().map_err(|_| Error::Internal("index writer mutex poisoned".into()))?;
         let writer = slot.as_mut().ok_or_else(|| Error::Internal("catch-up without the index writer".into()))?;
-        let mut seq = self.indexed_seq()?;
+        let mut pending = self.pending_seq.lock().map_err(|_| Error::Internal("index mutex poisoned".into()))?;
+        let mut seq = pending.unwrap_or(self.indexed_seq()?);
         let mut indexed = 0;
         loop {
             let batch = store.articles_after(seq, CATCH_UP_BATCH)?;
@@ -130,14 +149,25 @@ impl SearchIndex {
             indexed += batch.len();
         }
         if indexed > 0 {
-            let mut commit = writer.prepare_commit()?;
-            let payload = CommitPayload { schema_version: schema::SCHEMA_VERSION, seq };
-            commit.set_payload(&serde_json::to_string(&payload).map_err(|error| Error::Internal(error.to_string()))?);
-            commit.commit()?;
-            self.reader.reload()?;
-            info!(indexed, seq, "index caught up");
+            *pending = Some(seq);
         }
         Ok(indexed)
+    }
+
+    /// Commits what [`SearchIndex::add_changes`] handed over, recording its last sequence, and
+    /// reloads the reader.
+    pub fn commit_changes(&self) -> Result<()> {
+        let mut slot = self.writer.lock().map_err(|_| Error::Internal("index writer mutex poisoned".into()))?;
+        let writer = slot.as_mut().ok_or_else(|| Error::Internal("commit without the index writer".into()))?;
+        let mut pending = self.pending_seq.lock().map_err(|_| Error::Internal("index mutex poisoned".into()))?;
+        let Some(seq) = pending.take() else { return Ok(()) };
+        let mut commit = writer.prepare_commit()?;
+        let payload = CommitPayload { schema_version: schema::SCHEMA_VERSION, seq };
+        commit.set_payload(&serde_json::to_string(&payload).map_err(|error| Error::Internal(error.to_string()))?);
+        commit.commit()?;
+        self.reader.reload()?;
+        info!(seq, "index committed");
+        Ok(())
     }
 
     /// Releases the writer (and its lock), waiting for merges.

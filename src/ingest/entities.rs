@@ -34,6 +34,8 @@ struct Gazetteers {
     person_cues: HashSet<&'static str>,
     org_suffixes: HashSet<&'static str>,
     stop_words: HashSet<&'static str>,
+    /// `gazetteer_bits` of every word without dots, precomputed: one look-up per token.
+    word_bits: HashMap<String, u8>,
 }
 
 /// The words of a list file, skipping `#` comment lines.
@@ -70,14 +72,29 @@ fn gazetteers() -> &'static Gazetteers {
                 })
                 .collect()
         };
-        Gazetteers {
+        let mut gazetteers = Gazetteers {
             places: names(PLACES),
             orgs: names(ORGS),
             first_names: FIRST_NAMES.split_whitespace().map(str::to_lowercase).collect(),
             person_cues: word_list(PERSON_CUES),
             org_suffixes: word_list(ORG_SUFFIXES),
             stop_words: word_list(STOP_WORDS),
+            word_bits: HashMap::new(),
+        };
+        let words: Vec<String> = gazetteers
+            .places
+            .keys()
+            .chain(gazetteers.orgs.keys())
+            .chain(gazetteers.first_names.iter())
+            .cloned()
+            .chain(gazetteers.person_cues.iter().chain(&gazetteers.org_suffixes).map(|word| word.to_string()))
+            .filter(|word| !word.contains('.'))
+            .collect();
+        for word in words {
+            let bits = slow_gazetteer_bits(&gazetteers, &word);
+            gazetteers.word_bits.insert(word, bits);
         }
+        gazetteers
     })
 }
 
@@ -365,6 +382,13 @@ pub fn join_people(entities: Vec<Entity>) -> Vec<Entity> {
 /// person cue, organisation suffix. A feature of the tagger.
 pub fn gazetteer_bits(lower: &str) -> u8 {
     let gazetteers = gazetteers();
+    if lower.contains('.') {
+        return slow_gazetteer_bits(gazetteers, lower);
+    }
+    gazetteers.word_bits.get(lower).copied().unwrap_or(0)
+}
+
+fn slow_gazetteer_bits(gazetteers: &Gazetteers, lower: &str) -> u8 {
     let key = lower.replace('.', "");
     (gazetteers.places.contains_key(&key) as u8)
         | (gazetteers.orgs.contains_key(&key) as u8) << 1

@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::Article;
 use crate::store::{IngestCounts, Store, Upsert};
 use aliases::Aliases;
@@ -233,10 +233,23 @@ pub fn ingest_paths(
     extractor: &dyn EntityExtractor,
     options: &IngestOptions,
 ) -> Result<IngestReport> {
+    ingest_paths_with(store, paths, extractor, options, &mut |_| Ok(()))
+}
+
+/// [`ingest_paths`], calling `after_store` each time a batch is in the store (the CLI hands the
+/// changes to the index writer there, so indexing overlaps the next file's extraction).
+pub fn ingest_paths_with(
+    store: &mut Store,
+    paths: &[PathBuf],
+    extractor: &dyn EntityExtractor,
+    options: &IngestOptions,
+    after_store: &mut dyn FnMut(&Store) -> Result<()>,
+) -> Result<IngestReport> {
     let files = expand_paths(paths)?;
     let run_id = store.start_run(&paths.iter().map(|path| path.display().to_string()).collect::<Vec<_>>())?;
     let mut report = IngestReport { files: files.len() as u64, ..IngestReport::default() };
     let progress = progress_bar(options.progress, &files);
+    let mut stored_batch: Option<Vec<Article>> = None;
     for path in &files {
         progress.set_message(path.file_name().map(|name| name.to_string_lossy().to_string()).unwrap_or_default());
         let bytes = match read_file(path) {
@@ -268,20 +281,43 @@ pub fn ingest_paths(
                 }
             }
         }
-        extract_entities(&mut articles, extractor, options.extract);
-        for outcome in store.upsert_articles(&articles)? {
-            match outcome {
-                Upsert::New => report.counts.new += 1,
-                Upsert::Updated => report.counts.updated += 1,
-                Upsert::Unchanged => report.counts.unchanged += 1,
-            }
+        // The previous file's articles are stored while this file's are extracted.
+        let previous = stored_batch.take();
+        let outcomes = std::thread::scope(|scope| {
+            let storing = previous.map(|batch| {
+                let store = &mut *store;
+                scope.spawn(move || store.upsert_articles(&batch))
+            });
+            extract_entities(&mut articles, extractor, options.extract);
+            storing
+                .map(|handle| handle.join().map_err(|_| Error::Internal("the store writer panicked".into()))?)
+                .transpose()
+        })?;
+        if let Some(outcomes) = outcomes {
+            count_outcomes(&mut report.counts, outcomes);
+            after_store(store)?;
         }
+        stored_batch = Some(articles);
+    }
+    if let Some(batch) = stored_batch {
+        count_outcomes(&mut report.counts, store.upsert_articles(&batch)?);
+        after_store(store)?;
     }
     progress.finish_and_clear();
     let rejections: Vec<(String, String)> =
         report.rejections.iter().map(|rejection| (rejection.location.clone(), rejection.reason.clone())).collect();
     store.finish_run(run_id, &report.counts, &rejections)?;
     Ok(report)
+}
+
+fn count_outcomes(counts: &mut IngestCounts, outcomes: Vec<Upsert>) {
+    for outcome in outcomes {
+        match outcome {
+            Upsert::New => counts.new += 1,
+            Upsert::Updated => counts.updated += 1,
+            Upsert::Unchanged => counts.unchanged += 1,
+        }
+    }
 }
 
 /// Runs the extractor where the policy says, on all cores, and stores entities under their

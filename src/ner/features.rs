@@ -89,10 +89,16 @@ pub struct Context<'a, 'b> {
 }
 
 fn prefix(word: &str, chars: usize) -> &str {
+    if word.is_ascii() {
+        return &word[..chars.min(word.len())];
+    }
     word.char_indices().nth(chars).map(|(at, _)| &word[..at]).unwrap_or(word)
 }
 
 fn suffix(word: &str, chars: usize) -> &str {
+    if word.is_ascii() {
+        return &word[word.len().saturating_sub(chars)..];
+    }
     let count = word.chars().count();
     if count <= chars {
         return word;

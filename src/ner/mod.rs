@@ -178,7 +178,7 @@ pub fn token_infos<'a>(words: &[&'a str]) -> Vec<TokenInfo<'a>> {
     words
         .iter()
         .map(|word| {
-            let lower = word.to_lowercase();
+            let lower = if word.is_ascii() { word.to_ascii_lowercase() } else { word.to_lowercase() };
             TokenInfo {
                 word,
                 shape: features::shape(word),
