@@ -160,7 +160,16 @@ async fn openapi_document_is_valid_and_complete() {
     assert_eq!(status, 200);
     assert!(document["openapi"].as_str().unwrap().starts_with("3."), "{}", document["openapi"]);
     assert!(document["info"]["title"].is_string());
-    for path in ["/v1/search", "/v1/articles/{id}", "/v1/stats", "/healthz", "/readyz", "/openapi.json"] {
+    for path in [
+        "/v1/search",
+        "/v1/articles/{id}",
+        "/v1/entities",
+        "/v1/entities/{kind}/{name}",
+        "/v1/stats",
+        "/healthz",
+        "/readyz",
+        "/openapi.json",
+    ] {
         assert!(document["paths"][path].is_object(), "{path} documented");
     }
     assert!(document["paths"]["/v1/search"]["get"].is_object() && document["paths"]["/v1/search"]["post"].is_object());

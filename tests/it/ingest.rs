@@ -188,3 +188,56 @@ fn reindex_rebuilds_the_index_from_the_store() {
     assert_eq!(index.reader.searcher().num_docs(), 5);
     assert_eq!(index.indexed_seq().unwrap(), 5);
 }
+
+#[test]
+fn a_users_alias_file_extends_the_shipped_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let aliases = dir.path().join("aliases.txt");
+    std::fs::write(&aliases, "# ours\nperson: A. Berg = Anna Berg\norg: The Council = Berlin City Council\n").unwrap();
+    let input = dir.path().join("in.jsonl");
+    std::fs::write(
+        &input,
+        "{\"id\":\"1\",\"title\":\"T\",\"source\":\"S\",\"entities\":[{\"kind\":\"person\",\"name\":\"A. Berg\"},{\"kind\":\"org\",\"name\":\"the council\"},{\"kind\":\"person\",\"name\":\"Zelenskyy\"}]}\n",
+    )
+    .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_tidings"))
+        .env("TIDINGS_ALIASES_FILE", &aliases)
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .arg("ingest")
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let store = Store::open(&dir.path().join("data/tidings.sqlite3")).unwrap();
+    let mut names: Vec<String> = store
+        .connection()
+        .prepare("select name from article_entities order by name")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    names.sort();
+    assert_eq!(
+        names,
+        vec!["Anna Berg", "Berlin City Council", "Volodymyr Zelensky"],
+        "the user's lines and the shipped ones"
+    );
+    // A broken alias file is a clear configuration error, with its line.
+    std::fs::write(&aliases, "person: fine = Fine\nplanet: Mars = Mars\n").unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_tidings"))
+        .env("TIDINGS_ALIASES_FILE", &aliases)
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .arg("ingest")
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("aliases.txt:2"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
