@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde_json::Value;
 
-use crate::helpers::{raw_list, raw_stories, TestApp};
+use crate::helpers::{raw_day, raw_list, raw_stories, TestApp};
 
 const SAMPLE_SGM: &str = "sample/reut2-000-stories-201-400.sgm";
 const ALIASES: &str = "tests/fixtures/jsonl/aliases.jsonl";
@@ -53,19 +53,6 @@ async fn entity_lists_count_articles_under_the_search_filters() {
     assert_eq!(body["entities"][0]["name"], "Ongpin");
     assert_eq!(body["entities"][0]["count"], ongpin);
     app.stop().await;
-}
-
-/// `YYYY-MM-DD` of a raw Reuters DATE element.
-fn raw_day(story: &str) -> String {
-    let start = story.find("<DATE>").unwrap() + 6;
-    let date = story[start..].split_whitespace().next().unwrap();
-    let parts: Vec<&str> = date.split('-').collect();
-    let month = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
-        .iter()
-        .position(|m| *m == parts[1])
-        .unwrap()
-        + 1;
-    format!("{}-{month:02}-{:02}", &parts[2][..4], parts[0].parse::<u32>().unwrap())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

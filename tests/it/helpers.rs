@@ -148,3 +148,17 @@ pub fn facet_count(body: &Value, facet: &str, value: &str) -> Option<u64> {
         .find(|entry| entry["value"] == value)
         .and_then(|entry| entry["count"].as_u64())
 }
+
+/// `YYYY-MM-DD` of a raw Reuters DATE element, parsed independently of tidings.
+pub fn raw_day(story: &str) -> String {
+    let start = story.find("<DATE>").expect("a DATE element") + 6;
+    let date = story[start..].split_whitespace().next().expect("a date");
+    let parts: Vec<&str> = date.split('-').collect();
+    let day: u32 = parts[0].parse().expect("a day number");
+    let month = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
+        .iter()
+        .position(|name| *name == parts[1])
+        .expect("a month name")
+        + 1;
+    format!("{}-{month:02}-{day:02}", &parts[2][..4])
+}

@@ -200,14 +200,17 @@ fn a_users_alias_file_extends_the_shipped_table() {
         "{\"id\":\"1\",\"title\":\"T\",\"source\":\"S\",\"entities\":[{\"kind\":\"person\",\"name\":\"A. Berg\"},{\"kind\":\"org\",\"name\":\"the council\"},{\"kind\":\"person\",\"name\":\"Zelenskyy\"}]}\n",
     )
     .unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_tidings"))
-        .env("TIDINGS_ALIASES_FILE", &aliases)
-        .arg("--data-dir")
-        .arg(dir.path().join("data"))
-        .arg("ingest")
-        .arg(&input)
-        .output()
-        .unwrap();
+    let ingest = || {
+        Command::new(env!("CARGO_BIN_EXE_tidings"))
+            .env("TIDINGS_ALIASES_FILE", &aliases)
+            .arg("--data-dir")
+            .arg(dir.path().join("data"))
+            .arg("ingest")
+            .arg(&input)
+            .output()
+            .unwrap()
+    };
+    let output = ingest();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let store = Store::open(&dir.path().join("data/tidings.sqlite3")).unwrap();
     let mut names: Vec<String> = store
@@ -226,14 +229,7 @@ fn a_users_alias_file_extends_the_shipped_table() {
     );
     // A broken alias file is a clear configuration error, with its line.
     std::fs::write(&aliases, "person: fine = Fine\nplanet: Mars = Mars\n").unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_tidings"))
-        .env("TIDINGS_ALIASES_FILE", &aliases)
-        .arg("--data-dir")
-        .arg(dir.path().join("data"))
-        .arg("ingest")
-        .arg(&input)
-        .output()
-        .unwrap();
+    let output = ingest();
     assert!(!output.status.success());
     assert!(
         String::from_utf8_lossy(&output.stderr).contains("aliases.txt:2"),

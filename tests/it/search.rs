@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::helpers::{facet_count, raw_list, raw_stories, TestApp};
+use crate::helpers::{facet_count, raw_day, raw_list, raw_stories, TestApp};
 
 const SAMPLE_SGM: &str = "sample/reut2-000-stories-201-400.sgm";
 const JSONL: &str = "tests/fixtures/jsonl/articles.jsonl";
@@ -91,20 +91,6 @@ async fn every_filter_matches_independent_counts() {
         assert!(hit["entities"].as_array().unwrap().iter().any(|entity| entity["name"] == "Kuwait"), "{hit}");
     }
     app.stop().await;
-}
-
-/// Day of a raw Reuters DATE element, as `YYYY-MM-DD`, parsed independently.
-fn raw_day(story: &str) -> String {
-    let start = story.find("<DATE>").unwrap() + 6;
-    let date = story[start..].split_whitespace().next().unwrap();
-    let parts: Vec<&str> = date.split('-').collect();
-    let day: u32 = parts[0].parse().unwrap();
-    let month = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
-        .iter()
-        .position(|name| *name == parts[1])
-        .unwrap()
-        + 1;
-    format!("{}-{month:02}-{day:02}", &parts[2][..4])
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
