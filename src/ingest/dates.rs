@@ -92,6 +92,52 @@ pub fn midnight(date: NaiveDate) -> DateTime<Utc> {
 /// year takes the latest year the text mentions. `None` when the text names no day, or names days
 /// but no year at all.
 pub fn date_from_text(text: &str) -> Option<NaiveDate> {
+    date_from_text_at(text, None)
+}
+
+/// Number words that relative dates use ("two days ago").
+fn count_word(word: &str) -> Option<i64> {
+    let words = ["a", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"];
+    word.parse()
+        .ok()
+        .or_else(|| words.iter().position(|known| known.eq_ignore_ascii_case(word)).map(|n| n.max(1) as i64))
+}
+
+/// Days named relative to `reference` (the crawl time): today, yesterday, "3 hours ago",
+/// "two days ago", "1 week ago".
+fn relative_days(words: &[&str], reference: DateTime<Utc>) -> Vec<NaiveDate> {
+    let mut days = Vec::new();
+    for (index, word) in words.iter().enumerate() {
+        let bare = word.trim_matches(|c: char| !c.is_alphanumeric()).to_ascii_lowercase();
+        match bare.as_str() {
+            "today" => days.push(reference.date_naive()),
+            "yesterday" => days.push((reference - chrono::Duration::days(1)).date_naive()),
+            "ago" if index >= 2 => {
+                let unit = words[index - 1].trim_matches(|c: char| !c.is_alphanumeric()).to_ascii_lowercase();
+                let Some(count) = count_word(words[index - 2].trim_matches(|c: char| !c.is_alphanumeric())) else {
+                    continue;
+                };
+                let span = match unit.trim_end_matches('s') {
+                    "minute" => chrono::Duration::minutes(count),
+                    "hour" => chrono::Duration::hours(count),
+                    "day" => chrono::Duration::days(count),
+                    "week" => chrono::Duration::weeks(count),
+                    _ => continue,
+                };
+                if let Some(then) = reference.checked_sub_signed(span) {
+                    days.push(then.date_naive());
+                }
+            }
+            _ => {}
+        }
+    }
+    days
+}
+
+/// [`date_from_text`] with a reference time (when the page was fetched): relative dates count,
+/// and a day written without a year in a text that names no year takes the reference's year (the
+/// year before, when that would put it after the reference).
+pub fn date_from_text_at(text: &str, reference: Option<DateTime<Utc>>) -> Option<NaiveDate> {
     let words: Vec<&str> = text
         .split(|c: char| c.is_whitespace() || matches!(c, '(' | ')' | '[' | ']' | '"' | ';'))
         .filter(|word| !word.is_empty())
@@ -127,10 +173,20 @@ pub fn date_from_text(text: &str) -> Option<NaiveDate> {
             .filter(|year| (1900..=2100).contains(year));
         mentions.push((month, day, year));
     }
-    mentions
-        .into_iter()
-        .filter_map(|(month, day, year)| NaiveDate::from_ymd_opt(year.or(latest_year)?, month, day))
-        .max()
+    let absolute = mentions.into_iter().filter_map(|(month, day, year)| match (year.or(latest_year), reference) {
+        (Some(year), _) => NaiveDate::from_ymd_opt(year, month, day),
+        (None, Some(reference)) => {
+            let this_year = NaiveDate::from_ymd_opt(reference.year(), month, day)?;
+            if this_year > reference.date_naive() {
+                NaiveDate::from_ymd_opt(reference.year() - 1, month, day)
+            } else {
+                Some(this_year)
+            }
+        }
+        (None, None) => None,
+    });
+    let relative = reference.map(|reference| relative_days(&words, reference)).unwrap_or_default();
+    absolute.chain(relative).max()
 }
 
 /// Today's date, for callers that want a year to compare against.
@@ -177,6 +233,26 @@ mod tests {
     fn seed_article_is_dated_from_its_text() {
         let text = include_str!("../../tests/fixtures/seed/kremlin-trump-putin-meeting.txt");
         assert_eq!(date_from_text(text), Some(ymd(2025, 5, 5)));
+    }
+
+    #[test]
+    fn relative_dates_count_against_the_crawl_time() {
+        let crawled: DateTime<Utc> = "2025-03-10T08:00:00Z".parse().unwrap();
+        let cases = [
+            ("Published yesterday by our desk.", Some(ymd(2025, 3, 9))),
+            ("Updated 3 hours ago.", Some(ymd(2025, 3, 10))),
+            ("Updated 9 hours ago.", Some(ymd(2025, 3, 9))),
+            ("The vote was two days ago.", Some(ymd(2025, 3, 8))),
+            ("It happened 1 week ago.", Some(ymd(2025, 3, 3))),
+            ("Talks resume on March 2.", Some(ymd(2025, 3, 2))),
+            ("Talks resume on Dec. 30.", Some(ymd(2024, 12, 30))),
+            ("Signed on Feb. 28, 2023, reviewed today.", Some(ymd(2025, 3, 10))),
+            ("No dates in this text at all.", None),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(date_from_text_at(text, Some(crawled)), expected, "{text}");
+        }
+        assert_eq!(date_from_text("Published yesterday."), None, "relative dates need a reference");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::dates::{date_from_text, midnight};
+use super::dates::{date_from_text_at, midnight};
 use crate::model::{Article, DateRule};
 
 /// Lines that are site navigation, not the story.
@@ -55,7 +55,7 @@ pub fn parse(path: &str, text: &str, source: &str, modified: Option<DateTime<Utc
     // The headline is repeated as heading and below the teaser: keep it once.
     let paragraphs: Vec<&str> = content.filter(|line| line.to_lowercase() != title_key).collect();
     let body = paragraphs.join("\n\n");
-    let (published_at, date_rule) = match date_from_text(&format!("{title}\n{body}")) {
+    let (published_at, date_rule) = match date_from_text_at(&format!("{title}\n{body}"), modified) {
         Some(day) => (Some(midnight(day)), DateRule::Text),
         None => match modified {
             Some(time) => (Some(time), DateRule::FileMtime),
