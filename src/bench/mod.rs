@@ -203,13 +203,12 @@ pub fn run(_settings: &Settings, args: BenchArgs) -> Result<()> {
     let input_bytes: u64 =
         files.iter().filter_map(|file| std::fs::metadata(file).ok()).map(|metadata| metadata.len()).sum();
     let started = Instant::now();
-    let status = Command::new(&exe)
-        .arg("--data-dir")
-        .arg(&data_dir)
-        .arg("ingest")
-        .args(&files)
-        .stdout(Stdio::null())
-        .status()?;
+    let ingest = |data_dir: &Path| {
+        let mut command = Command::new(&exe);
+        command.arg("--data-dir").arg(data_dir).arg("ingest").stdout(Stdio::null());
+        command
+    };
+    let status = ingest(&data_dir).args(&files).status()?;
     let ingest_seconds = started.elapsed().as_secs_f64();
     let ingest_rss = children_peak_rss();
     if !status.success() {
@@ -233,15 +232,7 @@ pub fn run(_settings: &Settings, args: BenchArgs) -> Result<()> {
     // The same ingest with the entity tagger run on every story (its findings merged with the
     // Reuters tags), in a data directory of its own.
     let started = Instant::now();
-    let status = Command::new(&exe)
-        .arg("--data-dir")
-        .arg(work.join("data-extract"))
-        .arg("ingest")
-        .arg("--extract")
-        .arg("always")
-        .args(&files)
-        .stdout(Stdio::null())
-        .status()?;
+    let status = ingest(&work.join("data-extract")).arg("--extract").arg("always").args(&files).status()?;
     let extract_seconds = started.elapsed().as_secs_f64();
     if !status.success() {
         return Err(Error::Internal(format!("ingest --extract always failed: {status}")));
@@ -302,14 +293,7 @@ pub fn run(_settings: &Settings, args: BenchArgs) -> Result<()> {
     let live_file = work.join("live.jsonl");
     std::fs::write(&live_file, format!("{{\"id\":\"{marker}\",\"title\":\"Live {marker}\",\"body\":\"Ingested during the benchmark.\",\"source\":\"bench\"}}\n"))?;
     let started = Instant::now();
-    let status = Command::new(&exe)
-        .arg("--data-dir")
-        .arg(&data_dir)
-        .arg("ingest")
-        .arg(&live_file)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()?;
+    let status = ingest(&data_dir).arg(&live_file).stderr(Stdio::null()).status()?;
     let ingest_done = started.elapsed();
     let mut last_answer = String::new();
     let live_delay = runtime.block_on(async {

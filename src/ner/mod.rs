@@ -156,21 +156,30 @@ impl Model {
         sentences
             .iter()
             .map(|words| {
-                let tokens = token_infos(words);
-                let all_caps = sentence_is_all_caps(words);
-                let mut labels: Vec<u8> = Vec::with_capacity(words.len());
-                for index in 0..words.len() {
-                    let previous = [
-                        index.checked_sub(2).map(|at| labels[at]).unwrap_or(OUTSIDE),
-                        index.checked_sub(1).map(|at| labels[at]).unwrap_or(OUTSIDE),
-                    ];
-                    features::extract(&Context { tokens: &tokens, index, previous, all_caps }, &mut features);
-                    labels.push(Model::best_label(&self.scores(&features), previous[1]));
-                }
-                labels
+                decode(words, &mut features, |_, features, previous| {
+                    Model::best_label(&self.scores(features), previous)
+                })
             })
             .collect()
     }
+}
+
+/// Greedy left-to-right decoding, shared by tagging and training: for each position, `choose` gets
+/// its index, its features (which include the two labels chosen before it) and the previous label,
+/// and returns the label to keep.
+pub fn decode(words: &[&str], features: &mut Vec<u64>, mut choose: impl FnMut(usize, &[u64], u8) -> u8) -> Vec<u8> {
+    let tokens = token_infos(words);
+    let all_caps = sentence_is_all_caps(words);
+    let mut labels: Vec<u8> = Vec::with_capacity(words.len());
+    for index in 0..words.len() {
+        let previous = [
+            index.checked_sub(2).map(|at| labels[at]).unwrap_or(OUTSIDE),
+            index.checked_sub(1).map(|at| labels[at]).unwrap_or(OUTSIDE),
+        ];
+        features::extract(&Context { tokens: &tokens, index, previous, all_caps }, features);
+        labels.push(choose(index, features, previous[1]));
+    }
+    labels
 }
 
 /// Per-token facts for a sentence.

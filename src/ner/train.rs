@@ -4,8 +4,7 @@
 use std::io::Read;
 use std::path::Path;
 
-use super::features::{self, Context};
-use super::{label_number, sentence_is_all_caps, token_infos, FeatureMap, Model, NUM_LABELS, OUTSIDE};
+use super::{decode, label_number, FeatureMap, Model, NUM_LABELS, OUTSIDE};
 use crate::error::{Error, Result};
 
 /// A labelled sentence.
@@ -233,26 +232,18 @@ pub fn train(documents: &[Document], epochs: usize, mut progress: impl FnMut(usi
         for &position in &order {
             let sentence = sentences[position];
             let words: Vec<&str> = sentence.words.iter().map(String::as_str).collect();
-            let tokens = token_infos(&words);
-            let all_caps = sentence_is_all_caps(&words);
-            let mut guesses: Vec<u8> = Vec::with_capacity(words.len());
-            for index in 0..words.len() {
-                let previous = [
-                    index.checked_sub(2).map(|at| guesses[at]).unwrap_or(OUTSIDE),
-                    index.checked_sub(1).map(|at| guesses[at]).unwrap_or(OUTSIDE),
-                ];
-                features::extract(&Context { tokens: &tokens, index, previous, all_caps }, &mut features);
-                let guess = Model::best_label(&trainer.scores(&features), previous[1]);
+            decode(&words, &mut features, |index, features, previous| {
+                let guess = Model::best_label(&trainer.scores(features), previous);
                 let truth = sentence.labels[index];
                 trainer.step += 1;
                 if guess != truth {
-                    trainer.update(&features, truth, guess);
+                    trainer.update(features, truth, guess);
                 } else {
                     correct += 1;
                 }
                 total += 1;
-                guesses.push(guess);
-            }
+                guess
+            });
         }
         progress(epoch + 1, correct as f64 / total.max(1) as f64);
     }
