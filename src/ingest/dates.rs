@@ -64,7 +64,117 @@ pub fn parse_date(text: &str) -> Option<DateTime<Utc>> {
     if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
         return Some(midnight(date));
     }
-    parse_reuters_date(text)
+    parse_reuters_date(text).or_else(|| parse_named_month_date(text))
+}
+
+/// Month abbreviations in the languages feeds are written in (Portuguese `Set`, `Out`, `Dez`;
+/// Spanish `Ene`, `Dic`; German `Mär`, `Okt`; French `Févr`, `Déc`). Only structured date values
+/// use them: in running text these words are too often something else.
+const FOREIGN_MONTHS: [(&str, u32); 22] = [
+    ("fev", 2),
+    ("fév", 2),
+    ("mär", 3),
+    ("mrz", 3),
+    ("abr", 4),
+    ("avr", 4),
+    ("mai", 5),
+    ("juin", 6),
+    ("juil", 7),
+    ("ago", 8),
+    ("aoû", 8),
+    ("set", 9),
+    ("out", 10),
+    ("okt", 10),
+    ("dez", 12),
+    ("déc", 12),
+    ("dic", 12),
+    ("ene", 1),
+    ("janv", 1),
+    ("févr", 2),
+    ("mars", 3),
+    ("sept", 9),
+];
+
+fn any_month_number(word: &str) -> Option<u32> {
+    month_number(word).or_else(|| {
+        let lower = word.trim_end_matches('.').to_lowercase();
+        FOREIGN_MONTHS.iter().find(|(name, _)| lower == *name).map(|(_, number)| *number)
+    })
+}
+
+/// Offset in seconds east of UTC for the zone names feeds use instead of numeric offsets.
+fn zone_offset(zone: &str) -> Option<i32> {
+    let hours = match zone.to_ascii_uppercase().as_str() {
+        "Z" | "UT" | "UTC" | "GMT" | "WET" => 0,
+        "EST" => -5,
+        "EDT" | "AST" => -4,
+        "CST" => -6,
+        "CDT" => -5,
+        "MST" => -7,
+        "MDT" => -6,
+        "PST" => -8,
+        "PDT" => -7,
+        "BRT" => -3,
+        "CET" | "BST" | "WEST" => 1,
+        "CEST" | "EET" => 2,
+        "EEST" | "MSK" => 3,
+        "JST" | "KST" => 9,
+        _ => {
+            let (sign, digits) = match zone.as_bytes().first()? {
+                b'+' => (1, &zone[1..]),
+                b'-' => (-1, &zone[1..]),
+                _ => return None,
+            };
+            let digits: String = digits.chars().filter(|c| *c != ':').collect();
+            if digits.len() != 4 || !digits.bytes().all(|byte| byte.is_ascii_digit()) {
+                return None;
+            }
+            let minutes = digits[..2].parse::<i32>().ok()? * 60 + digits[2..].parse::<i32>().ok()?;
+            return Some(sign * minutes * 60);
+        }
+    };
+    Some(hours * 3600)
+}
+
+/// Dates written with a month name in any order feeds use: `Seg, 24 Set 2018 19:42:40 -0300`
+/// (RFC 822 in Portuguese), `Tue, 21 Aug 2012 10:33:00 EST`, `May 5, 2025`, `5 May 2025 10:00`.
+/// Needs a day, a month name and a four-digit year; the time and zone are optional (UTC).
+pub fn parse_named_month_date(text: &str) -> Option<DateTime<Utc>> {
+    let words: Vec<&str> = text.split([' ', ',', '\t']).filter(|word| !word.is_empty()).collect();
+    let (mut day, mut month, mut year, mut time, mut offset) = (None, None, None, None, 0);
+    for word in words {
+        if let Some(number) = any_month_number(word).filter(|_| month.is_none()) {
+            month = Some(number);
+        } else if let Some(number) =
+            word.strip_prefix("mid-").and_then(any_month_number).filter(|_| month.is_none() && day.is_none())
+        {
+            // "mid-May 2025" as a date value: the middle of the month.
+            (month, day) = (Some(number), Some(15));
+        } else if word.contains(':') && time.is_none() {
+            let clean = word.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+            time = NaiveTime::parse_from_str(clean, "%H:%M:%S%.f")
+                .or_else(|_| NaiveTime::parse_from_str(clean, "%H:%M"))
+                .ok();
+            time?;
+        } else if let Some(number) = word
+            .trim_end_matches('.')
+            .parse::<u32>()
+            .ok()
+            .filter(|_| word.trim_end_matches('.').bytes().all(|byte| byte.is_ascii_digit()))
+        {
+            match number {
+                1..=31 if day.is_none() && word.len() <= 3 => day = Some(number),
+                1000..=9999 if year.is_none() => year = Some(number as i32),
+                _ => return None,
+            }
+        } else if let Some(seconds) = zone_offset(word).filter(|_| time.is_some()) {
+            offset = seconds;
+        }
+    }
+    let date = NaiveDate::from_ymd_opt(year?, month?, day?)?;
+    let local = date.and_time(time.unwrap_or(NaiveTime::MIN));
+    let zone = chrono::FixedOffset::east_opt(offset)?;
+    Some(local.and_local_timezone(zone).single()?.with_timezone(&Utc))
 }
 
 /// Reuters' `DD-MON-YYYY HH:MM:SS.cc`, tolerating leading and doubled spaces and trailing junk.
@@ -213,12 +323,24 @@ mod tests {
             (" 5-MAR-1987 09:12:55.20", "1987-03-05T09:12:55.200+00:00"),
             ("27-MAR-1987 00:02:59.13\u{5}\u{5}\u{5}RM", "1987-03-27T00:02:59.130+00:00"),
             ("31-MAR-1987 605:12:19.12", "1987-03-31T00:00:00+00:00"),
+            // Feeds: obsolete zone names, Portuguese day and month names, month-first dates.
+            ("Tue, 21 Aug 2012 10:33:00 EST", "2012-08-21T15:33:00+00:00"),
+            ("Seg, 24 Set 2018 19:42:40 -0300", "2018-09-24T22:42:40+00:00"),
+            ("Qua, 03 Jan 2018 17:04:00 +0000", "2018-01-03T17:04:00+00:00"),
+            ("Sat, 02 Dez 2017 08:00:00 GMT", "2017-12-02T08:00:00+00:00"),
+            ("Di, 2 Feb 2016 10:00:00 +0100", "2016-02-02T09:00:00+00:00"),
+            ("May 5, 2025", "2025-05-05T00:00:00+00:00"),
+            ("5 May 2025 10:00 PDT", "2025-05-05T17:00:00+00:00"),
+            ("Feb. 28, 2023", "2023-02-28T00:00:00+00:00"),
+            ("mid-May 2025", "2025-05-15T00:00:00+00:00"),
         ];
         for (input, expected) in cases {
             assert_eq!(parse_date(input).map(|d| d.to_rfc3339()).as_deref(), Some(expected), "{input}");
         }
         assert_eq!(parse_date("not a date"), None);
         assert_eq!(parse_date("2025-13-45"), None);
+        assert_eq!(parse_date("May 5"), None, "a metadata value needs its year");
+        assert_eq!(parse_date("Seg, 31 Fev 2018 10:00:00 -0300"), None, "no February 31st");
     }
 
     #[test]
@@ -261,5 +383,7 @@ mod tests {
         assert_eq!(date_from_text("Signed on Feb. 28, 2026 after talks in 2025."), Some(ymd(2026, 2, 28)));
         assert_eq!(date_from_text("No days here, only 2025."), None);
         assert_eq!(date_from_text("It may 5 times fail."), None);
+        // "mid-May" names a period, not a day: the seed's "his schedule for mid-May" does not date it.
+        assert_eq!(date_from_text("Talks are due in mid-May, the ministry said on May 2, 2024."), Some(ymd(2024, 5, 2)));
     }
 }
