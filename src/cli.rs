@@ -94,6 +94,14 @@ pub enum EvalCommand {
         #[arg(long)]
         model: Option<PathBuf>,
     },
+    /// Main-text extraction from HTML pages, scored as the article-extraction-benchmark scores it.
+    /// The last line is tidings' `f1=… precision=… recall=…`; candidate crates' lines come before
+    /// it and start with `system=`.
+    Extraction {
+        /// The benchmark folder (ground-truth.json and html/*.html.gz).
+        #[arg(long, default_value = "../shared/data/article-extraction-benchmark")]
+        dir: PathBuf,
+    },
 }
 
 /// Runs the parsed command line.
@@ -151,6 +159,9 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Eval { what: EvalCommand::Ner { conll, reuters, model } } => {
             crate::ner::commands::eval_command(&project_path(&conll), &project_path(&reuters), model.as_deref())
+        }
+        Command::Eval { what: EvalCommand::Extraction { dir } } => {
+            crate::ingest::extraction_eval::eval_command(&project_path(&dir))
         }
     }
 }

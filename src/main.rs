@@ -13,9 +13,9 @@ fn main() -> ExitCode {
     let cli = tidings::cli::Cli::parse();
     let default_level =
         if matches!(cli.command, tidings::cli::Command::Serve { .. } | tidings::cli::Command::Quickstart { .. }) {
-            "info,tantivy=warn"
+            "info,tantivy=warn,html5ever=error"
         } else {
-            "warn"
+            "warn,html5ever=error"
         };
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_env("TIDINGS_LOG").unwrap_or_else(|_| EnvFilter::new(default_level)))

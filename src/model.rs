@@ -78,8 +78,14 @@ pub enum DateRule {
     Metadata,
     /// The latest day mentioned in the text.
     Text,
+    /// A `<time>` element of the page's markup.
+    Markup,
+    /// A date in the article's URL (`/2024/05/05/`).
+    Url,
     /// The file's modification time.
     FileMtime,
+    /// When the article was fetched or ingested (nothing better said when it was published).
+    FetchTime,
     /// No usable date.
     Unknown,
 }
@@ -89,7 +95,10 @@ impl DateRule {
         match self {
             DateRule::Metadata => "metadata",
             DateRule::Text => "text",
+            DateRule::Markup => "markup",
+            DateRule::Url => "url",
             DateRule::FileMtime => "file_mtime",
+            DateRule::FetchTime => "fetch_time",
             DateRule::Unknown => "unknown",
         }
     }
@@ -98,7 +107,10 @@ impl DateRule {
         match text {
             "metadata" => DateRule::Metadata,
             "text" => DateRule::Text,
+            "markup" => DateRule::Markup,
+            "url" => DateRule::Url,
             "file_mtime" => DateRule::FileMtime,
+            "fetch_time" => DateRule::FetchTime,
             _ => DateRule::Unknown,
         }
     }

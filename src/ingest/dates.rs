@@ -56,6 +56,14 @@ pub fn parse_date(text: &str) -> Option<DateTime<Utc>> {
     if let Ok(date) = DateTime::parse_from_rfc2822(text) {
         return Some(date.with_timezone(&Utc));
     }
+    // ISO forms with an offset written without a colon (`+0000`), or a space before it.
+    for format in ["%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%d %H:%M:%S%.f%z", "%Y-%m-%d %H:%M:%S%.f %z", "%Y-%m-%dT%H:%M%z"] {
+        if let Ok(date) = DateTime::parse_from_str(text, format) {
+            return Some(date.with_timezone(&Utc));
+        }
+    }
+    // A trailing UTC/GMT name on an otherwise plain ISO time.
+    let text = text.strip_suffix(" UTC").or_else(|| text.strip_suffix(" GMT")).unwrap_or(text);
     for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"] {
         if let Ok(date) = NaiveDateTime::parse_from_str(text, format) {
             return Some(Utc.from_utc_datetime(&date));
@@ -167,6 +175,17 @@ pub fn parse_named_month_date(text: &str) -> Option<DateTime<Utc>> {
                 1000..=9999 if year.is_none() => year = Some(number as i32),
                 _ => return None,
             }
+        } else if let Some(afternoon) = match word.to_ascii_lowercase().as_str() {
+            "am" | "a.m." => Some(false),
+            "pm" | "p.m." => Some(true),
+            _ => None,
+        }
+        .filter(|_| time.is_some())
+        {
+            use chrono::Timelike;
+            let clock = time?;
+            let hour = clock.hour() % 12 + if afternoon { 12 } else { 0 };
+            time = clock.with_hour(hour);
         } else if let Some(seconds) = zone_offset(word).filter(|_| time.is_some()) {
             offset = seconds;
         }
@@ -333,6 +352,12 @@ mod tests {
             ("5 May 2025 10:00 PDT", "2025-05-05T17:00:00+00:00"),
             ("Feb. 28, 2023", "2023-02-28T00:00:00+00:00"),
             ("mid-May 2025", "2025-05-15T00:00:00+00:00"),
+            // Page metadata as the extraction benchmark's sites write it.
+            ("2019-11-19T13:16:49+0000", "2019-11-19T13:16:49+00:00"),
+            ("2019-11-19 02:24:00 UTC", "2019-11-19T02:24:00+00:00"),
+            ("2019-11-20T01:50:59.403", "2019-11-20T01:50:59.403+00:00"),
+            ("November 19, 2019, 07:47 PM EST", "2019-11-20T00:47:00+00:00"),
+            ("November 19, 2019, 12:05 AM", "2019-11-19T00:05:00+00:00"),
         ];
         for (input, expected) in cases {
             assert_eq!(parse_date(input).map(|d| d.to_rfc3339()).as_deref(), Some(expected), "{input}");
@@ -384,6 +409,9 @@ mod tests {
         assert_eq!(date_from_text("No days here, only 2025."), None);
         assert_eq!(date_from_text("It may 5 times fail."), None);
         // "mid-May" names a period, not a day: the seed's "his schedule for mid-May" does not date it.
-        assert_eq!(date_from_text("Talks are due in mid-May, the ministry said on May 2, 2024."), Some(ymd(2024, 5, 2)));
+        assert_eq!(
+            date_from_text("Talks are due in mid-May, the ministry said on May 2, 2024."),
+            Some(ymd(2024, 5, 2))
+        );
     }
 }

@@ -4,9 +4,16 @@
 pub mod aliases;
 pub mod dates;
 pub mod entities;
+pub mod extraction_eval;
+pub mod feeds;
+pub mod html;
 pub mod jsonl;
+pub mod lang;
+pub mod page;
 pub mod reuters;
+pub mod shingles;
 pub mod text;
+pub mod urls;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -44,6 +51,10 @@ impl Record {
 pub enum Format {
     JsonLines,
     ReutersSgml,
+    /// RSS, Atom or JSON Feed.
+    Feed,
+    /// A saved web page.
+    Html,
     Text,
 }
 
@@ -53,17 +64,24 @@ impl Format {
         let name = path.file_name().map(|name| name.to_string_lossy().to_lowercase()).unwrap_or_default();
         let name = name.strip_suffix(".gz").unwrap_or(&name);
         let extension = name.rsplit_once('.').map(|(_, extension)| extension).unwrap_or("");
+        let head = String::from_utf8_lossy(&content[..content.len().min(4096)]);
         match extension {
+            "json" if feeds::looks_like_feed(&head) => return Format::Feed,
             "jsonl" | "ndjson" | "json" => return Format::JsonLines,
             "sgm" | "sgml" => return Format::ReutersSgml,
+            "rss" | "atom" | "rdf" | "feed" => return Format::Feed,
+            "html" | "htm" | "xhtml" => return Format::Html,
             _ => {}
         }
-        let head = String::from_utf8_lossy(&content[..content.len().min(4096)]);
-        let trimmed = head.trim_start();
-        if trimmed.starts_with('{') {
+        let trimmed = head.trim_start_matches('\u{feff}').trim_start();
+        if feeds::looks_like_feed(&head) {
+            Format::Feed
+        } else if trimmed.starts_with('{') {
             Format::JsonLines
         } else if trimmed.starts_with("<!DOCTYPE lewis") || head.contains("<REUTERS") {
             Format::ReutersSgml
+        } else if page::looks_like_html(&head) {
+            Format::Html
         } else {
             Format::Text
         }
@@ -137,7 +155,12 @@ fn is_data_file(path: &Path) -> bool {
     if skipped_names.iter().any(|skipped| base.starts_with(skipped)) || name.starts_with('.') {
         return false;
     }
-    [".jsonl", ".ndjson", ".json", ".sgm", ".sgml", ".txt", ".text"].iter().any(|extension| base.ends_with(extension))
+    [
+        ".jsonl", ".ndjson", ".json", ".sgm", ".sgml", ".txt", ".text", ".rss", ".atom", ".rdf", ".xml", ".feed",
+        ".html", ".htm", ".xhtml",
+    ]
+    .iter()
+    .any(|extension| base.ends_with(extension))
 }
 
 /// Expands the given paths: files as given, directories walked (sorted) for data files.
@@ -208,9 +231,24 @@ pub fn parse_file(path: &Path, bytes: Vec<u8>, options: &IngestOptions) -> Vec<R
             records
         }
         Format::ReutersSgml => reuters::parse(&display, &decode_text(bytes)),
+        Format::Feed => {
+            let context = feeds::FeedContext { url: None, source: options.default_source.clone(), fetched_at: None };
+            feeds::parse(&display, &bytes, &context)
+        }
+        Format::Html => {
+            let context = page::PageContext {
+                url: None,
+                source: options.default_source.clone(),
+                fetched_at: modified_time(path),
+                fetched_rule: Some(crate::model::DateRule::FileMtime),
+            };
+            vec![match page::parse(&display, &bytes, &context) {
+                Ok(article) => Record::accepted(format!("{display}:1"), article),
+                Err(reason) => Record::rejected(format!("{display}:1"), reason),
+            }]
+        }
         Format::Text => {
-            let modified =
-                std::fs::metadata(path).and_then(|metadata| metadata.modified()).ok().map(DateTime::<Utc>::from);
+            let modified = modified_time(path);
             let text = decode_text(bytes);
             if text.contains('\u{0}') {
                 return vec![Record::rejected(
@@ -224,6 +262,10 @@ pub fn parse_file(path: &Path, bytes: Vec<u8>, options: &IngestOptions) -> Vec<R
             }]
         }
     }
+}
+
+fn modified_time(path: &Path) -> Option<DateTime<Utc>> {
+    std::fs::metadata(path).and_then(|metadata| metadata.modified()).ok().map(DateTime::<Utc>::from)
 }
 
 /// Runs the whole ingestion: every file, extraction, the store, the ledger.

@@ -13,7 +13,7 @@ use tidings::store::Store;
 use crate::helpers::{raw_stories, repo_path};
 
 /// Runs `tidings --data-dir DIR ingest --json PATHS…` and returns the parsed report.
-fn cli_ingest(data_dir: &Path, paths: &[&Path]) -> Value {
+pub fn cli_ingest(data_dir: &Path, paths: &[&Path]) -> Value {
     let output = Command::new(env!("CARGO_BIN_EXE_tidings"))
         .arg("--data-dir")
         .arg(data_dir)

@@ -6,6 +6,7 @@ mod helpers;
 mod api;
 mod entities;
 mod eval;
+mod feeds;
 mod ingest;
 mod live;
 mod search;
