@@ -108,7 +108,7 @@ impl BackgroundIndexer {
 fn follow_once(state: &AppState, store: &Store) -> Result<()> {
     let index = state.engine.index();
     if !index.acquire_writer(WriterBudget::Server)? {
-        index.reader.reload()?;
+        index.reload()?;
         return Ok(());
     }
     if store.max_seq()? > index.indexed_seq()? {

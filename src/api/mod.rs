@@ -125,7 +125,7 @@ async fn readyz(State(state): State<Shared>) -> Result<Response, ApiError> {
 
 fn index_lag(state: &AppState) -> Result<i64, Error> {
     let store_seq = state.store.lock().map_err(|_| Error::Internal("store mutex poisoned".into()))?.max_seq()?;
-    Ok((store_seq - state.engine.index().indexed_seq()?).max(0))
+    Ok((store_seq - state.engine.index().visible_seq()).max(0))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -149,7 +149,7 @@ async fn stats(State(state): State<Shared>) -> Result<Json<Stats>, ApiError> {
     let stats = blocking(&state, |state| {
         let store = state.store.lock().map_err(|_| Error::Internal("store mutex poisoned".into()))?;
         let store_seq = store.max_seq()?;
-        let index_seq = state.engine.index().indexed_seq()?;
+        let index_seq = state.engine.index().visible_seq();
         Ok(Stats {
             articles: store.count_articles()?,
             indexed_documents: state.engine.index().reader.searcher().num_docs(),

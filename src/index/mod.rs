@@ -36,6 +36,9 @@ pub struct SearchIndex {
     writer: Mutex<Option<IndexWriter>>,
     /// The last store sequence handed to the writer but not committed yet.
     pending_seq: Mutex<Option<i64>>,
+    /// The store sequence the reader's searchers hold (updated after each reload, so readiness
+    /// never runs ahead of what searches see).
+    visible_seq: std::sync::atomic::AtomicI64,
     path: PathBuf,
 }
 
@@ -86,12 +89,14 @@ impl SearchIndex {
         };
         schema::register_analyzers(&index);
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        let visible_seq = std::sync::atomic::AtomicI64::new(read_payload(&index)?.map_or(0, |payload| payload.seq));
         Ok(SearchIndex {
             index,
             reader,
             fields,
             writer: Mutex::new(None),
             pending_seq: Mutex::new(None),
+            visible_seq,
             path: path.to_path_buf(),
         })
     }
@@ -119,6 +124,19 @@ impl SearchIndex {
     /// The last store sequence the index holds (its last commit's payload).
     pub fn indexed_seq(&self) -> Result<i64> {
         Ok(read_payload(&self.index)?.map(|payload| payload.seq).unwrap_or(0))
+    }
+
+    /// The store sequence searches see: the last commit the reader has loaded.
+    pub fn visible_seq(&self) -> i64 {
+        self.visible_seq.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Reloads the reader to see another process's commits.
+    pub fn reload(&self) -> Result<()> {
+        let committed = self.indexed_seq()?;
+        self.reader.reload()?;
+        self.visible_seq.fetch_max(committed, std::sync::atomic::Ordering::AcqRel);
+        Ok(())
     }
 
     /// Indexes every article the store changed after the index's sequence, commits with the new
@@ -166,6 +184,7 @@ impl SearchIndex {
         commit.set_payload(&serde_json::to_string(&payload).map_err(|error| Error::Internal(error.to_string()))?);
         commit.commit()?;
         self.reader.reload()?;
+        self.visible_seq.fetch_max(seq, std::sync::atomic::Ordering::AcqRel);
         info!(seq, "index committed");
         Ok(())
     }
@@ -186,6 +205,11 @@ impl SearchIndex {
         document.add_text(fields.id, &stored.id);
         document.add_text(fields.title, &article.title);
         document.add_text(fields.body, &article.body);
+        let analysis = schema::analysis_for(&article.lang);
+        let text = fields.text_for(analysis);
+        document.add_text(text.title, &article.title);
+        document.add_text(text.body, &article.body);
+        document.add_text(fields.analysis, analysis);
         if let Some(url) = &article.url {
             document.add_text(fields.url, url);
         }

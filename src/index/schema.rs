@@ -6,16 +6,59 @@ use tantivy::schema::{
 };
 use tantivy::tokenizer::{
     AsciiFoldingFilter, Language, LowerCaser, RawTokenizer, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer,
+    TokenizerManager,
 };
 use tantivy::Index;
 
 use crate::model::EntityKind;
 
 /// Bump when the schema or an analyzer changes: an index of another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
-/// English analysis for title and body: lowercase, ASCII folding, stemming.
-pub const TEXT_ANALYZER: &str = "tidings_en";
+/// The languages Tantivy has a stemmer for, by ISO 639-1 code. Each gets its own title and body
+/// fields analysed with its stemmer; an article's text goes to the fields of its language, and
+/// other languages to the language-neutral fields.
+pub const STEMMED_LANGUAGES: [(&str, Language); 18] = [
+    ("en", Language::English),
+    ("ar", Language::Arabic),
+    ("da", Language::Danish),
+    ("de", Language::German),
+    ("el", Language::Greek),
+    ("es", Language::Spanish),
+    ("fi", Language::Finnish),
+    ("fr", Language::French),
+    ("hu", Language::Hungarian),
+    ("it", Language::Italian),
+    ("nl", Language::Dutch),
+    ("no", Language::Norwegian),
+    ("pt", Language::Portuguese),
+    ("ro", Language::Romanian),
+    ("ru", Language::Russian),
+    ("sv", Language::Swedish),
+    ("ta", Language::Tamil),
+    ("tr", Language::Turkish),
+];
+
+/// The analysis of text in languages without a stemmer: lower case and ASCII folding only.
+pub const NEUTRAL: &str = "neutral";
+
+/// The analysis an article in language `lang` (ISO 639-1) gets: its own stemmer's, or neutral.
+pub fn analysis_for(lang: &str) -> &'static str {
+    let lang = match lang {
+        "nb" | "nn" => "no",
+        other => other,
+    };
+    STEMMED_LANGUAGES.iter().find(|(code, _)| *code == lang).map_or(NEUTRAL, |(code, _)| code)
+}
+
+/// Every analysis, stemmed languages first.
+pub fn all_analyses() -> impl Iterator<Item = &'static str> {
+    STEMMED_LANGUAGES.iter().map(|(code, _)| *code).chain([NEUTRAL])
+}
+
+fn analyzer_name(analysis: &str) -> String {
+    format!("tidings_{analysis}")
+}
 /// Exact-match analysis for filter and facet fields: the whole value, lower-cased.
 pub const KEYWORD_ANALYZER: &str = "tidings_keyword";
 
@@ -69,12 +112,26 @@ impl KeywordField {
     }
 }
 
+/// The indexed title and body fields of one analysis (a stemmed language, or neutral).
+#[derive(Debug, Clone)]
+pub struct TextFields {
+    pub analysis: &'static str,
+    pub title: Field,
+    pub body: Field,
+}
+
 /// Handles to every field of the schema.
 #[derive(Debug, Clone)]
 pub struct Fields {
     pub id: Field,
+    /// Title and body as stored for display; they are searched through [`Fields::text`].
     pub title: Field,
     pub body: Field,
+    /// Title and body indexed per analysis.
+    pub text: Vec<TextFields>,
+    /// Which analysis an article's text went to (not stored; restricts each language's query
+    /// to that language's articles).
+    pub analysis: Field,
     pub url: Field,
     pub published_at: Field,
     pub date_rule: Field,
@@ -91,24 +148,46 @@ impl Fields {
             .map(|(_, field)| *field)
             .expect("every keyword field is in the schema")
     }
+
+    /// The indexed fields for an analysis (see [`analysis_for`]).
+    pub fn text_for(&self, analysis: &str) -> &TextFields {
+        self.text.iter().find(|fields| fields.analysis == analysis).unwrap_or_else(|| {
+            self.text.iter().find(|fields| fields.analysis == NEUTRAL).expect("the neutral fields are in the schema")
+        })
+    }
+
+    /// The analysis a title or body field belongs to, if it is one.
+    pub fn analysis_of(&self, field: Field) -> Option<&'static str> {
+        self.text.iter().find(|fields| fields.title == field || fields.body == field).map(|fields| fields.analysis)
+    }
 }
 
 /// Builds the schema and returns it with its field handles.
 pub fn build_schema() -> (Schema, Fields) {
     let mut builder = Schema::builder();
-    let text = TextOptions::default().set_stored().set_indexing_options(
-        TextFieldIndexing::default()
-            .set_tokenizer(TEXT_ANALYZER)
-            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
-    );
+    let indexed_text = |analysis: &str| {
+        TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(&analyzer_name(analysis))
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        )
+    };
     let keyword = TextOptions::default()
         .set_indexing_options(
             TextFieldIndexing::default().set_tokenizer(KEYWORD_ANALYZER).set_index_option(IndexRecordOption::Basic),
         )
         .set_fast("raw");
     let id = builder.add_text_field("id", STRING | STORED);
-    let title = builder.add_text_field("title", text.clone());
-    let body = builder.add_text_field("body", text);
+    let title = builder.add_text_field("title", STORED);
+    let body = builder.add_text_field("body", STORED);
+    let text = all_analyses()
+        .map(|analysis| TextFields {
+            analysis,
+            title: builder.add_text_field(&format!("title_{analysis}"), indexed_text(analysis)),
+            body: builder.add_text_field(&format!("body_{analysis}"), indexed_text(analysis)),
+        })
+        .collect();
+    let analysis = builder.add_text_field("analysis", STRING);
     let url = builder.add_text_field("url", STORED);
     let published_at = builder.add_date_field(
         "published_at",
@@ -127,25 +206,38 @@ pub fn build_schema() -> (Schema, Fields) {
             (field, builder.add_text_field(field.name(), options))
         })
         .collect();
-    (builder.build(), Fields { id, title, body, url, published_at, date_rule, entities, keywords })
+    (builder.build(), Fields { id, title, body, text, analysis, url, published_at, date_rule, entities, keywords })
+}
+
+/// The analyzer of one analysis: English keeps its original order (fold, then stem); other
+/// languages stem first, since their stemmers expect their own letters (ä, ß, ç), then fold.
+fn build_analyzer(analysis: &str) -> TextAnalyzer {
+    let base =
+        || TextAnalyzer::builder(SimpleTokenizer::default()).filter(RemoveLongFilter::limit(40)).filter(LowerCaser);
+    match STEMMED_LANGUAGES.iter().find(|(code, _)| *code == analysis) {
+        Some(("en", language)) => base().filter(AsciiFoldingFilter).filter(Stemmer::new(*language)).build(),
+        Some((_, language)) => base().filter(Stemmer::new(*language)).filter(AsciiFoldingFilter).build(),
+        None => base().filter(AsciiFoldingFilter).build(),
+    }
 }
 
 /// Registers tidings' analyzers on an index. Must run on every open.
 pub fn register_analyzers(index: &Index) {
-    let english = TextAnalyzer::builder(SimpleTokenizer::default())
-        .filter(RemoveLongFilter::limit(40))
-        .filter(LowerCaser)
-        .filter(AsciiFoldingFilter)
-        .filter(Stemmer::new(Language::English))
-        .build();
-    index.tokenizers().register(TEXT_ANALYZER, english);
-    let keyword = TextAnalyzer::builder(RawTokenizer::default()).filter(LowerCaser).build();
-    index.tokenizers().register(KEYWORD_ANALYZER, keyword);
+    register_on(index.tokenizers());
 }
 
-/// The analyzer used for title and body, for code that tokenizes outside the index (snippets).
-pub fn text_analyzer(index: &Index) -> TextAnalyzer {
-    index.tokenizers().get(TEXT_ANALYZER).expect("registered on open")
+/// Registers the analyzers on a tokenizer manager (the index's, or a query parser's).
+pub fn register_on(manager: &TokenizerManager) {
+    for analysis in all_analyses() {
+        manager.register(&analyzer_name(analysis), build_analyzer(analysis));
+    }
+    let keyword = TextAnalyzer::builder(RawTokenizer::default()).filter(LowerCaser).build();
+    manager.register(KEYWORD_ANALYZER, keyword);
+}
+
+/// The analyzer of an analysis, for code that tokenizes outside the index (snippets).
+pub fn text_analyzer(index: &Index, analysis: &str) -> TextAnalyzer {
+    index.tokenizers().get(&analyzer_name(analysis)).expect("registered on open")
 }
 
 /// The normalised form a keyword filter value is matched on.

@@ -31,44 +31,98 @@ pub const TITLE_BOOST: f32 = 2.0;
 /// The search engine over one index.
 pub struct Engine {
     index: Arc<SearchIndex>,
-    parser: QueryParser,
-    /// The title/body analyzer, for highlighting.
-    analyzer: tantivy::tokenizer::TextAnalyzer,
+    /// One parser per analysis (stemmed language or neutral): the query is analysed as that
+    /// language's text is, and each language's query runs on that language's articles.
+    parsers: Vec<(&'static str, QueryParser)>,
 }
 
 impl Engine {
     pub fn new(index: Arc<SearchIndex>) -> Engine {
-        let fields = &index.fields;
-        let mut parser = QueryParser::for_index(&index.index, vec![fields.title, fields.body]);
-        parser.set_field_boost(fields.title, TITLE_BOOST);
-        parser.set_conjunction_by_default();
-        let analyzer = crate::index::schema::text_analyzer(&index.index);
-        Engine { index, parser, analyzer }
+        let parsers = index
+            .fields
+            .text
+            .iter()
+            .map(|text| {
+                let mut parser = QueryParser::for_index(&index.index, vec![text.title, text.body]);
+                parser.set_field_boost(text.title, TITLE_BOOST);
+                parser.set_conjunction_by_default();
+                (text.analysis, parser)
+            })
+            .collect();
+        Engine { index, parsers }
     }
 
     pub fn index(&self) -> &SearchIndex {
         &self.index
     }
 
-    /// Parses the analyst query syntax. Errors say where in the query it went wrong.
+    /// Parses the analyst query syntax for every analysis. Errors say where in the query it went
+    /// wrong. See [`Engine::parse_query_for`].
     pub fn parse_query(&self, text: &str) -> Result<Option<Box<dyn Query>>> {
+        self.parse_query_for(text, None)
+    }
+
+    /// Parses the analyst query syntax once per analysis in `languages` (ISO codes; `None` for all
+    /// the index holds): each analysis' query is restricted to its own articles, and the union is
+    /// returned. A query of only keyword terms (`person:Putin`) is the same in every language and
+    /// runs once, unrestricted.
+    pub fn parse_query_for(&self, text: &str, languages: Option<&[String]>) -> Result<Option<Box<dyn Query>>> {
         if text.trim().is_empty() {
             return Ok(None);
         }
-        let parsed = tantivy::query_grammar::parse_query(text)
-            .map_err(|_| tantivy::query::QueryParserError::SyntaxError(text.to_string()))
-            .and_then(|ast| self.parser.build_query_from_user_input_ast(normalise_negations(ast)));
-        match parsed {
-            Ok(query) => Ok(Some(query)),
-            Err(error) => Err(describe_query_error(text, &error)),
+        let ast = tantivy::query_grammar::parse_query(text).map_err(|_| {
+            describe_query_error(text, &tantivy::query::QueryParserError::SyntaxError(text.to_string()))
+        })?;
+        let ast = normalise_negations(ast);
+        let searcher = self.index.reader.searcher();
+        let wanted: Option<Vec<&str>> =
+            languages.map(|codes| codes.iter().map(|code| crate::index::schema::analysis_for(code)).collect());
+        let fields = &self.index.fields;
+        let mut built: Vec<(&'static str, Box<dyn Query>, String)> = Vec::new();
+        for (analysis, parser) in &self.parsers {
+            if wanted.as_ref().is_some_and(|wanted| !wanted.contains(analysis)) {
+                continue;
+            }
+            let term = Term::from_field_text(fields.analysis, analysis);
+            if searcher.doc_freq(&term).unwrap_or(0) == 0 && !built.is_empty() {
+                continue;
+            }
+            let query = parser
+                .build_query_from_user_input_ast(localise_fields(ast.clone(), analysis))
+                .map_err(|error| describe_query_error(text, &error))?;
+            let shape = format!("{query:?}");
+            built.push((analysis, query, shape));
         }
+        let Some((_, first, first_shape)) = built.first() else { return Ok(None) };
+        let first_shape = first_shape.clone();
+        if built.len() == 1 || built.iter().all(|(_, _, shape)| *shape == first_shape) {
+            // Only keyword terms (or one language): no language restriction needed.
+            return Ok(Some(first.box_clone()));
+        }
+        let clauses: Vec<(Occur, Box<dyn Query>)> = built
+            .into_iter()
+            .map(|(analysis, query, _)| {
+                let only_this_language: Box<dyn Query> = Box::new(TermQuery::new(
+                    Term::from_field_text(fields.analysis, analysis),
+                    IndexRecordOption::Basic,
+                ));
+                let restricted = BooleanQuery::new(vec![
+                    (Occur::Must, query),
+                    (Occur::Must, Box::new(ConstScoreQuery::new(only_this_language, 0.0))),
+                ]);
+                (Occur::Should, Box::new(restricted) as Box<dyn Query>)
+            })
+            .collect();
+        Ok(Some(Box::new(BooleanQuery::new(clauses))))
     }
 
     /// Runs a validated request.
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResponse> {
         let started = Instant::now();
         request.validate()?;
-        let user_query = self.parse_query(&request.q)?;
+        let languages =
+            request.filters.iter().find(|(keyword, _)| *keyword == KeywordField::Lang).map(|(_, v)| v.as_slice());
+        let user_query = self.parse_query_for(&request.q, languages.filter(|values| !values.is_empty()))?;
         let query = self.build_query(request, user_query.as_deref().map(|query| query.box_clone()));
         let searcher = self.index.reader.searcher();
         let facet_collector = (!request.facets.is_empty() || request.histogram.is_some())
@@ -90,7 +144,7 @@ impl Engine {
                 .map_err(query_time_error)?;
             (top.into_iter().map(|(score, address)| (Some(score), address)).collect(), total, fruit)
         };
-        let highlighter = Highlighter::new(&searcher, &self.index.fields, self.analyzer.clone(), user_query.as_deref());
+        let highlighter = Highlighter::new(&searcher, &self.index, user_query.as_deref());
         let hits = top
             .into_iter()
             .map(|(score, address)| self.hit(&searcher, &highlighter, score, address))
@@ -168,6 +222,7 @@ impl Engine {
         let text = |field| document.get_first(field).and_then(|value| value.as_str()).unwrap_or("").to_string();
         let title = text(fields.title);
         let body = text(fields.body);
+        let lang = text(fields.keyword(KeywordField::Lang));
         let entities: Vec<HitEntity> = serde_json::from_str(&text(fields.entities)).unwrap_or_default();
         let published_at = document
             .get_first(fields.published_at)
@@ -178,11 +233,11 @@ impl Engine {
             id: text(fields.id),
             url: document.get_first(fields.url).and_then(|value| value.as_str()).map(str::to_string),
             source: text(fields.keyword(KeywordField::Source)),
-            lang: text(fields.keyword(KeywordField::Lang)),
+            lang: lang.clone(),
             published_at,
             score,
             entities,
-            highlights: Highlights { title: highlighter.title(&title), body: highlighter.body(&body) },
+            highlights: Highlights { title: highlighter.title(&title, &lang), body: highlighter.body(&body, &lang) },
             title,
         })
     }
@@ -216,6 +271,35 @@ fn resolve_leaf_alias(leaf: UserInputLeaf) -> UserInputAst {
         }
     }
     UserInputAst::Leaf(Box::new(leaf))
+}
+
+/// Points `title:` and `body:` in the query at the fields of one analysis (`title_de`, `body_de`).
+fn localise_fields(ast: UserInputAst, analysis: &str) -> UserInputAst {
+    let localise = |field: Option<String>| match field.as_deref() {
+        Some(name @ ("title" | "body")) => Some(format!("{name}_{analysis}")),
+        _ => field,
+    };
+    match ast {
+        UserInputAst::Clause(items) => UserInputAst::Clause(
+            items.into_iter().map(|(occur, item)| (occur, localise_fields(item, analysis))).collect(),
+        ),
+        UserInputAst::Boost(inner, boost) => UserInputAst::Boost(Box::new(localise_fields(*inner, analysis)), boost),
+        UserInputAst::Leaf(leaf) => UserInputAst::Leaf(Box::new(match *leaf {
+            UserInputLeaf::Literal(mut literal) => {
+                literal.field_name = localise(literal.field_name);
+                UserInputLeaf::Literal(literal)
+            }
+            UserInputLeaf::Range { field, lower, upper } => {
+                UserInputLeaf::Range { field: localise(field), lower, upper }
+            }
+            UserInputLeaf::Set { field, elements } => UserInputLeaf::Set { field: localise(field), elements },
+            UserInputLeaf::Regex { field, pattern } => UserInputLeaf::Regex { field: localise(field), pattern },
+            UserInputLeaf::Exists { field } => {
+                UserInputLeaf::Exists { field: localise(Some(field.clone())).unwrap_or(field) }
+            }
+            other => other,
+        })),
+    }
 }
 
 /// Makes negations mean what people expect: `a AND NOT b` excludes b (Tantivy reads it as

@@ -12,7 +12,7 @@ use tantivy::query::Query;
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::Searcher;
 
-use crate::index::Fields;
+use crate::index::SearchIndex;
 
 /// Characters of body text in a snippet.
 pub const BODY_SNIPPET_CHARS: usize = 200;
@@ -37,6 +37,13 @@ pub fn escape_html(text: &str) -> String {
 
 /// Builds the highlights of every hit of one search.
 pub struct Highlighter {
+    /// The query's terms per analysis: a hit is highlighted with the terms and the analyzer of its
+    /// own language.
+    analyses: HashMap<&'static str, Terms>,
+}
+
+/// The query terms of one analysis and the analyzer that produced them.
+struct Terms {
     /// Analysed query term → weight (its inverse document frequency).
     terms: HashMap<String, f32>,
     /// First two characters of each term: words starting otherwise cannot match.
@@ -45,42 +52,47 @@ pub struct Highlighter {
 }
 
 impl Highlighter {
-    pub fn new(searcher: &Searcher, fields: &Fields, analyzer: TextAnalyzer, query: Option<&dyn Query>) -> Highlighter {
-        let mut terms = HashMap::new();
+    pub fn new(searcher: &Searcher, index: &SearchIndex, query: Option<&dyn Query>) -> Highlighter {
+        let fields = &index.fields;
+        let mut collected: HashMap<&'static str, HashMap<String, f32>> = HashMap::new();
         if let Some(query) = query {
             let total = searcher.num_docs().max(1) as f32;
             query.query_terms(&mut |term, _| {
-                if term.field() != fields.title && term.field() != fields.body {
-                    return;
-                }
+                let Some(analysis) = fields.analysis_of(term.field()) else { return };
                 let value = term.value();
                 let Some(text) = value.as_str() else { return };
                 let frequency = searcher.doc_freq(term).unwrap_or(0) as f32;
                 let weight = (1.0 + (total - frequency + 0.5) / (frequency + 0.5)).ln();
-                let entry = terms.entry(text.to_string()).or_insert(0.0f32);
+                let entry = collected.entry(analysis).or_default().entry(text.to_string()).or_insert(0.0f32);
                 *entry = entry.max(weight);
             });
         }
-        let prefixes = terms.keys().map(|term| prefix_of(term)).collect();
-        Highlighter { terms, prefixes, analyzer }
+        let analyses = collected
+            .into_iter()
+            .map(|(analysis, terms)| {
+                let prefixes = terms.keys().map(|term| prefix_of(term)).collect();
+                let analyzer = crate::index::schema::text_analyzer(&index.index, analysis);
+                (analysis, Terms { terms, prefixes, analyzer })
+            })
+            .collect();
+        Highlighter { analyses }
     }
 
-    /// Byte ranges of the words of `text` that match a query term, with the term's weight.
-    fn matches(&self, text: &str) -> Vec<(Range<usize>, f32)> {
+    /// Byte ranges of the words of `text` (in language `lang`) that match a query term, with the
+    /// term's weight.
+    fn matches(&self, text: &str, lang: &str) -> Vec<(Range<usize>, f32)> {
         let mut found = Vec::new();
-        if self.terms.is_empty() {
-            return found;
-        }
-        let mut analyzer = self.analyzer.clone();
+        let Some(terms) = self.analyses.get(crate::index::schema::analysis_for(lang)) else { return found };
+        let mut analyzer = terms.analyzer.clone();
         for range in words(text) {
             let word = &text[range.clone()];
             let first = lowercase_prefix(word);
-            if first[0].is_ascii() && !self.prefixes.iter().any(|prefix| could_match(*prefix, first)) {
+            if first[0].is_ascii() && !terms.prefixes.iter().any(|prefix| could_match(*prefix, first)) {
                 continue;
             }
             let mut stream = analyzer.token_stream(word);
             while let Some(token) = stream.next() {
-                if let Some(weight) = self.terms.get(&token.text) {
+                if let Some(weight) = terms.terms.get(&token.text) {
                     found.push((range.clone(), *weight));
                     break;
                 }
@@ -90,18 +102,18 @@ impl Highlighter {
     }
 
     /// The whole title, escaped, with its matches marked.
-    pub fn title(&self, title: &str) -> String {
-        let ranges: Vec<Range<usize>> = self.matches(title).into_iter().map(|(range, _)| range).collect();
+    pub fn title(&self, title: &str, lang: &str) -> String {
+        let ranges: Vec<Range<usize>> = self.matches(title, lang).into_iter().map(|(range, _)| range).collect();
         render(title, &ranges)
     }
 
     /// The best fragment of the body (the densest window of distinct matched terms), or its opening
     /// when nothing matches.
-    pub fn body(&self, body: &str) -> Vec<String> {
+    pub fn body(&self, body: &str, lang: &str) -> Vec<String> {
         if body.is_empty() {
             return Vec::new();
         }
-        let matches = self.matches(body);
+        let matches = self.matches(body, lang);
         if matches.is_empty() {
             return vec![lead(body)];
         }

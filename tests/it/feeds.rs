@@ -190,3 +190,41 @@ fn bad_input_is_reported_per_item_and_loses_nothing() {
     assert_eq!(store.count_articles().unwrap(), complete + 1);
     assert_eq!(query_one(&store, "select title from articles where url = 'https://cafe.example/1'"), "Café opens");
 }
+
+#[tokio::test]
+async fn each_language_is_searched_with_its_own_analyzer() {
+    let app =
+        crate::helpers::TestApp::with_fixtures(&["tests/fixtures/feeds", "tests/fixtures/jsonl/articles.jsonl"]).await;
+    let count_lang = |relative: &str| {
+        let text = std::fs::read_to_string(repo_path(relative)).unwrap();
+        text.lines().filter(|line| line.contains("\"lang\":\"de\"")).count() as u64
+    };
+    let german = raw_item_count(&repo_path("tests/fixtures/feeds/rss-parser__heise.atom")) as u64
+        + count_lang("tests/fixtures/jsonl/articles.jsonl");
+    let russian = raw_item_count(&repo_path("tests/fixtures/feeds/node-feedparser__iconv.xml")) as u64;
+    let all = app.search("facets=lang&limit=1").await;
+    assert_eq!(crate::helpers::facet_count(&all, "lang", "de"), Some(german), "{all}");
+    assert_eq!(crate::helpers::facet_count(&all, "lang", "ru"), Some(russian), "{all}");
+
+    // The German plural finds the singular only through German stemming (English leaves
+    // "regierungen" whole), and the hit is highlighted with the German analyzer.
+    let body = app.search("q=Regierungen").await;
+    assert_eq!(body["total"], 1, "{body}");
+    assert_eq!(body["hits"][0]["lang"], "de");
+    assert_eq!(body["hits"][0]["highlights"]["title"], "<mark>Regierung</mark> plant neue Verkehrsregeln");
+    // English stemming for English articles: "running" finds "runs".
+    let body = app.search("q=running&facets=lang").await;
+    let total = body["total"].as_u64().unwrap();
+    assert!(total > 0);
+    assert_eq!(crate::helpers::facet_count(&body, "lang", "en"), Some(total), "only English articles: {body}");
+    // Portuguese: the singular finds the plural; under lang=en the same word finds nothing.
+    let singular = app.search("q=candidato").await;
+    let plural = app.search("q=candidatos").await;
+    assert!(singular["total"].as_u64().unwrap() > 0);
+    assert_eq!(singular["total"], plural["total"]);
+    assert_eq!(app.search("q=candidatos&lang=en").await["total"], 0);
+    assert_eq!(app.search("q=candidatos&lang=pt").await["total"], plural["total"]);
+    // `title:` reaches every language's title field.
+    assert!(app.search("q=title:Regierung").await["total"].as_u64().unwrap() >= 1);
+    app.stop().await;
+}
