@@ -102,6 +102,20 @@ pub enum EvalCommand {
         #[arg(long, default_value = "../shared/data/article-extraction-benchmark")]
         dir: PathBuf,
     },
+    /// Near-duplicate clustering on Reuters-21578 and BBC News: recall on exact duplicate bodies,
+    /// precision on labelled near pairs. The last line is `threshold=… labelled=… near_precision=…`.
+    Dedup {
+        #[arg(long, default_value = "../shared/data/reuters21578")]
+        reuters: PathBuf,
+        #[arg(long, default_value = "../shared/data/bbc-news")]
+        bbc: PathBuf,
+        /// Labelled pairs (collection, id, id, same|different; tab-separated).
+        #[arg(long, default_value = "eval/dedup-labels.tsv")]
+        labels: PathBuf,
+        /// Write the unlabelled near pairs found to this file, for labelling.
+        #[arg(long)]
+        sample: Option<PathBuf>,
+    },
 }
 
 /// Runs the parsed command line.
@@ -159,6 +173,14 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Eval { what: EvalCommand::Ner { conll, reuters, model } } => {
             crate::ner::commands::eval_command(&project_path(&conll), &project_path(&reuters), model.as_deref())
+        }
+        Command::Eval { what: EvalCommand::Dedup { reuters, bbc, labels, sample } } => {
+            crate::ingest::dedup_eval::eval_command(
+                &project_path(&reuters),
+                &project_path(&bbc),
+                &project_path(&labels),
+                sample.as_deref(),
+            )
         }
         Command::Eval { what: EvalCommand::Extraction { dir } } => {
             crate::ingest::extraction_eval::eval_command(&project_path(&dir))

@@ -10,10 +10,14 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::error::{Error, Result};
+use crate::ingest::dedup::{self, Signature};
 use crate::model::{Article, DateRule, Entity, EntityKind};
 
 /// Migrations, embedded in the binary and applied once each, in order.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_initial.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/0001_initial.sql")),
+    (2, include_str!("../migrations/0002_clusters_and_deletes.sql")),
+];
 
 /// What an upsert did with one article.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,9 +32,34 @@ pub enum Upsert {
 pub struct StoredArticle {
     pub id: String,
     pub seq: i64,
+    /// The near-duplicate cluster (story) the article belongs to: the id of its first article.
+    pub cluster_id: String,
     pub ingested_at: String,
     pub updated_at: String,
     pub article: Article,
+}
+
+/// One change of the store, in sequence order.
+#[derive(Debug, Clone)]
+pub enum Change {
+    Written(Box<StoredArticle>),
+    Deleted { id: String, seq: i64 },
+}
+
+impl Change {
+    pub fn seq(&self) -> i64 {
+        match self {
+            Change::Written(stored) => stored.seq,
+            Change::Deleted { seq, .. } => *seq,
+        }
+    }
+
+    pub fn id(&self) -> &str {
+        match self {
+            Change::Written(stored) => &stored.id,
+            Change::Deleted { id, .. } => id,
+        }
+    }
 }
 
 /// What an ingestion run counted.
@@ -57,6 +86,68 @@ pub struct IngestRun {
 /// A connection to the store.
 pub struct Store {
     connection: Connection,
+    /// The near-duplicate candidate index, for the writes this connection makes.
+    lsh: Lsh,
+}
+
+/// LSH buckets over the MinHash signatures in `article_minhash`, read incrementally by rowid
+/// inside each write transaction (so rows other processes added are seen before a batch is
+/// clustered). Entries can be stale (an article changed or deleted since): a match is confirmed
+/// against the table before it is used.
+#[derive(Default)]
+struct Lsh {
+    last_rowid: i64,
+    entries: Vec<(String, Signature)>,
+    buckets: std::collections::HashMap<(u8, i64), Vec<u32>>,
+}
+
+impl Lsh {
+    fn add(&mut self, id: String, signature: Signature) {
+        let entry = self.entries.len() as u32;
+        for (band, key) in signature.band_keys().into_iter().enumerate() {
+            self.buckets.entry((band as u8, key)).or_default().push(entry);
+        }
+        self.entries.push((id, signature));
+    }
+
+    fn refresh(&mut self, transaction: &Transaction<'_>) -> Result<()> {
+        let mut statement = transaction.prepare_cached(
+            "select rowid, article_id, signature from article_minhash where rowid > ?1 order by rowid",
+        )?;
+        let rows = statement.query_map([self.last_rowid], |row| {
+            Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?, row.get::<_, Vec<u8>>(2)?))
+        })?;
+        for row in rows {
+            let (rowid, id, bytes) = row?;
+            self.last_rowid = self.last_rowid.max(rowid);
+            if let Some(signature) = Signature::from_bytes(&bytes) {
+                self.add(id, signature);
+            }
+        }
+        Ok(())
+    }
+
+    /// The most similar article at or above the threshold, if any (possibly stale).
+    fn nearest(&self, id: &str, signature: &Signature) -> Option<(f64, &str, &Signature)> {
+        let mut seen = std::collections::HashSet::new();
+        let mut best: Option<(f64, &str, &Signature)> = None;
+        for (band, key) in signature.band_keys().into_iter().enumerate() {
+            for &entry in self.buckets.get(&(band as u8, key)).into_iter().flatten() {
+                if !seen.insert(entry) {
+                    continue;
+                }
+                let (other_id, other) = &self.entries[entry as usize];
+                if other_id == id {
+                    continue;
+                }
+                let similarity = signature.similarity(other);
+                if similarity >= dedup::THRESHOLD && best.is_none_or(|(score, _, _)| similarity > score) {
+                    best = Some((similarity, other_id, other));
+                }
+            }
+        }
+        best
+    }
 }
 
 pub fn now_rfc3339() -> String {
@@ -78,7 +169,9 @@ impl Store {
         connection.pragma_update(None, "journal_mode", "wal")?;
         connection.pragma_update(None, "synchronous", "normal")?;
         connection.pragma_update(None, "foreign_keys", "on")?;
-        let mut store = Store { connection };
+        // 64 MB of page cache: near-duplicate band lookups and inserts touch pages all over the b-trees.
+        connection.pragma_update(None, "cache_size", -65536)?;
+        let mut store = Store { connection, lsh: Lsh::default() };
         store.migrate()?;
         Ok(store)
     }
@@ -117,10 +210,11 @@ impl Store {
     /// unchanged is left alone; every insert or change takes the next sequence number.
     pub fn upsert_articles(&mut self, articles: &[Article]) -> Result<Vec<Upsert>> {
         let transaction = self.connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let mut next_seq: i64 =
-            transaction.query_row("select coalesce(max(seq), 0) + 1 from articles", [], |row| row.get(0))?;
+        let mut next_seq: i64 = max_seq_in(&transaction)? + 1;
+        self.lsh.refresh(&transaction)?;
         let now = now_rfc3339();
         let mut outcomes = Vec::with_capacity(articles.len());
+        let mut hashes = Vec::with_capacity(articles.len());
         for article in articles {
             let id = article.id();
             let hash = article.content_hash();
@@ -128,16 +222,24 @@ impl Store {
                 .prepare_cached("select content_hash from articles where id = ?1")?
                 .query_row([&id], |row| row.get(0))
                 .optional()?;
-            let outcome = match existing {
+            outcomes.push(match existing {
                 Some(existing_hash) if existing_hash == hash => Upsert::Unchanged,
                 Some(_) => Upsert::Updated,
                 None => Upsert::New,
-            };
-            if outcome != Upsert::Unchanged {
-                write_article(&transaction, &id, &hash, article, next_seq, &now, outcome == Upsert::New)?;
-                next_seq += 1;
+            });
+            hashes.push((id, hash));
+        }
+        // Signatures of the new and changed bodies, on all cores, before the writes.
+        let changed: Vec<usize> = (0..articles.len()).filter(|index| outcomes[*index] != Upsert::Unchanged).collect();
+        let signatures = signatures_of(&changed.iter().map(|index| articles[*index].body.as_str()).collect::<Vec<_>>());
+        for (index, signature) in changed.into_iter().zip(signatures) {
+            let (article, (id, hash), outcome) = (&articles[index], &hashes[index], outcomes[index]);
+            write_article(&transaction, id, hash, article, next_seq, &now, outcome == Upsert::New)?;
+            assign_cluster(&transaction, &mut self.lsh, id, signature, outcome == Upsert::New)?;
+            if outcome == Upsert::New {
+                transaction.prepare_cached("delete from tombstones where id = ?1")?.execute([id])?;
             }
-            outcomes.push(outcome);
+            next_seq += 1;
         }
         transaction.commit()?;
         Ok(outcomes)
@@ -145,7 +247,48 @@ impl Store {
 
     /// The highest change sequence in the store (0 when empty).
     pub fn max_seq(&self) -> Result<i64> {
-        Ok(self.connection.query_row("select coalesce(max(seq), 0) from articles", [], |row| row.get(0))?)
+        max_seq_in(&self.connection)
+    }
+
+    /// Deletes an article: its rows go, a tombstone takes the next sequence so the index drops it.
+    /// `false` when there is no such article.
+    pub fn delete_article(&mut self, id: &str) -> Result<bool> {
+        let transaction = self.connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let seq = max_seq_in(&transaction)? + 1;
+        let deleted = transaction.execute("delete from articles where id = ?1", [id])?;
+        transaction.execute("delete from article_minhash where article_id = ?1", [id])?;
+        if deleted > 0 {
+            transaction.execute(
+                "insert into tombstones (id, seq, deleted_at) values (?1, ?2, ?3)
+                 on conflict (id) do update set seq = excluded.seq, deleted_at = excluded.deleted_at",
+                params![id, seq, now_rfc3339()],
+            )?;
+        }
+        transaction.commit()?;
+        Ok(deleted > 0)
+    }
+
+    /// The changes after sequence `seq`, in order, at most `limit`: articles written and deleted.
+    pub fn changes_after(&self, seq: i64, limit: usize) -> Result<Vec<Change>> {
+        let written = self.articles_after(seq, limit)?;
+        let mut statement =
+            self.connection.prepare_cached("select id, seq from tombstones where seq > ?1 order by seq limit ?2")?;
+        let deleted = statement
+            .query_map(params![seq, limit as i64], |row| Ok(Change::Deleted { id: row.get(0)?, seq: row.get(1)? }))?
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut changes: Vec<Change> =
+            written.into_iter().map(|stored| Change::Written(Box::new(stored))).chain(deleted).collect();
+        changes.sort_by_key(Change::seq);
+        changes.truncate(limit);
+        Ok(changes)
+    }
+
+    /// The ids of the articles in a near-duplicate cluster, oldest first.
+    pub fn cluster_members(&self, cluster_id: &str) -> Result<Vec<String>> {
+        let mut statement =
+            self.connection.prepare_cached("select id from articles where cluster_id = ?1 order by ingested_at, id")?;
+        let ids = statement.query_map([cluster_id], |row| row.get(0))?.collect::<Result<Vec<String>, _>>()?;
+        Ok(ids)
     }
 
     pub fn count_articles(&self) -> Result<u64> {
@@ -155,8 +298,8 @@ impl Store {
     /// Up to `limit` articles changed after `seq`, in sequence order.
     pub fn articles_after(&self, seq: i64, limit: usize) -> Result<Vec<StoredArticle>> {
         let mut statement = self.connection.prepare_cached(
-            "select id, seq, ingested_at, updated_at, source_key, url, title, body, published_at, date_rule, source, lang
-             from articles where seq > ?1 order by seq limit ?2",
+            "select id, seq, ingested_at, updated_at, source_key, url, title, body, published_at, date_rule, source, lang,
+             cluster_id from articles where seq > ?1 order by seq limit ?2",
         )?;
         let rows = statement.query_map(params![seq, limit as i64], read_article_row)?;
         let mut articles = rows.collect::<Result<Vec<_>, _>>()?;
@@ -167,8 +310,8 @@ impl Store {
     /// One article by tidings id.
     pub fn get_article(&self, id: &str) -> Result<Option<StoredArticle>> {
         let mut statement = self.connection.prepare_cached(
-            "select id, seq, ingested_at, updated_at, source_key, url, title, body, published_at, date_rule, source, lang
-             from articles where id = ?1",
+            "select id, seq, ingested_at, updated_at, source_key, url, title, body, published_at, date_rule, source, lang,
+             cluster_id from articles where id = ?1",
         )?;
         let Some(article) = statement.query_row([id], read_article_row).optional()? else {
             return Ok(None);
@@ -300,6 +443,7 @@ fn read_article_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredArticle> 
     Ok(StoredArticle {
         id: row.get(0)?,
         seq: row.get(1)?,
+        cluster_id: row.get::<_, Option<String>>(12)?.unwrap_or_else(|| row.get(0).unwrap_or_default()),
         ingested_at: row.get(2)?,
         updated_at: row.get(3)?,
         article: Article {
@@ -318,6 +462,73 @@ fn read_article_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredArticle> 
             authors: Vec::new(),
         },
     })
+}
+
+/// MinHash signatures of many bodies, computed on all cores.
+fn signatures_of(bodies: &[&str]) -> Vec<Option<Signature>> {
+    let workers = std::thread::available_parallelism().map(|cores| cores.get()).unwrap_or(1).max(1);
+    if bodies.len() < 64 || workers == 1 {
+        return bodies.iter().map(|body| Signature::of(body)).collect();
+    }
+    let chunk = bodies.len().div_ceil(workers);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = bodies
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(|body| Signature::of(body)).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|handle| handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            .collect()
+    })
+}
+
+fn max_seq_in(connection: &Connection) -> Result<i64> {
+    Ok(connection.query_row(
+        "select max(coalesce((select max(seq) from articles), 0), coalesce((select max(seq) from tombstones), 0))",
+        [],
+        |row| row.get(0),
+    )?)
+}
+
+/// Puts a new or changed article into its near-duplicate cluster: the cluster of the most similar
+/// earlier article at or above the threshold, found through the signature's LSH bands; its own
+/// otherwise (also when the body is too short to compare).
+fn assign_cluster(
+    transaction: &Transaction<'_>,
+    lsh: &mut Lsh,
+    id: &str,
+    signature: Option<Signature>,
+    is_new: bool,
+) -> Result<()> {
+    if !is_new {
+        transaction.prepare_cached("delete from article_minhash where article_id = ?1")?.execute([id])?;
+    }
+    let mut cluster = id.to_string();
+    if let Some(signature) = signature {
+        if let Some((_, nearest, nearest_signature)) = lsh.nearest(id, &signature) {
+            // Confirm the match against the table: the article may have changed or gone since.
+            let current: Option<(String, Vec<u8>)> = transaction
+                .prepare_cached(
+                    "select coalesce(a.cluster_id, a.id), m.signature from article_minhash m
+                     join articles a on a.id = m.article_id where m.article_id = ?1",
+                )?
+                .query_row([nearest], |row| Ok((row.get(0)?, row.get(1)?)))
+                .optional()?;
+            if let Some((nearest_cluster, bytes)) = current {
+                if bytes == nearest_signature.to_bytes() {
+                    cluster = nearest_cluster;
+                }
+            }
+        }
+        transaction
+            .prepare_cached("insert into article_minhash (article_id, signature) values (?1, ?2)")?
+            .execute(params![id, signature.to_bytes()])?;
+        lsh.last_rowid = lsh.last_rowid.max(transaction.last_insert_rowid());
+        lsh.add(id.to_string(), signature);
+    }
+    transaction.prepare_cached("update articles set cluster_id = ?2 where id = ?1")?.execute(params![id, cluster])?;
+    Ok(())
 }
 
 fn write_article(

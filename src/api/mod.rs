@@ -206,10 +206,14 @@ pub struct ArticleView {
     pub title: String,
     pub body: String,
     pub published_at: Option<String>,
-    /// Which rule gave the date: metadata, text, file_mtime or unknown.
+    /// Which rule gave the date: metadata, markup, url, text, file_mtime, fetch_time or unknown.
     pub date_rule: String,
     pub source: String,
     pub lang: String,
+    /// The near-duplicate cluster (story): the id of its first article.
+    pub cluster_id: String,
+    /// The ids of the other articles of the story, oldest first.
+    pub duplicates: Vec<String>,
     pub topics: Vec<String>,
     pub authors: Vec<String>,
     pub entities: Vec<ArticleEntity>,
@@ -239,6 +243,8 @@ async fn article(State(state): State<Shared>, Path(id): Path<String>) -> Result<
     let view = blocking(&state, move |state| {
         let store = state.store.lock().map_err(|_| Error::Internal("store mutex poisoned".into()))?;
         let stored = store.get_article(&id)?.ok_or_else(|| Error::NotFound(format!("no article with id {id:?}")))?;
+        let duplicates: Vec<String> =
+            store.cluster_members(&stored.cluster_id)?.into_iter().filter(|member| *member != stored.id).collect();
         let article = stored.article;
         Ok(ArticleView {
             id: stored.id,
@@ -250,6 +256,8 @@ async fn article(State(state): State<Shared>, Path(id): Path<String>) -> Result<
             date_rule: article.date_rule.as_str().into(),
             source: article.source,
             lang: article.lang,
+            cluster_id: stored.cluster_id,
+            duplicates,
             topics: article.topics,
             authors: article.authors,
             entities: article

@@ -53,6 +53,9 @@ pub struct SearchParams {
     pub facet_size: Option<usize>,
     /// Date histogram interval: day, week, month or year.
     pub histogram: Option<String>,
+    /// `cluster`: one hit per story (near-duplicate cluster), with the ids of the others that
+    /// match; `none` (default): every article. Totals and facets count articles either way.
+    pub collapse: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -70,7 +73,7 @@ fn one_or_many<'de, D: Deserializer<'de>>(deserializer: D) -> std::result::Resul
 }
 
 const KNOWN: &str =
-    "q, person, org, place, topic, source, lang, from, to, sort, offset, limit, facets, facet_size, histogram";
+    "q, person, org, place, topic, source, lang, from, to, sort, offset, limit, facets, facet_size, histogram, collapse";
 
 fn number(name: &str, value: &str) -> Result<usize> {
     value
@@ -110,6 +113,7 @@ impl SearchParams {
             "facets" => self.facets.extend(value.split(',').map(str::trim).filter(|v| !v.is_empty()).map(String::from)),
             "facet_size" => self.facet_size = Some(number("facet_size", &value)?),
             "histogram" => self.histogram = Some(value),
+            "collapse" => self.collapse = Some(value),
             _ => return Ok(false),
         }
         Ok(true)
@@ -243,6 +247,13 @@ impl TryFrom<SearchParams> for SearchRequest {
             facets,
             facet_size: params.facet_size.unwrap_or(DEFAULT_FACET_SIZE),
             histogram: params.histogram.as_deref().map(Interval::parse).transpose()?,
+            collapse: match params.collapse.as_deref().map(str::trim) {
+                None | Some("none") | Some("") => false,
+                Some("cluster") => true,
+                Some(other) => {
+                    return Err(Error::BadParameter(format!("collapse must be cluster or none, not {other:?}")))
+                }
+            },
         };
         request.validate()?;
         Ok(request)

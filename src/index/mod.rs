@@ -16,7 +16,7 @@ pub use schema::{Fields, KeywordField};
 
 use crate::error::{Error, Result};
 use crate::model::EntityKind;
-use crate::store::{Store, StoredArticle};
+use crate::store::{Change, Store, StoredArticle};
 
 /// What the index records in each commit.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -157,12 +157,14 @@ impl SearchIndex {
         let mut seq = pending.unwrap_or(self.indexed_seq()?);
         let mut indexed = 0;
         loop {
-            let batch = store.articles_after(seq, CATCH_UP_BATCH)?;
+            let batch = store.changes_after(seq, CATCH_UP_BATCH)?;
             let Some(last) = batch.last() else { break };
-            seq = last.seq;
-            for stored in &batch {
-                writer.delete_term(Term::from_field_text(self.fields.id, &stored.id));
-                writer.add_document(self.document(stored))?;
+            seq = last.seq();
+            for change in &batch {
+                writer.delete_term(Term::from_field_text(self.fields.id, change.id()));
+                if let Change::Written(stored) = change {
+                    writer.add_document(self.document(stored))?;
+                }
             }
             indexed += batch.len();
         }
@@ -203,6 +205,7 @@ impl SearchIndex {
         let article = &stored.article;
         let mut document = TantivyDocument::default();
         document.add_text(fields.id, &stored.id);
+        document.add_u64(fields.cluster, schema::cluster_key(&stored.cluster_id));
         document.add_text(fields.title, &article.title);
         document.add_text(fields.body, &article.body);
         let analysis = schema::analysis_for(&article.lang);

@@ -2,7 +2,8 @@
 //! custom tokenizers, so [`register_analyzers`] runs every time an index is opened.
 
 use tantivy::schema::{
-    DateOptions, DateTimePrecision, Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, STORED, STRING,
+    DateOptions, DateTimePrecision, Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions,
+    STORED, STRING,
 };
 use tantivy::tokenizer::{
     AsciiFoldingFilter, Language, LowerCaser, RawTokenizer, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer,
@@ -13,7 +14,7 @@ use tantivy::Index;
 use crate::model::EntityKind;
 
 /// Bump when the schema or an analyzer changes: an index of another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// The languages Tantivy has a stemmer for, by ISO 639-1 code. Each gets its own title and body
 /// fields analysed with its stemmer; an article's text goes to the fields of its language, and
@@ -132,6 +133,8 @@ pub struct Fields {
     /// Which analysis an article's text went to (not stored; restricts each language's query
     /// to that language's articles).
     pub analysis: Field,
+    /// The near-duplicate cluster as a number (its 16 hex digits), fast for collapsing.
+    pub cluster: Field,
     pub url: Field,
     pub published_at: Field,
     pub date_rule: Field,
@@ -188,6 +191,7 @@ pub fn build_schema() -> (Schema, Fields) {
         })
         .collect();
     let analysis = builder.add_text_field("analysis", STRING);
+    let cluster = builder.add_u64_field("cluster", NumericOptions::default().set_indexed().set_fast().set_stored());
     let url = builder.add_text_field("url", STORED);
     let published_at = builder.add_date_field(
         "published_at",
@@ -206,7 +210,10 @@ pub fn build_schema() -> (Schema, Fields) {
             (field, builder.add_text_field(field.name(), options))
         })
         .collect();
-    (builder.build(), Fields { id, title, body, text, analysis, url, published_at, date_rule, entities, keywords })
+    (
+        builder.build(),
+        Fields { id, title, body, text, analysis, cluster, url, published_at, date_rule, entities, keywords },
+    )
 }
 
 /// The analyzer of one analysis: English keeps its original order (fold, then stem); other
@@ -238,6 +245,16 @@ pub fn register_on(manager: &TokenizerManager) {
 /// The analyzer of an analysis, for code that tokenizes outside the index (snippets).
 pub fn text_analyzer(index: &Index, analysis: &str) -> TextAnalyzer {
     index.tokenizers().get(&analyzer_name(analysis)).expect("registered on open")
+}
+
+/// The number a cluster id (16 hex digits, an article id) is indexed as.
+pub fn cluster_key(cluster_id: &str) -> u64 {
+    u64::from_str_radix(cluster_id, 16).unwrap_or_else(|_| crate::ingest::shingles::hash_words(&[cluster_id]))
+}
+
+/// The cluster id for its indexed number.
+pub fn cluster_id(key: u64) -> String {
+    format!("{key:016x}")
 }
 
 /// The normalised form a keyword filter value is matched on.

@@ -237,7 +237,7 @@ fn entry_article(
         },
     };
     let source_key = match &link {
-        Some(url) => url.clone(),
+        Some(url) => format!("url:{url}"),
         None => format!("feed:{}:{}", feed.id, entry.id),
     };
     let declared = entry.language.as_deref().or(feed_lang);

@@ -91,7 +91,8 @@ fn json_to_article(json: JsonArticle, default_source: &str) -> Result<Article, S
     let source = json.source.filter(|source| !source.trim().is_empty()).unwrap_or_else(|| default_source.to_string());
     let source_key = match (&external_id, &json.url) {
         (Some(id), _) => format!("id:{}:{id}", source.to_lowercase()),
-        (None, Some(url)) => format!("url:{url}"),
+        // The same key feeds and pages use, so one story reached several ways is one article.
+        (None, Some(url)) => format!("url:{}", super::urls::normalise_url(url, None).unwrap_or_else(|| url.clone())),
         (None, None) => format!("content:{}", crate::model::article_id_for(&format!("{title}\u{1f}{body}"))),
     };
     Ok(Article {

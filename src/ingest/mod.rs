@@ -3,6 +3,8 @@
 
 pub mod aliases;
 pub mod dates;
+pub mod dedup;
+pub mod dedup_eval;
 pub mod entities;
 pub mod extraction_eval;
 pub mod feeds;

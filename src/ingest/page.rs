@@ -230,7 +230,10 @@ pub fn parse(display: &str, bytes: &[u8], context: &PageContext) -> Result<Artic
         .or_else(|| extracted.url.as_deref().and_then(host))
         .unwrap_or_else(|| "web".into());
     Ok(Article {
-        source_key: extracted.url.clone().unwrap_or_else(|| display.to_string()),
+        source_key: match &extracted.url {
+            Some(url) => format!("url:{url}"),
+            None => format!("file:{display}"),
+        },
         url: extracted.url,
         title,
         body: extracted.text,

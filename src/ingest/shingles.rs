@@ -1,7 +1,6 @@
 //! Word shingles: the unit both extraction scoring and near-duplicate detection compare texts by.
 
 use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
 
 /// The `\w+` runs of a text (letters, digits, marks and `_`, as Python's `re` has them).
 pub fn words(text: &str) -> Vec<&str> {
@@ -26,14 +25,27 @@ pub fn words(text: &str) -> Vec<&str> {
 
 /// 64-bit hash of a run of words (FNV-1a over the lower-cased words, a separator between them).
 pub fn hash_words(window: &[&str]) -> u64 {
-    let mut hasher = Fnv(0xcbf2_9ce4_8422_2325);
+    let mut hash = 0xcbf2_9ce4_8422_2325u64;
+    let mut feed = |byte: u8| {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    };
     for word in window {
-        for c in word.chars().flat_map(char::to_lowercase) {
-            c.hash(&mut hasher);
+        if word.is_ascii() {
+            for byte in word.bytes() {
+                feed(byte.to_ascii_lowercase());
+            }
+        } else {
+            let mut buffer = [0u8; 4];
+            for c in word.chars().flat_map(char::to_lowercase) {
+                for byte in c.encode_utf8(&mut buffer).bytes() {
+                    feed(byte);
+                }
+            }
         }
-        0xffu8.hash(&mut hasher);
+        feed(0xff);
     }
-    hasher.finish()
+    hash
 }
 
 /// The multiset of hashed `size`-word shingles of a text (case-insensitive).
@@ -55,21 +67,6 @@ pub fn containment(inner: &HashMap<u64, u32>, outer: &HashMap<u64, u32>) -> f64 
     }
     let shared: u32 = inner.iter().map(|(shingle, count)| (*count).min(outer.get(shingle).copied().unwrap_or(0))).sum();
     shared as f64 / total as f64
-}
-
-struct Fnv(u64);
-
-impl Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for byte in bytes {
-            self.0 ^= u64::from(*byte);
-            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
-        }
-    }
 }
 
 #[cfg(test)]

@@ -145,6 +145,49 @@ pub fn histogram(days: &HashMap<i64, u64>, interval: Interval) -> Vec<HistogramB
         .collect()
 }
 
+/// Counts the distinct stories (near-duplicate clusters) among the matching documents.
+pub struct StoryCollector;
+
+pub struct StorySegmentCollector {
+    column: Column<u64>,
+    clusters: std::collections::HashSet<u64>,
+}
+
+impl Collector for StoryCollector {
+    type Fruit = usize;
+    type Child = StorySegmentCollector;
+
+    fn for_segment(&self, _segment_local_id: u32, segment: &SegmentReader) -> tantivy::Result<StorySegmentCollector> {
+        Ok(StorySegmentCollector { column: segment.fast_fields().u64("cluster")?, clusters: Default::default() })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, fruits: Vec<std::collections::HashSet<u64>>) -> tantivy::Result<usize> {
+        let mut all = std::collections::HashSet::new();
+        for fruit in fruits {
+            all.extend(fruit);
+        }
+        Ok(all.len())
+    }
+}
+
+impl SegmentCollector for StorySegmentCollector {
+    type Fruit = std::collections::HashSet<u64>;
+
+    fn collect(&mut self, doc: DocId, _score: Score) {
+        if let Some(cluster) = self.column.first(doc) {
+            self.clusters.insert(cluster);
+        }
+    }
+
+    fn harvest(self) -> Self::Fruit {
+        self.clusters
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

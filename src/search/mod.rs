@@ -22,7 +22,8 @@ use crate::index::{KeywordField, SearchIndex};
 use crate::ingest::aliases::Aliases;
 use crate::model::EntityKind;
 use facets::FacetCollector;
-use request::{Highlights, Hit, HitEntity, SearchRequest, SearchResponse, Sort};
+use facets::StoryCollector;
+use request::{Duplicates, Highlights, Hit, HitEntity, SearchRequest, SearchResponse, Sort};
 use snippets::Highlighter;
 
 /// How much more a title match weighs than a body match.
@@ -129,26 +130,36 @@ impl Engine {
             .then(|| FacetCollector { fields: request.facets.clone(), histogram: request.histogram.is_some() });
         // Without query text there is nothing to rank: list newest first.
         let by_date = request.sort == Sort::Date || user_query.is_none();
-        let window = TopDocs::with_limit(request.limit).and_offset(request.offset);
-        let (top, total, facet_fruit): (Vec<(Option<f32>, DocAddress)>, usize, _) = if by_date {
-            let (top, total, fruit) = searcher
-                .search(
-                    &query,
-                    &(window.order_by_fast_field::<DateTime>("published_at", Order::Desc), Count, facet_collector),
-                )
-                .map_err(query_time_error)?;
-            (top.into_iter().map(|(_, address)| (None, address)).collect(), total, fruit)
-        } else {
-            let (top, total, fruit) = searcher
-                .search(&query, &(window.order_by_score(), Count, facet_collector))
-                .map_err(query_time_error)?;
-            (top.into_iter().map(|(score, address)| (Some(score), address)).collect(), total, fruit)
-        };
+        let stories = request.collapse.then_some(StoryCollector);
+        // Collapsing needs more ranked candidates than hits shown: several may share a story.
+        let fetched = if request.collapse { ((request.offset + request.limit) * 4).max(50) } else { request.limit };
+        let offset = if request.collapse { 0 } else { request.offset };
+        let (mut top, total, facet_fruit, story_count) =
+            self.ranked(&searcher, &query, by_date, fetched, offset, (facet_collector, stories))?;
+        let mut duplicates = Vec::new();
+        if request.collapse {
+            let mut wanted = fetched;
+            loop {
+                let chosen = first_of_each_story(&searcher, &top, request.offset + request.limit)?;
+                if chosen.len() >= request.offset + request.limit || top.len() < wanted || wanted >= total {
+                    top = chosen.into_iter().skip(request.offset).collect();
+                    break;
+                }
+                wanted = (wanted * 4).min(total.max(1));
+                top = self.ranked(&searcher, &query, by_date, wanted, 0, (None, None))?.0;
+            }
+            for (_, address) in &top {
+                duplicates.push(Some(self.duplicates_of(&searcher, &query, by_date, *address)?));
+            }
+        }
         let highlighter = Highlighter::new(&searcher, &self.index, user_query.as_deref());
-        let hits = top
+        let mut hits = top
             .into_iter()
             .map(|(score, address)| self.hit(&searcher, &highlighter, score, address))
             .collect::<Result<Vec<_>>>()?;
+        for (hit, others) in hits.iter_mut().zip(duplicates) {
+            hit.duplicates = others;
+        }
         let mut facets = std::collections::BTreeMap::new();
         let mut histogram = None;
         if let Some(fruit) = facet_fruit {
@@ -159,11 +170,66 @@ impl Engine {
         }
         Ok(SearchResponse {
             total: total as u64,
+            total_stories: story_count.map(|count| count as u64),
             took_ms: (started.elapsed().as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0,
             hits,
             facets,
             histogram,
         })
+    }
+
+    /// The ranked window of a query (by score, or newest first) with its total and the optional
+    /// facet and story counts over every match.
+    #[allow(clippy::type_complexity)]
+    fn ranked(
+        &self,
+        searcher: &Searcher,
+        query: &dyn Query,
+        by_date: bool,
+        limit: usize,
+        offset: usize,
+        (facets, stories): (Option<FacetCollector>, Option<StoryCollector>),
+    ) -> Result<(Vec<(Option<f32>, DocAddress)>, usize, Option<facets::FacetFruit>, Option<usize>)> {
+        let window = TopDocs::with_limit(limit.max(1)).and_offset(offset);
+        if by_date {
+            let (top, total, fruit, stories) = searcher
+                .search(
+                    query,
+                    &(window.order_by_fast_field::<DateTime>("published_at", Order::Desc), Count, facets, stories),
+                )
+                .map_err(query_time_error)?;
+            Ok((top.into_iter().map(|(_, address)| (None, address)).collect(), total, fruit, stories))
+        } else {
+            let (top, total, fruit, stories) =
+                searcher.search(query, &(window.order_by_score(), Count, facets, stories)).map_err(query_time_error)?;
+            Ok((top.into_iter().map(|(score, address)| (Some(score), address)).collect(), total, fruit, stories))
+        }
+    }
+
+    /// The other matching articles of a hit's story, best first.
+    fn duplicates_of(
+        &self,
+        searcher: &Searcher,
+        query: &dyn Query,
+        by_date: bool,
+        address: DocAddress,
+    ) -> Result<Duplicates> {
+        let cluster = cluster_of(searcher, address)?;
+        let same_story =
+            TermQuery::new(Term::from_field_u64(self.index.fields.cluster, cluster), IndexRecordOption::Basic);
+        let members = BooleanQuery::new(vec![
+            (Occur::Must, query.box_clone()),
+            (Occur::Must, Box::new(ConstScoreQuery::new(Box::new(same_story), 0.0))),
+        ]);
+        let (top, total, _, _) = self.ranked(searcher, &members, by_date, MAX_DUPLICATE_IDS + 1, 0, (None, None))?;
+        let mut ids = Vec::new();
+        for (_, other) in top.into_iter().filter(|(_, other)| *other != address).take(MAX_DUPLICATE_IDS) {
+            let document: TantivyDocument = searcher.doc(other)?;
+            if let Some(id) = document.get_first(self.index.fields.id).and_then(|value| value.as_str()) {
+                ids.push(id.to_string());
+            }
+        }
+        Ok(Duplicates { count: total.saturating_sub(1) as u64, ids })
     }
 
     /// The user's query (or all documents) restricted by the filters, which do not score.
@@ -238,9 +304,39 @@ impl Engine {
             score,
             entities,
             highlights: Highlights { title: highlighter.title(&title, &lang), body: highlighter.body(&body, &lang) },
+            cluster_id: crate::index::schema::cluster_id(cluster_of(searcher, address)?),
+            duplicates: None,
             title,
         })
     }
+}
+
+/// Ids of other articles listed with a collapsed hit.
+const MAX_DUPLICATE_IDS: usize = 20;
+
+/// The story (cluster number) of a document, from its fast column.
+fn cluster_of(searcher: &Searcher, address: DocAddress) -> Result<u64> {
+    let column = searcher.segment_reader(address.segment_ord).fast_fields().u64("cluster")?;
+    Ok(column.first(address.doc_id).unwrap_or(0))
+}
+
+/// The first-ranked hit of each story, in rank order, until `wanted` stories.
+fn first_of_each_story(
+    searcher: &Searcher,
+    ranked: &[(Option<f32>, DocAddress)],
+    wanted: usize,
+) -> Result<Vec<(Option<f32>, DocAddress)>> {
+    let mut seen = std::collections::HashSet::new();
+    let mut chosen = Vec::new();
+    for &(score, address) in ranked {
+        if seen.insert(cluster_of(searcher, address)?) {
+            chosen.push((score, address));
+            if chosen.len() == wanted {
+                break;
+            }
+        }
+    }
+    Ok(chosen)
 }
 
 /// Entity values are matched through the alias table: `person=Zelenskyy` finds Zelensky.

@@ -79,6 +79,8 @@ pub struct SearchRequest {
     pub facets: Vec<KeywordField>,
     pub facet_size: usize,
     pub histogram: Option<Interval>,
+    /// One hit per near-duplicate cluster (story).
+    pub collapse: bool,
 }
 
 impl SearchRequest {
@@ -153,6 +155,20 @@ pub struct Hit {
     pub score: Option<f32>,
     pub entities: Vec<HitEntity>,
     pub highlights: Highlights,
+    /// The near-duplicate cluster (story) of the article: the id of its first article.
+    pub cluster_id: String,
+    /// With `collapse=cluster`: the other articles of this story that match the search.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duplicates: Option<Duplicates>,
+}
+
+/// The other matching articles of a collapsed hit's story.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Duplicates {
+    /// How many other articles of the story match.
+    pub count: u64,
+    /// Their ids (at most 20), best first.
+    pub ids: Vec<String>,
 }
 
 /// A facet value with its article count.
@@ -175,6 +191,9 @@ pub struct HistogramBucket {
 pub struct SearchResponse {
     /// Number of matching articles.
     pub total: u64,
+    /// With `collapse=cluster`: number of matching stories (near-duplicate clusters).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_stories: Option<u64>,
     pub took_ms: f64,
     pub hits: Vec<Hit>,
     /// Per requested facet field, the most frequent values among all matching articles.

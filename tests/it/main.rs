@@ -4,6 +4,7 @@
 mod helpers;
 
 mod api;
+mod clusters;
 mod entities;
 mod eval;
 mod feeds;

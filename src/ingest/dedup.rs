@@ -1,0 +1,145 @@
+//! Near-duplicate stories: MinHash signatures over word shingles of the body, found through
+//! locality-sensitive hashing (bands of the signature), so syndicated copies of one story (the same
+//! wire text on several sites, small edits, another headline) share a cluster id.
+//!
+//! The body alone is compared: a republished story often gets a new headline. Similarity is the
+//! estimated Jaccard index of the two bodies' sets of 4-word shingles (lower-cased); two articles
+//! are near-duplicates at [`THRESHOLD`] or above. The threshold and its measured precision are in
+//! `tidings eval dedup` and BENCHMARKS.md.
+
+use std::collections::HashSet;
+
+use super::shingles;
+
+/// Hash functions in a signature.
+pub const SIGNATURE_LEN: usize = 64;
+/// The signature is cut into this many bands of [`ROWS`] values; articles sharing any band are
+/// candidates. 16 × 4 finds pairs at Jaccard 0.8 with probability 1 − (1 − 0.8⁴)¹⁶ ≈ 0.9997.
+/// (0.7: 0.996.)
+pub const BANDS: usize = 16;
+pub const ROWS: usize = SIGNATURE_LEN / BANDS;
+/// Estimated Jaccard similarity at or above which two bodies are the same story.
+pub const THRESHOLD: f64 = 0.8;
+/// Bodies with fewer shingles than this are not clustered: a few words say too little.
+pub const MIN_SHINGLES: usize = 8;
+/// Words per shingle.
+const SHINGLE_WORDS: usize = 4;
+
+/// A MinHash signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signature(pub [u32; SIGNATURE_LEN]);
+
+/// Multipliers and offsets of the hash family (fixed, so signatures are stable across runs).
+fn family() -> &'static [(u64, u64); SIGNATURE_LEN] {
+    static FAMILY: std::sync::OnceLock<[(u64, u64); SIGNATURE_LEN]> = std::sync::OnceLock::new();
+    FAMILY.get_or_init(|| {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            // splitmix64
+            state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        };
+        std::array::from_fn(|_| (next() | 1, next()))
+    })
+}
+
+impl Signature {
+    /// The signature of a body, or `None` when it is too short to compare.
+    pub fn of(body: &str) -> Option<Signature> {
+        let words = shingles::words(body);
+        let set: HashSet<u64> = words.windows(SHINGLE_WORDS).map(shingles::hash_words).collect();
+        if set.len() < MIN_SHINGLES {
+            return None;
+        }
+        let mut minimums = [u32::MAX; SIGNATURE_LEN];
+        let family = family();
+        for shingle in &set {
+            for (minimum, (multiplier, offset)) in minimums.iter_mut().zip(family) {
+                let value = (shingle.wrapping_mul(*multiplier).wrapping_add(*offset) >> 32) as u32;
+                *minimum = (*minimum).min(value);
+            }
+        }
+        Some(Signature(minimums))
+    }
+
+    /// Estimated Jaccard similarity: the share of positions where the signatures agree.
+    pub fn similarity(&self, other: &Signature) -> f64 {
+        let equal = self.0.iter().zip(&other.0).filter(|(a, b)| a == b).count();
+        equal as f64 / SIGNATURE_LEN as f64
+    }
+
+    /// One key per band (a hash of its rows), stored as SQLite integers.
+    pub fn band_keys(&self) -> [i64; BANDS] {
+        std::array::from_fn(|band| {
+            let rows = &self.0[band * ROWS..(band + 1) * ROWS];
+            let mut key = 0xcbf2_9ce4_8422_2325u64;
+            for value in rows {
+                key = (key ^ u64::from(*value)).wrapping_mul(0x0100_0000_01b3);
+            }
+            key as i64
+        })
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        self.0.iter().flat_map(|value| value.to_le_bytes()).collect()
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Option<Signature> {
+        if bytes.len() != SIGNATURE_LEN * 4 {
+            return None;
+        }
+        Some(Signature(std::array::from_fn(|index| {
+            u32::from_le_bytes(bytes[index * 4..index * 4 + 4].try_into().expect("four bytes"))
+        })))
+    }
+}
+
+/// Exact Jaccard similarity of two bodies' shingle sets (for evaluation).
+pub fn jaccard(a: &str, b: &str) -> f64 {
+    let set = |text: &str| -> HashSet<u64> {
+        shingles::words(text).windows(SHINGLE_WORDS).map(shingles::hash_words).collect()
+    };
+    let (a, b) = (set(a), set(b));
+    let union = a.union(&b).count();
+    if union == 0 {
+        return 0.0;
+    }
+    a.intersection(&b).count() as f64 / union as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const STORY: &str = "Ferry crews in the harbour walked out on Friday over a pay offer the union called an \
+        insult, cancelling every crossing to the islands. The operator said talks would resume on Monday and \
+        apologised to passengers, who were offered refunds or places on Saturday's sailings.";
+
+    #[test]
+    fn small_edits_stay_similar_and_other_stories_do_not() {
+        let copy = Signature::of(STORY).unwrap();
+        // A wire copy with one word changed (a sub-editor's touch).
+        let edited = STORY.replace("apologised to", "wrote to");
+        let edited = Signature::of(&edited).unwrap();
+        assert!(copy.similarity(&edited) >= THRESHOLD, "{}", copy.similarity(&edited));
+        assert_eq!(copy.similarity(&Signature::of(STORY).unwrap()), 1.0);
+        let other = Signature::of(
+            "The central bank raised its main interest rate by a quarter point on Thursday, citing stubborn \
+             inflation in services and a tight labour market, and signalled that more increases could follow.",
+        )
+        .unwrap();
+        assert!(copy.similarity(&other) < 0.2);
+        assert!(copy.band_keys().iter().zip(edited.band_keys()).any(|(a, b)| *a == b), "candidates share a band");
+    }
+
+    #[test]
+    fn short_bodies_are_not_compared_and_bytes_round_trip() {
+        assert_eq!(Signature::of("Shr 10 cts vs 12 cts"), None);
+        let signature = Signature::of(STORY).unwrap();
+        assert_eq!(Signature::from_bytes(&signature.to_bytes()), Some(signature));
+        assert_eq!(Signature::from_bytes(&[1, 2, 3]), None);
+    }
+}
