@@ -27,6 +27,13 @@ pub struct Settings {
     pub index_poll_ms: u64,
     /// A file of entity aliases (`kind: alias = Canonical`) extending the shipped table.
     pub aliases_file: Option<PathBuf>,
+    /// Keys that authorise writes (`Authorization: Bearer KEY`); none configured means the write
+    /// endpoints refuse everyone.
+    pub api_keys: Vec<String>,
+    /// Require a key for reads too (search, articles, entities, stats).
+    pub protect_reads: bool,
+    /// Largest body `POST /v1/articles` accepts.
+    pub max_write_bytes: usize,
 }
 
 impl Default for Settings {
@@ -40,6 +47,9 @@ impl Default for Settings {
             search_permits: 0,
             index_poll_ms: 250,
             aliases_file: None,
+            api_keys: Vec::new(),
+            protect_reads: false,
+            max_write_bytes: 16 << 20,
         }
     }
 }
@@ -102,6 +112,22 @@ impl Settings {
         }
         if let Some(value) = get("TIDINGS_INDEX_POLL_MS") {
             self.index_poll_ms = number("TIDINGS_INDEX_POLL_MS", value)?;
+        }
+        if let Some(value) = get("TIDINGS_API_KEYS") {
+            self.api_keys = value.split(',').map(str::trim).filter(|key| !key.is_empty()).map(String::from).collect();
+        }
+        if let Some(value) = get("TIDINGS_PROTECT_READS") {
+            self.protect_reads = match value.trim() {
+                "1" | "true" | "yes" => true,
+                "0" | "false" | "no" | "" => false,
+                other => return Err(Error::Config(format!("TIDINGS_PROTECT_READS={other:?} is not true or false"))),
+            };
+        }
+        if let Some(value) = get("TIDINGS_MAX_WRITE_BYTES") {
+            self.max_write_bytes = number("TIDINGS_MAX_WRITE_BYTES", value)?;
+        }
+        if self.api_keys.iter().any(|key| key.len() < 16) {
+            return Err(Error::Config("API keys must be at least 16 characters".into()));
         }
         Ok(())
     }

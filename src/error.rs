@@ -12,6 +12,9 @@ pub enum Error {
     /// No such article (or other named thing).
     #[error("{0}")]
     NotFound(String),
+    /// The request needs a valid API key.
+    #[error("{0}")]
+    Unauthorized(String),
     /// Configuration that cannot be used.
     #[error("configuration: {0}")]
     Config(String),
@@ -32,6 +35,7 @@ impl Error {
             Error::BadQuery { .. } => "bad_query",
             Error::BadParameter(_) => "bad_parameter",
             Error::NotFound(_) => "not_found",
+            Error::Unauthorized(_) => "unauthorized",
             Error::Config(_) => "bad_config",
             Error::Store(_) | Error::Index(_) | Error::Io(_) | Error::Internal(_) => "internal",
         }
@@ -39,7 +43,7 @@ impl Error {
 
     /// True when the caller, not tidings, is at fault.
     pub fn is_client_error(&self) -> bool {
-        matches!(self, Error::BadQuery { .. } | Error::BadParameter(_) | Error::NotFound(_))
+        matches!(self, Error::BadQuery { .. } | Error::BadParameter(_) | Error::NotFound(_) | Error::Unauthorized(_))
     }
 }
 

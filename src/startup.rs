@@ -39,6 +39,8 @@ impl Application {
             engine: Engine::new(Arc::clone(&index)),
             store: Mutex::new(store),
             permits: Semaphore::new(settings.effective_search_permits()),
+            keys: crate::api::write::ApiKeys::new(&settings.api_keys, settings.protect_reads),
+            extractor: crate::ner::text::default_extractor(),
         });
         let listener = TcpListener::bind(&settings.addr)
             .await

@@ -16,8 +16,8 @@ pub struct ErrorBody {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
-    /// Stable snake_case code: `bad_query`, `bad_parameter`, `not_found`, `payload_too_large`,
-    /// `timeout`, `internal`.
+    /// Stable snake_case code: `bad_query`, `bad_parameter`, `not_found`, `unauthorized`,
+    /// `payload_too_large`, `timeout`, `internal`.
     pub code: String,
     /// What went wrong, in words a person can act on.
     pub message: String,
@@ -40,6 +40,7 @@ pub fn status_for(error: &Error) -> StatusCode {
     match error {
         Error::BadQuery { .. } | Error::BadParameter(_) => StatusCode::BAD_REQUEST,
         Error::NotFound(_) => StatusCode::NOT_FOUND,
+        Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
         Error::Config(_) | Error::Store(_) | Error::Index(_) | Error::Io(_) | Error::Internal(_) => {
             StatusCode::INTERNAL_SERVER_ERROR
         }
@@ -63,6 +64,12 @@ impl IntoResponse for ApiError {
             Error::BadQuery { position, .. } => *position,
             _ => None,
         };
-        error_response(status, self.0.code(), self.0.to_string(), position)
+        let mut response = error_response(status, self.0.code(), self.0.to_string(), position);
+        if status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(axum::http::header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer"));
+        }
+        response
     }
 }

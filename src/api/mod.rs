@@ -3,6 +3,7 @@
 
 pub mod error;
 pub mod params;
+pub mod write;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -34,9 +35,13 @@ use params::{EntityListParams, EntityProfileParams, SearchParams};
 /// What every handler shares.
 pub struct AppState {
     pub engine: Engine,
-    /// The API's own store connection (article lookups, stats); not on the search path.
+    /// The API's own store connection (article lookups, stats, writes); not on the search path.
     pub store: Mutex<Store>,
     pub permits: Semaphore,
+    /// Who may write (and read, when reads are protected).
+    pub keys: write::ApiKeys,
+    /// Finds entities in articles written through the API that carry none.
+    pub extractor: Box<dyn crate::ingest::entities::EntityExtractor>,
 }
 
 type Shared = Arc<AppState>;
@@ -44,25 +49,34 @@ type Shared = Arc<AppState>;
 /// The whole application router with its middleware.
 pub fn router(state: Shared, settings: &Settings) -> Router {
     let cors = CorsLayer::new()
-        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allow_methods([Method::GET, Method::POST, Method::DELETE, Method::OPTIONS])
         .allow_headers([axum::http::header::CONTENT_TYPE, axum::http::header::AUTHORIZATION])
         .allow_origin(if settings.cors_origins.iter().any(|origin| origin == "*") {
             AllowOrigin::any()
         } else {
             AllowOrigin::list(settings.cors_origins.iter().filter_map(|origin| HeaderValue::from_str(origin).ok()))
         });
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
+    let reads = Router::new()
         .route("/v1/stats", get(stats))
         .route("/v1/search", get(search_get).post(search_post))
         .route("/v1/articles/{id}", get(article))
         .route("/v1/entities", get(entity_list))
         .route("/v1/entities/{kind}/", get(entity_without_name))
         .route("/v1/entities/{kind}/{name}", get(entity_profile))
+        .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&state), write::require_key_for_reads))
+        .layer(RequestBodyLimitLayer::new(settings.max_body_bytes));
+    let writes = Router::new()
+        .route("/v1/articles", axum::routing::post(write::post_articles))
+        .route("/v1/articles/{id}", axum::routing::delete(write::delete_article))
+        .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&state), write::require_key))
+        .layer(RequestBodyLimitLayer::new(settings.max_write_bytes));
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .route("/openapi.json", get(openapi_json))
+        .merge(reads)
+        .merge(writes)
         .fallback(not_found)
-        .layer(RequestBodyLimitLayer::new(settings.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_millis(settings.request_timeout_ms),
@@ -365,7 +379,20 @@ async fn not_found() -> Response {
         title = "tidings",
         description = "Full-text news search: ranked queries with highlighted snippets, facets, filters and date histograms."
     ),
-    paths(healthz, readyz, stats, search_get, search_post, article, entity_list, entity_profile, openapi_json),
+    paths(
+        healthz,
+        readyz,
+        stats,
+        search_get,
+        search_post,
+        article,
+        write::post_articles,
+        write::delete_article,
+        entity_list,
+        entity_profile,
+        openapi_json
+    ),
+    modifiers(&BearerKeys),
     components(schemas(
         SearchParams,
         SearchResponse,
@@ -386,10 +413,33 @@ async fn not_found() -> Response {
         EntityList,
         EntityCount,
         EntityProfile,
-        RelatedEntity
+        RelatedEntity,
+        write::WriteReport,
+        crate::search::request::Duplicates
     ))
 )]
 pub struct ApiDoc;
+
+/// Declares the `api_key` security scheme the write endpoints use.
+struct BearerKeys;
+
+impl utoipa::Modify for BearerKeys {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "A key from TIDINGS_API_KEYS (comma-separated) or `api_keys` in the configuration file",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
 
 /// The OpenAPI document, generated from the typed request and response structs.
 #[utoipa::path(get, path = "/openapi.json", responses((status = 200, description = "OpenAPI 3.1 document")))]

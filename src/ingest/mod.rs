@@ -366,7 +366,7 @@ fn count_outcomes(counts: &mut IngestCounts, outcomes: Vec<Upsert>) {
 
 /// Runs the extractor where the policy says, on all cores, and stores entities under their
 /// canonical names.
-fn extract_entities(articles: &mut [Article], extractor: &dyn EntityExtractor, policy: ExtractPolicy) {
+pub fn extract_entities(articles: &mut [Article], extractor: &dyn EntityExtractor, policy: ExtractPolicy) {
     let workers = std::thread::available_parallelism().map(|cores| cores.get()).unwrap_or(1).max(1);
     let chunk = articles.len().div_ceil(workers).max(1);
     std::thread::scope(|scope| {

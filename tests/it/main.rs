@@ -11,3 +11,4 @@ mod feeds;
 mod ingest;
 mod live;
 mod search;
+mod write;
