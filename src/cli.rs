@@ -28,8 +28,9 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Ingest files or directories (JSON Lines, Reuters-21578 SGML, plain-text pages; .gz read
-    /// transparently) into the store, then index them (or leave that to a running server).
+    /// Ingest files or directories (JSON Lines, Reuters-21578 SGML, RSS/Atom/JSON feeds, saved HTML
+    /// pages, plain-text pages; .gz read transparently) into the store, then index them (or leave
+    /// that to a running server).
     Ingest {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
@@ -43,6 +44,15 @@ pub enum Command {
         /// merged with the record's own), or never.
         #[arg(long, value_enum, default_value_t = ExtractPolicy::Auto)]
         extract: ExtractPolicy,
+    },
+    /// Poll the feeds of a FEEDS.toml (`[[feed]]` tables: url, every, source, full_text) on their
+    /// schedules and ingest what is new; the state is kept in the store, so a restart resumes.
+    Watch {
+        /// The feeds file.
+        feeds: PathBuf,
+        /// Poll the feeds that are due once, then exit (for cron and tests).
+        #[arg(long)]
+        once: bool,
     },
     /// Serve the HTTP API.
     Serve {
@@ -174,6 +184,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Eval { what: EvalCommand::Ner { conll, reuters, model } } => {
             crate::ner::commands::eval_command(&project_path(&conll), &project_path(&reuters), model.as_deref())
         }
+        Command::Watch { feeds, once } => crate::watch::run(&settings, &feeds, once),
         Command::Eval { what: EvalCommand::Dedup { reuters, bbc, labels, sample } } => {
             crate::ingest::dedup_eval::eval_command(
                 &project_path(&reuters),

@@ -13,3 +13,4 @@ pub mod ner;
 pub mod search;
 pub mod startup;
 pub mod store;
+pub mod watch;

@@ -17,6 +17,7 @@ use crate::model::{Article, DateRule, Entity, EntityKind};
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_initial.sql")),
     (2, include_str!("../migrations/0002_clusters_and_deletes.sql")),
+    (3, include_str!("../migrations/0003_feed_state.sql")),
 ];
 
 /// What an upsert did with one article.
@@ -37,6 +38,19 @@ pub struct StoredArticle {
     pub ingested_at: String,
     pub updated_at: String,
     pub article: Article,
+}
+
+/// What `tidings watch` remembers about one feed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct FeedState {
+    pub url: String,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub last_fetch_at: Option<String>,
+    pub next_fetch_at: String,
+    pub failures: i64,
+    pub last_status: Option<String>,
+    pub items_seen: i64,
 }
 
 /// One change of the store, in sequence order.
@@ -281,6 +295,51 @@ impl Store {
         changes.sort_by_key(Change::seq);
         changes.truncate(limit);
         Ok(changes)
+    }
+
+    /// The state `tidings watch` keeps for a feed.
+    pub fn feed_state(&self, url: &str) -> Result<Option<FeedState>> {
+        Ok(self
+            .connection
+            .prepare_cached(
+                "select url, etag, last_modified, last_fetch_at, next_fetch_at, failures, last_status, items_seen
+                 from feed_state where url = ?1",
+            )?
+            .query_row([url], |row| {
+                Ok(FeedState {
+                    url: row.get(0)?,
+                    etag: row.get(1)?,
+                    last_modified: row.get(2)?,
+                    last_fetch_at: row.get(3)?,
+                    next_fetch_at: row.get(4)?,
+                    failures: row.get(5)?,
+                    last_status: row.get(6)?,
+                    items_seen: row.get(7)?,
+                })
+            })
+            .optional()?)
+    }
+
+    pub fn save_feed_state(&self, state: &FeedState) -> Result<()> {
+        self.connection
+            .prepare_cached(
+                "insert into feed_state (url, etag, last_modified, last_fetch_at, next_fetch_at, failures, last_status,
+                 items_seen) values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 on conflict (url) do update set etag = excluded.etag, last_modified = excluded.last_modified,
+                 last_fetch_at = excluded.last_fetch_at, next_fetch_at = excluded.next_fetch_at,
+                 failures = excluded.failures, last_status = excluded.last_status, items_seen = excluded.items_seen",
+            )?
+            .execute(params![
+                state.url,
+                state.etag,
+                state.last_modified,
+                state.last_fetch_at,
+                state.next_fetch_at,
+                state.failures,
+                state.last_status,
+                state.items_seen
+            ])?;
+        Ok(())
     }
 
     /// The ids of the articles in a near-duplicate cluster, oldest first.

@@ -11,4 +11,5 @@ mod feeds;
 mod ingest;
 mod live;
 mod search;
+mod watch;
 mod write;
