@@ -248,8 +248,10 @@ impl Store {
         let signatures = signatures_of(&changed.iter().map(|index| articles[*index].body.as_str()).collect::<Vec<_>>());
         for (index, signature) in changed.into_iter().zip(signatures) {
             let (article, (id, hash), outcome) = (&articles[index], &hashes[index], outcomes[index]);
-            write_article(&transaction, id, hash, article, next_seq, &now, outcome == Upsert::New)?;
-            assign_cluster(&transaction, &mut self.lsh, id, signature, outcome == Upsert::New)?;
+            let cluster = cluster_for(&transaction, &self.lsh, id, signature.as_ref())?;
+            let row = Row { id, hash, cluster: &cluster, seq: next_seq, now: &now, is_new: outcome == Upsert::New };
+            write_article(&transaction, &row, article)?;
+            record_signature(&transaction, &mut self.lsh, id, signature, outcome == Upsert::New)?;
             if outcome == Upsert::New {
                 transaction.prepare_cached("delete from tombstones where id = ?1")?.execute([id])?;
             }
@@ -550,10 +552,29 @@ fn max_seq_in(connection: &Connection) -> Result<i64> {
     )?)
 }
 
-/// Puts a new or changed article into its near-duplicate cluster: the cluster of the most similar
-/// earlier article at or above the threshold, found through the signature's LSH bands; its own
-/// otherwise (also when the body is too short to compare).
-fn assign_cluster(
+/// The near-duplicate cluster of a new or changed article: the cluster of the most similar earlier
+/// article at or above the threshold, found through the signature's LSH bands; its own otherwise
+/// (also when the body is too short to compare).
+fn cluster_for(transaction: &Transaction<'_>, lsh: &Lsh, id: &str, signature: Option<&Signature>) -> Result<String> {
+    let Some((_, nearest, nearest_signature)) = signature.and_then(|signature| lsh.nearest(id, signature)) else {
+        return Ok(id.to_string());
+    };
+    // Confirm the match against the table: the article may have changed or gone since.
+    let current: Option<(String, Vec<u8>)> = transaction
+        .prepare_cached(
+            "select coalesce(a.cluster_id, a.id), m.signature from article_minhash m
+             join articles a on a.id = m.article_id where m.article_id = ?1",
+        )?
+        .query_row([nearest], |row| Ok((row.get(0)?, row.get(1)?)))
+        .optional()?;
+    Ok(match current {
+        Some((nearest_cluster, bytes)) if bytes == nearest_signature.to_bytes() => nearest_cluster,
+        _ => id.to_string(),
+    })
+}
+
+/// Keeps an article's signature (replacing an old one) in the table and the in-memory buckets.
+fn record_signature(
     transaction: &Transaction<'_>,
     lsh: &mut Lsh,
     id: &str,
@@ -563,52 +584,38 @@ fn assign_cluster(
     if !is_new {
         transaction.prepare_cached("delete from article_minhash where article_id = ?1")?.execute([id])?;
     }
-    let mut cluster = id.to_string();
     if let Some(signature) = signature {
-        if let Some((_, nearest, nearest_signature)) = lsh.nearest(id, &signature) {
-            // Confirm the match against the table: the article may have changed or gone since.
-            let current: Option<(String, Vec<u8>)> = transaction
-                .prepare_cached(
-                    "select coalesce(a.cluster_id, a.id), m.signature from article_minhash m
-                     join articles a on a.id = m.article_id where m.article_id = ?1",
-                )?
-                .query_row([nearest], |row| Ok((row.get(0)?, row.get(1)?)))
-                .optional()?;
-            if let Some((nearest_cluster, bytes)) = current {
-                if bytes == nearest_signature.to_bytes() {
-                    cluster = nearest_cluster;
-                }
-            }
-        }
         transaction
             .prepare_cached("insert into article_minhash (article_id, signature) values (?1, ?2)")?
             .execute(params![id, signature.to_bytes()])?;
         lsh.last_rowid = lsh.last_rowid.max(transaction.last_insert_rowid());
         lsh.add(id.to_string(), signature);
     }
-    transaction.prepare_cached("update articles set cluster_id = ?2 where id = ?1")?.execute(params![id, cluster])?;
     Ok(())
 }
 
-fn write_article(
-    transaction: &Transaction<'_>,
-    id: &str,
-    hash: &str,
-    article: &Article,
+/// The bookkeeping columns of an article row being written.
+struct Row<'a> {
+    id: &'a str,
+    hash: &'a str,
+    cluster: &'a str,
     seq: i64,
-    now: &str,
+    now: &'a str,
     is_new: bool,
-) -> Result<()> {
+}
+
+fn write_article(transaction: &Transaction<'_>, row: &Row<'_>, article: &Article) -> Result<()> {
+    let Row { id, hash, cluster, seq, now, is_new } = *row;
     let published_at = article.published_at.as_ref().map(format_date);
     // One upsert for new and changed articles; a change keeps the first ingestion time.
     transaction
         .prepare_cached(
             "insert into articles (id, source_key, url, content_hash, title, body, published_at, date_rule, source, lang,
-             ingested_at, updated_at, seq) values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12)
+             ingested_at, updated_at, seq, cluster_id) values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, ?13)
              on conflict (id) do update set url = excluded.url, content_hash = excluded.content_hash,
              title = excluded.title, body = excluded.body, published_at = excluded.published_at,
              date_rule = excluded.date_rule, source = excluded.source, lang = excluded.lang,
-             updated_at = excluded.updated_at, seq = excluded.seq",
+             updated_at = excluded.updated_at, seq = excluded.seq, cluster_id = excluded.cluster_id",
         )?
         .execute(params![
             id,
@@ -622,7 +629,8 @@ fn write_article(
             article.source,
             article.lang,
             now,
-            seq
+            seq,
+            cluster
         ])?;
     if !is_new {
         for table in ["article_entities", "article_topics", "article_authors"] {

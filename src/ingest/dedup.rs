@@ -15,7 +15,8 @@ use super::shingles;
 pub const SIGNATURE_LEN: usize = 64;
 /// The signature is cut into this many bands of [`ROWS`] values; articles sharing any band are
 /// candidates. 16 × 4 finds pairs at Jaccard 0.8 with probability 1 − (1 − 0.8⁴)¹⁶ ≈ 0.9997.
-/// (0.7: 0.996.)
+/// The estimate's standard error at the threshold is about 0.05 with 64 hashes; 128 (0.035) cost
+/// about half a second more on the Reuters ingest for no better measured precision (0.928 vs 0.923).
 pub const BANDS: usize = 16;
 pub const ROWS: usize = SIGNATURE_LEN / BANDS;
 /// Estimated Jaccard similarity at or above which two bodies are the same story.
@@ -29,36 +30,27 @@ const SHINGLE_WORDS: usize = 4;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Signature(pub [u32; SIGNATURE_LEN]);
 
-/// Multipliers and offsets of the hash family (fixed, so signatures are stable across runs).
-fn family() -> &'static [(u64, u64); SIGNATURE_LEN] {
-    static FAMILY: std::sync::OnceLock<[(u64, u64); SIGNATURE_LEN]> = std::sync::OnceLock::new();
-    FAMILY.get_or_init(|| {
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = || {
-            // splitmix64
-            state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            let mut z = state;
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-            z ^ (z >> 31)
-        };
-        std::array::from_fn(|_| (next() | 1, next()))
-    })
-}
-
 impl Signature {
     /// The signature of a body, or `None` when it is too short to compare.
     pub fn of(body: &str) -> Option<Signature> {
-        let words = shingles::words(body);
-        let set: HashSet<u64> = words.windows(SHINGLE_WORDS).map(shingles::hash_words).collect();
+        let mut set = shingles::run_hashes(body, SHINGLE_WORDS);
+        set.sort_unstable();
+        set.dedup();
         if set.len() < MIN_SHINGLES {
             return None;
         }
+        // Hash i of a shingle: two 32-bit halves combined as h1 + i·h2 and mixed (a multiply-xorshift
+        // finaliser), all in 32-bit lanes the compiler vectorises.
         let mut minimums = [u32::MAX; SIGNATURE_LEN];
-        let family = family();
         for shingle in &set {
-            for (minimum, (multiplier, offset)) in minimums.iter_mut().zip(family) {
-                let value = (shingle.wrapping_mul(*multiplier).wrapping_add(*offset) >> 32) as u32;
+            let (h1, h2) = (*shingle as u32, ((*shingle >> 32) as u32) | 1);
+            for (index, minimum) in minimums.iter_mut().enumerate() {
+                let mut value = h1.wrapping_add((index as u32).wrapping_mul(h2));
+                value ^= value >> 16;
+                value = value.wrapping_mul(0x7feb_352d);
+                value ^= value >> 15;
+                value = value.wrapping_mul(0x846c_a68b);
+                value ^= value >> 16;
                 *minimum = (*minimum).min(value);
             }
         }
@@ -99,9 +91,7 @@ impl Signature {
 
 /// Exact Jaccard similarity of two bodies' shingle sets (for evaluation).
 pub fn jaccard(a: &str, b: &str) -> f64 {
-    let set = |text: &str| -> HashSet<u64> {
-        shingles::words(text).windows(SHINGLE_WORDS).map(shingles::hash_words).collect()
-    };
+    let set = |text: &str| -> HashSet<u64> { shingles::run_hashes(text, SHINGLE_WORDS).into_iter().collect() };
     let (a, b) = (set(a), set(b));
     let union = a.union(&b).count();
     if union == 0 {
@@ -116,7 +106,9 @@ mod tests {
 
     const STORY: &str = "Ferry crews in the harbour walked out on Friday over a pay offer the union called an \
         insult, cancelling every crossing to the islands. The operator said talks would resume on Monday and \
-        apologised to passengers, who were offered refunds or places on Saturday's sailings.";
+        apologised to passengers, who were offered refunds or places on Saturday's sailings. Union leaders \
+        said the offer of two per cent fell far short of inflation and that crews had not had a rise in three \
+        years, while the operator said fuel costs and falling passenger numbers left no room for more.";
 
     #[test]
     fn small_edits_stay_similar_and_other_stories_do_not() {

@@ -48,6 +48,21 @@ pub fn hash_words(window: &[&str]) -> u64 {
     hash
 }
 
+/// Hashes of every run of `size` consecutive words of a text, in order (case-insensitive): each word
+/// is hashed once and the hashes of a run are mixed, so a word is not rehashed for every run it is
+/// in.
+pub fn run_hashes(text: &str, size: usize) -> Vec<u64> {
+    let word_hashes: Vec<u64> = words(text).iter().map(|word| hash_words(std::slice::from_ref(word))).collect();
+    word_hashes
+        .windows(size)
+        .map(|run| {
+            run.iter().fold(0x9e37_79b9_7f4a_7c15u64, |mixed, hash| {
+                (mixed ^ hash).wrapping_mul(0xff51_afd7_ed55_8ccd).rotate_left(29)
+            })
+        })
+        .collect()
+}
+
 /// The multiset of hashed `size`-word shingles of a text (case-insensitive).
 pub fn counted(text: &str, size: usize) -> HashMap<u64, u32> {
     let words = words(text);
