@@ -316,6 +316,25 @@ mod tests {
     }
 
     #[test]
+    fn rss_1_0_and_0_91_are_read() {
+        let rdf = r#"<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+            xmlns="http://purl.org/rss/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/">
+            <channel rdf:about="https://a.example/"><title>RDF Desk</title><link>https://a.example/</link></channel>
+            <item rdf:about="https://a.example/1"><title>Mill closes</title><link>https://a.example/1</link>
+              <description>The mill closed after 90 years.</description><dc:date>2003-12-13T18:30:02Z</dc:date></item>
+            </rdf:RDF>"#;
+        let rdf = articles(rdf);
+        let item = rdf[0].as_ref().unwrap();
+        assert_eq!((item.title.as_str(), item.source.as_str()), ("Mill closes", "RDF Desk"));
+        assert_eq!(item.published_at.unwrap().to_rfc3339(), "2003-12-13T18:30:02+00:00");
+        let old = r#"<rss version="0.91"><channel><title>Old Desk</title><link>https://b.example/</link>
+            <item><title>Bridge opens</title><link>https://b.example/bridge</link><description>It opened.</description></item>
+            </channel></rss>"#;
+        let old = articles(old);
+        assert_eq!(old[0].as_ref().unwrap().url.as_deref(), Some("https://b.example/bridge"));
+    }
+
+    #[test]
     fn truncated_feed_keeps_complete_items() {
         let xml = "<rss version=\"2.0\"><channel><title>T</title>\n<item><title>One</title><link>https://a.example/1</link></item>\n<item><title>Two</title><link>https://a.example/2</link></item>\n<item><title>Thr";
         let records = parse("cut.rss", xml.as_bytes(), &FeedContext::default());
