@@ -21,7 +21,7 @@ use crate::ingest::entities::EntityExtractor;
 use crate::ingest::feeds::{self, FeedContext};
 use crate::ingest::page::{self, PageContext};
 use crate::ingest::{extract_entities, ExtractPolicy, Record};
-use crate::store::{FeedState, IngestCounts, Store, Upsert};
+use crate::store::{FeedState, IngestCounts, Store};
 
 /// Longest wait after repeated failures.
 const MAX_BACKOFF: Duration = Duration::from_secs(6 * 3600);
@@ -271,28 +271,11 @@ impl Watcher {
         let run = self.store.start_run(&[url.to_string()])?;
         let mut counts = IngestCounts::default();
         let mut rejections = Vec::new();
-        let mut articles = Vec::new();
-        for record in records {
-            counts.read += 1;
-            match record.result {
-                Ok(article) => {
-                    counts.date_unknown += u64::from(article.published_at.is_none());
-                    articles.push(article);
-                }
-                Err(reason) => {
-                    counts.rejected += 1;
-                    rejections.push((record.location, reason));
-                }
-            }
-        }
+        let mut articles = crate::ingest::tally(records, &mut counts, &mut rejections);
         extract_entities(&mut articles, self.extractor.as_ref(), ExtractPolicy::Auto);
-        for outcome in self.store.upsert_articles(&articles)? {
-            match outcome {
-                Upsert::New => counts.new += 1,
-                Upsert::Updated => counts.updated += 1,
-                Upsert::Unchanged => counts.unchanged += 1,
-            }
-        }
+        crate::ingest::count_outcomes(&mut counts, self.store.upsert_articles(&articles)?);
+        let rejections: Vec<(String, String)> =
+            rejections.into_iter().map(|rejection| (rejection.location, rejection.reason)).collect();
         self.store.finish_run(run, &counts, &rejections)?;
         Ok(counts)
     }

@@ -15,7 +15,7 @@ use super::error::{ApiError, ErrorBody};
 use super::{blocking, Shared};
 use crate::error::Error;
 use crate::ingest::{self, jsonl, ExtractPolicy, Record, Rejection};
-use crate::store::{IngestCounts, Upsert};
+use crate::store::IngestCounts;
 
 /// The configured keys, kept as SHA-256 digests: a presented key is hashed and compared with every
 /// digest in constant time, so neither the comparison nor the number of keys checked leaks how
@@ -110,32 +110,11 @@ pub async fn post_articles(State(state): State<Shared>, body: Bytes) -> Result<J
             .map_err(|error| Error::BadParameter(format!("the body is not UTF-8: {error}")))?;
         let records = parse_body(text)?;
         let mut report = WriteReport { counts: IngestCounts::default(), rejections: Vec::new(), ids: Vec::new() };
-        let mut articles = Vec::new();
-        for Record { location, result } in records {
-            report.counts.read += 1;
-            match result {
-                Ok(article) => {
-                    if article.published_at.is_none() {
-                        report.counts.date_unknown += 1;
-                    }
-                    articles.push(article);
-                }
-                Err(reason) => {
-                    report.counts.rejected += 1;
-                    report.rejections.push(Rejection { location, reason });
-                }
-            }
-        }
+        let mut articles = ingest::tally(records, &mut report.counts, &mut report.rejections);
         ingest::extract_entities(&mut articles, state.extractor.as_ref(), ExtractPolicy::Auto);
         let mut store = state.store.lock().map_err(|_| Error::Internal("store mutex poisoned".into()))?;
-        for (article, outcome) in articles.iter().zip(store.upsert_articles(&articles)?) {
-            match outcome {
-                Upsert::New => report.counts.new += 1,
-                Upsert::Updated => report.counts.updated += 1,
-                Upsert::Unchanged => report.counts.unchanged += 1,
-            }
-            report.ids.push(article.id());
-        }
+        ingest::count_outcomes(&mut report.counts, store.upsert_articles(&articles)?);
+        report.ids = articles.iter().map(|article| article.id()).collect();
         Ok(report)
     })
     .await?;

@@ -75,21 +75,17 @@ pub fn page_scores(truth: &str, predicted: &str) -> (f64, f64) {
     if total > 0.0 {
         (tp, fp, fn_) = (tp / total, fp / total, fn_ / total);
     }
-    let precision = if fp == 0.0 && fn_ == 0.0 {
-        1.0
-    } else if tp + fp == 0.0 {
-        0.0
-    } else {
-        tp / (tp + fp)
+    // A page with no errors at all (nothing to find, nothing found) counts 1; nothing found counts 0.
+    let share = |missed: f64| {
+        if fp == 0.0 && fn_ == 0.0 {
+            1.0
+        } else if tp + missed == 0.0 {
+            0.0
+        } else {
+            tp / (tp + missed)
+        }
     };
-    let recall = if fp == 0.0 && fn_ == 0.0 {
-        1.0
-    } else if tp + fn_ == 0.0 {
-        0.0
-    } else {
-        tp / (tp + fn_)
-    };
-    (precision, recall)
+    (share(fp), share(fn_))
 }
 
 /// The figures of one system over all pages.

@@ -309,22 +309,7 @@ pub fn ingest_paths_with(
         };
         report.bytes += bytes.len() as u64;
         progress.inc(bytes.len() as u64);
-        let mut articles = Vec::new();
-        for record in parse_file(path, bytes, options) {
-            report.counts.read += 1;
-            match record.result {
-                Ok(article) => {
-                    if article.published_at.is_none() {
-                        report.counts.date_unknown += 1;
-                    }
-                    articles.push(article);
-                }
-                Err(reason) => {
-                    report.counts.rejected += 1;
-                    report.rejections.push(Rejection { location: record.location, reason });
-                }
-            }
-        }
+        let mut articles = tally(parse_file(path, bytes, options), &mut report.counts, &mut report.rejections);
         // The previous file's articles are stored while this file's are extracted.
         let previous = stored_batch.take();
         let outcomes = std::thread::scope(|scope| {
@@ -354,7 +339,28 @@ pub fn ingest_paths_with(
     Ok(report)
 }
 
-fn count_outcomes(counts: &mut IngestCounts, outcomes: Vec<Upsert>) {
+/// Counts records into `counts` (read, rejected, date unknown), lists the rejections, and returns
+/// the accepted articles.
+pub fn tally(records: Vec<Record>, counts: &mut IngestCounts, rejections: &mut Vec<Rejection>) -> Vec<Article> {
+    let mut articles = Vec::with_capacity(records.len());
+    for record in records {
+        counts.read += 1;
+        match record.result {
+            Ok(article) => {
+                counts.date_unknown += u64::from(article.published_at.is_none());
+                articles.push(article);
+            }
+            Err(reason) => {
+                counts.rejected += 1;
+                rejections.push(Rejection { location: record.location, reason });
+            }
+        }
+    }
+    articles
+}
+
+/// Adds the store's outcomes (new, updated, unchanged) to `counts`.
+pub fn count_outcomes(counts: &mut IngestCounts, outcomes: Vec<Upsert>) {
     for outcome in outcomes {
         match outcome {
             Upsert::New => counts.new += 1,
