@@ -31,8 +31,8 @@ pub struct PageContext {
 
 /// Whether text looks like an HTML document.
 pub fn looks_like_html(head: &str) -> bool {
-    let lower =
-        head.trim_start_matches('\u{feff}').trim_start().get(..512.min(head.len())).unwrap_or("").to_lowercase();
+    let lower: String =
+        head.trim_start_matches('\u{feff}').trim_start().chars().take(512).collect::<String>().to_lowercase();
     lower.starts_with("<!doctype html")
         || lower.starts_with("<html")
         || lower.contains("<head")
@@ -279,6 +279,13 @@ mod tests {
             (extracted.published_at.unwrap().to_rfc3339(), extracted.date_rule),
             ("2024-05-03T00:00:00+00:00".into(), Some(DateRule::Url))
         );
+    }
+
+    #[test]
+    fn html_is_recognised_after_leading_space() {
+        assert!(looks_like_html("\n\n  <!DOCTYPE html><html><body>x</body></html>"));
+        assert!(looks_like_html("  <html lang=\"pt\"><head><title>Notícias</title></head>"));
+        assert!(!looks_like_html("Plain text that mentions html and body."));
     }
 
     #[test]
