@@ -160,7 +160,8 @@ pub fn eval_command(dir: &Path) -> Result<()> {
     eprintln!("eval extraction: {} pages from {}", pages.len(), dir.display());
     let line = |name: &str, scores: &Scores| {
         let per_page = scores.elapsed.as_secs_f64() * 1000.0 / scores.pages as f64;
-        let worst: Vec<String> = scores.worst.iter().map(|(f1, id)| format!("{}:{f1:.2}", &id[..8])).collect();
+        let worst: Vec<String> =
+            scores.worst.iter().map(|(f1, id)| format!("{}:{f1:.2}", id.get(..8).unwrap_or(id))).collect();
         eprintln!("  {name}: {per_page:.1} ms/page; worst pages {}", worst.join(" "));
     };
     let candidates: [(&str, Extractor); 2] =

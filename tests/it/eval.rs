@@ -48,3 +48,62 @@ fn eval_ner_names_a_missing_file() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("/nonexistent/dev.conll"));
 }
+
+fn run(args: &[&std::ffi::OsStr]) -> Vec<String> {
+    let output = Command::new(env!("CARGO_BIN_EXE_tidings")).args(args).output().expect("the tidings binary runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).unwrap().lines().map(String::from).collect()
+}
+
+#[test]
+fn eval_extraction_prints_candidates_then_its_own_figures_last() {
+    // A three-page benchmark in the benchmark's own layout, from the committed real pages.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("html")).unwrap();
+    std::fs::copy(repo_path("tests/fixtures/pages-ground-truth.json"), dir.path().join("ground-truth.json")).unwrap();
+    for entry in std::fs::read_dir(repo_path("tests/fixtures/pages")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, dir.path().join("html").join(path.file_name().unwrap())).unwrap();
+    }
+    let lines = run(&["eval".as_ref(), "extraction".as_ref(), "--dir".as_ref(), dir.path().as_os_str()]);
+    let last = lines.last().expect("output");
+    assert!(last.starts_with("f1="), "last line is tidings' own: {last}");
+    for name in ["f1", "precision", "recall"] {
+        assert!((0.0..=1.0).contains(&field(last, name)), "{name} in {last}");
+    }
+    assert!(field(last, "f1") >= 0.9, "the three pages are extracted well: {last}");
+    for system in ["rs-trafilatura", "dom_smoothie"] {
+        let line = lines.iter().find(|line| line.starts_with(&format!("system={system} f1="))).expect(system);
+        assert!((0.0..=1.0).contains(&field(line, "f1")));
+    }
+    assert!(lines[..lines.len() - 1].iter().all(|line| line.starts_with("system=")));
+}
+
+#[test]
+fn eval_dedup_reports_each_collection_then_the_threshold_line_last() {
+    // Reuters from the shipped sample (its stories 201-400), BBC from a two-file folder holding
+    // one story twice: the copy must be joined.
+    let dir = tempfile::tempdir().unwrap();
+    let bbc = dir.path().join("bbc-news");
+    std::fs::create_dir_all(bbc.join("bbc/business")).unwrap();
+    let story = "Ferry crews strike\n\nFerry crews in the harbour walked out on Friday over a pay offer the union \
+                 called an insult, cancelling every crossing to the islands for the weekend.\n";
+    std::fs::write(bbc.join("bbc/business/001.txt"), story).unwrap();
+    std::fs::write(bbc.join("bbc/business/002.txt"), story).unwrap();
+    let lines = run(&[
+        "eval".as_ref(),
+        "dedup".as_ref(),
+        "--reuters".as_ref(),
+        repo_path("sample").as_os_str(),
+        "--bbc".as_ref(),
+        bbc.as_os_str(),
+    ]);
+    let last = lines.last().expect("output");
+    assert!(last.starts_with("threshold=0.8 labelled="), "{last}");
+    let bbc_line = lines.iter().find(|line| line.starts_with("collection=bbc ")).expect("a BBC line");
+    assert_eq!(
+        (field(bbc_line, "docs"), field(bbc_line, "exact_pairs"), field(bbc_line, "exact_recall")),
+        (2.0, 1.0, 1.0)
+    );
+    assert!(lines.iter().any(|line| line.starts_with("collection=reuters docs=200 ")), "{lines:?}");
+}
