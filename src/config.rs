@@ -34,6 +34,14 @@ pub struct Settings {
     pub protect_reads: bool,
     /// Largest body `POST /v1/articles` accepts.
     pub max_write_bytes: usize,
+    /// The weight of recency in relevance ranking, 0 (off) to 1.
+    pub freshness_weight: f64,
+    /// Days after which an article's recency bonus has halved.
+    pub freshness_half_life_days: f64,
+    /// Rows `GET /v1/export` streams at most.
+    pub export_max_rows: usize,
+    /// Reserve exports for API-key holders.
+    pub export_requires_key: bool,
 }
 
 impl Default for Settings {
@@ -50,6 +58,10 @@ impl Default for Settings {
             api_keys: Vec::new(),
             protect_reads: false,
             max_write_bytes: 16 << 20,
+            freshness_weight: 0.25,
+            freshness_half_life_days: 14.0,
+            export_max_rows: 10_000,
+            export_requires_key: false,
         }
     }
 }
@@ -116,20 +128,56 @@ impl Settings {
         if let Some(value) = get("TIDINGS_API_KEYS") {
             self.api_keys = value.split(',').map(str::trim).filter(|key| !key.is_empty()).map(String::from).collect();
         }
+        fn flag(name: &str, value: String) -> Result<bool> {
+            match value.trim() {
+                "1" | "true" | "yes" => Ok(true),
+                "0" | "false" | "no" | "" => Ok(false),
+                other => Err(Error::Config(format!("{name}={other:?} is not true or false"))),
+            }
+        }
         if let Some(value) = get("TIDINGS_PROTECT_READS") {
-            self.protect_reads = match value.trim() {
-                "1" | "true" | "yes" => true,
-                "0" | "false" | "no" | "" => false,
-                other => return Err(Error::Config(format!("TIDINGS_PROTECT_READS={other:?} is not true or false"))),
-            };
+            self.protect_reads = flag("TIDINGS_PROTECT_READS", value)?;
+        }
+        if let Some(value) = get("TIDINGS_FRESHNESS_WEIGHT") {
+            self.freshness_weight = number("TIDINGS_FRESHNESS_WEIGHT", value)?;
+        }
+        if let Some(value) = get("TIDINGS_FRESHNESS_HALF_LIFE_DAYS") {
+            self.freshness_half_life_days = number("TIDINGS_FRESHNESS_HALF_LIFE_DAYS", value)?;
+        }
+        if let Some(value) = get("TIDINGS_EXPORT_MAX_ROWS") {
+            self.export_max_rows = number("TIDINGS_EXPORT_MAX_ROWS", value)?;
+        }
+        if let Some(value) = get("TIDINGS_EXPORT_REQUIRES_KEY") {
+            self.export_requires_key = flag("TIDINGS_EXPORT_REQUIRES_KEY", value)?;
         }
         if let Some(value) = get("TIDINGS_MAX_WRITE_BYTES") {
             self.max_write_bytes = number("TIDINGS_MAX_WRITE_BYTES", value)?;
         }
+        self.check()
+    }
+
+    /// Rejects values that cannot be used.
+    pub fn check(&self) -> Result<()> {
         if self.api_keys.iter().any(|key| key.len() < 16) {
             return Err(Error::Config("API keys must be at least 16 characters".into()));
         }
+        if !(0.0..=1.0).contains(&self.freshness_weight) {
+            return Err(Error::Config(format!(
+                "freshness_weight must be between 0 and 1, not {}",
+                self.freshness_weight
+            )));
+        }
+        if !(self.freshness_half_life_days > 0.0 && self.freshness_half_life_days.is_finite()) {
+            return Err(Error::Config("freshness_half_life_days must be a positive number of days".into()));
+        }
         Ok(())
+    }
+
+    pub fn ranking(&self) -> crate::search::RankingSettings {
+        crate::search::RankingSettings {
+            freshness_weight: self.freshness_weight,
+            freshness_half_life_days: self.freshness_half_life_days,
+        }
     }
 
     pub fn store_path(&self) -> PathBuf {

@@ -36,7 +36,7 @@ impl Application {
             warn!("another process holds the index writer: serving without indexing until it is released");
         }
         let state = Arc::new(AppState {
-            engine: Engine::new(Arc::clone(&index)),
+            engine: Engine::with_ranking(Arc::clone(&index), settings.ranking()),
             store: Mutex::new(store),
             permits: Semaphore::new(settings.effective_search_permits()),
             keys: crate::api::write::ApiKeys::new(&settings.api_keys, settings.protect_reads),

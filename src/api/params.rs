@@ -6,7 +6,10 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{Error, Result};
 use crate::index::KeywordField;
-use crate::search::request::{parse_bound, Interval, SearchRequest, Sort, DEFAULT_FACET_SIZE, FACETABLE};
+use crate::search::request::{
+    parse_bound, Interval, Mode, SearchRequest, Sort, DEFAULT_FACET_SIZE, DEFAULT_SNIPPETS, DEFAULT_SNIPPET_CHARS,
+    FACETABLE,
+};
 
 /// Search parameters. In a query string a filter may repeat (`place=usa&place=uk`) and `facets`
 /// is comma-separated; in JSON a filter is a string or an array of strings.
@@ -56,6 +59,21 @@ pub struct SearchParams {
     /// `cluster`: one hit per story (near-duplicate cluster), with the ids of the others that
     /// match; `none` (default): every article. Totals and facets count articles either way.
     pub collapse: Option<String>,
+    /// `analyst` (default): the strict query syntax above. `instant`: as-you-type — anything typed
+    /// is searched as words (balanced "phrases" and -exclusions still work), typos are forgiven
+    /// (1 edit from 5 letters, 2 from 9), the last word also matches as a prefix; exact matches
+    /// rank above typo matches, above prefix-only matches.
+    pub mode: Option<String>,
+    /// The weight of recency in relevance ranking, 0–1, or `off`; default from the configuration.
+    /// Not used with `sort=date` or a `from`/`to` range.
+    pub freshness: Option<String>,
+    /// The `cursor` of the previous page, for the next one (same query and filters; not with
+    /// `offset` or `collapse`).
+    pub cursor: Option<String>,
+    /// Body fragments per hit, 1–10 (default 3): more when matches are far apart.
+    pub snippets: Option<usize>,
+    /// Characters per body fragment, 40–1,000 (default 160).
+    pub snippet_chars: Option<usize>,
 }
 
 #[derive(Deserialize)]
@@ -72,8 +90,8 @@ fn one_or_many<'de, D: Deserializer<'de>>(deserializer: D) -> std::result::Resul
     })
 }
 
-const KNOWN: &str =
-    "q, person, org, place, topic, source, lang, from, to, sort, offset, limit, facets, facet_size, histogram, collapse";
+const KNOWN: &str = "q, person, org, place, topic, source, lang, from, to, sort, offset, limit, facets, facet_size, \
+                     histogram, collapse, mode, freshness, cursor, snippets, snippet_chars";
 
 fn number(name: &str, value: &str) -> Result<usize> {
     value
@@ -114,6 +132,11 @@ impl SearchParams {
             "facet_size" => self.facet_size = Some(number("facet_size", &value)?),
             "histogram" => self.histogram = Some(value),
             "collapse" => self.collapse = Some(value),
+            "mode" => self.mode = Some(value),
+            "freshness" => self.freshness = Some(value),
+            "cursor" => self.cursor = Some(value),
+            "snippets" => self.snippets = Some(number("snippets", &value)?),
+            "snippet_chars" => self.snippet_chars = Some(number("snippet_chars", &value)?),
             _ => return Ok(false),
         }
         Ok(true)
@@ -209,6 +232,16 @@ impl EntityProfileParams {
     }
 }
 
+/// `freshness`: a weight 0–1, or `off` / `on` (0 / the configured weight).
+fn parse_freshness(text: &str) -> Result<f64> {
+    match text.trim() {
+        "off" | "none" => Ok(0.0),
+        other => other.parse::<f64>().ok().filter(|weight| (0.0..=1.0).contains(weight)).ok_or_else(|| {
+            Error::BadParameter(format!("freshness must be a weight between 0 and 1, or off, not {other:?}"))
+        }),
+    }
+}
+
 impl TryFrom<SearchParams> for SearchRequest {
     type Error = Error;
 
@@ -254,6 +287,11 @@ impl TryFrom<SearchParams> for SearchRequest {
                     return Err(Error::BadParameter(format!("collapse must be cluster or none, not {other:?}")))
                 }
             },
+            mode: params.mode.as_deref().map(|mode| Mode::parse(mode.trim())).transpose()?.unwrap_or_default(),
+            freshness: params.freshness.as_deref().map(parse_freshness).transpose()?,
+            cursor: params.cursor.filter(|cursor| !cursor.trim().is_empty()),
+            snippets: params.snippets.unwrap_or(DEFAULT_SNIPPETS),
+            snippet_chars: params.snippet_chars.unwrap_or(DEFAULT_SNIPPET_CHARS),
         };
         request.validate()?;
         Ok(request)

@@ -1,8 +1,11 @@
 //! Search: the request model in, the response model out. Query building (analyst syntax and
 //! filters), ranking (BM25, title above body), exact facets, date histograms and snippets.
 
+pub mod cursor;
 pub mod entities;
 pub mod facets;
+pub mod instant;
+pub mod ranking;
 pub mod request;
 pub mod snippets;
 
@@ -10,21 +13,23 @@ use std::ops::Bound;
 use std::sync::Arc;
 use std::time::Instant;
 
-use tantivy::collector::{Count, TopDocs};
+use tantivy::collector::Count;
 use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, QueryParser, RangeQuery, TermQuery};
 use tantivy::query_grammar::{Occur as GrammarOccur, UserInputAst, UserInputLeaf};
 use tantivy::schema::{IndexRecordOption, TantivyDocument, Value};
-use tantivy::{DateTime, DocAddress, Order, Searcher, Term};
+use tantivy::{DateTime, DocAddress, Searcher, Term};
 
 use crate::error::{Error, Result};
 use crate::index::schema::keyword_term_text;
 use crate::index::{KeywordField, SearchIndex};
 use crate::ingest::aliases::Aliases;
 use crate::model::EntityKind;
+use cursor::{Cursor, Snapshots};
 use facets::FacetCollector;
 use facets::StoryCollector;
-use request::{Duplicates, Highlights, Hit, HitEntity, SearchRequest, SearchResponse, Sort};
-use snippets::Highlighter;
+use ranking::{Freshness, Order, Position, Ranker};
+use request::{Duplicates, Highlights, Hit, HitEntity, Matches, Mode, SearchRequest, SearchResponse, Sort};
+use snippets::{Highlighter, SnippetShape};
 
 /// How much more a title match weighs than a body match.
 pub const TITLE_BOOST: f32 = 2.0;
@@ -35,10 +40,32 @@ pub struct Engine {
     /// One parser per analysis (stemmed language or neutral): the query is analysed as that
     /// language's text is, and each language's query runs on that language's articles.
     parsers: Vec<(&'static str, QueryParser)>,
+    ranking: RankingSettings,
+    /// Index snapshots kept open for cursors.
+    snapshots: Snapshots,
+}
+
+/// How relevance is blended with recency, from the configuration.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RankingSettings {
+    /// The weight of recency, 0 (off) to 1.
+    pub freshness_weight: f64,
+    /// After this many days an article's recency bonus has halved.
+    pub freshness_half_life_days: f64,
+}
+
+impl Default for RankingSettings {
+    fn default() -> Self {
+        RankingSettings { freshness_weight: 0.25, freshness_half_life_days: 14.0 }
+    }
 }
 
 impl Engine {
     pub fn new(index: Arc<SearchIndex>) -> Engine {
+        Engine::with_ranking(index, RankingSettings::default())
+    }
+
+    pub fn with_ranking(index: Arc<SearchIndex>, ranking: RankingSettings) -> Engine {
         let parsers = index
             .fields
             .text
@@ -50,11 +77,15 @@ impl Engine {
                 (text.analysis, parser)
             })
             .collect();
-        Engine { index, parsers }
+        Engine { index, parsers, ranking, snapshots: Snapshots::default() }
     }
 
     pub fn index(&self) -> &SearchIndex {
         &self.index
+    }
+
+    pub fn ranking(&self) -> RankingSettings {
+        self.ranking
     }
 
     /// Parses the analyst query syntax for every analysis. Errors say where in the query it went
@@ -75,6 +106,40 @@ impl Engine {
             describe_query_error(text, &tantivy::query::QueryParserError::SyntaxError(text.to_string()))
         })?;
         let ast = normalise_negations(ast);
+        self.per_analysis(languages, |analysis, parser| {
+            parser
+                .build_query_from_user_input_ast(localise_fields(ast.clone(), analysis))
+                .map(Some)
+                .map_err(|error| describe_query_error(text, &error))
+        })
+    }
+
+    /// Reads as-you-type text (see [`instant`]): the query, and the words the highlighter should
+    /// match loosely (with typos, or as a prefix).
+    pub fn instant_query(
+        &self,
+        text: &str,
+        languages: Option<&[String]>,
+    ) -> Result<(Option<Box<dyn Query>>, Vec<instant::LooseWord>)> {
+        let typed = instant::read(text);
+        let mut fold = crate::index::schema::text_analyzer(&self.index.index, crate::index::schema::NEUTRAL);
+        let loose = typed.loose_words(&mut fold);
+        let fields = &self.index.fields;
+        let query = self.per_analysis(languages, |analysis, _| {
+            let mut analyzer = crate::index::schema::text_analyzer(&self.index.index, analysis);
+            Ok(typed.query(fields.text_for(analysis), &mut analyzer, &mut fold))
+        })?;
+        Ok((query, loose))
+    }
+
+    /// Builds a query once per analysis in `languages` (all when `None`; analyses without articles
+    /// are skipped) and restricts each to its own articles. Identical queries (only keyword terms)
+    /// run once, unrestricted.
+    fn per_analysis(
+        &self,
+        languages: Option<&[String]>,
+        mut build: impl FnMut(&'static str, &QueryParser) -> Result<Option<Box<dyn Query>>>,
+    ) -> Result<Option<Box<dyn Query>>> {
         let searcher = self.index.reader.searcher();
         let wanted: Option<Vec<&str>> =
             languages.map(|codes| codes.iter().map(|code| crate::index::schema::analysis_for(code)).collect());
@@ -88,9 +153,7 @@ impl Engine {
             if searcher.doc_freq(&term).unwrap_or(0) == 0 && !built.is_empty() {
                 continue;
             }
-            let query = parser
-                .build_query_from_user_input_ast(localise_fields(ast.clone(), analysis))
-                .map_err(|error| describe_query_error(text, &error))?;
+            let Some(query) = build(analysis, parser)? else { continue };
             let shape = format!("{query:?}");
             built.push((analysis, query, shape));
         }
@@ -117,28 +180,79 @@ impl Engine {
         Ok(Some(Box::new(BooleanQuery::new(clauses))))
     }
 
+    /// The request's query text read in its mode, with the words to highlight loosely.
+    pub fn user_query(&self, request: &SearchRequest) -> Result<(Option<Box<dyn Query>>, Vec<instant::LooseWord>)> {
+        let languages = request
+            .filters
+            .iter()
+            .find(|(keyword, _)| *keyword == KeywordField::Lang)
+            .map(|(_, values)| values.as_slice())
+            .filter(|values| !values.is_empty());
+        match request.mode {
+            Mode::Analyst => Ok((self.parse_query_for(&request.q, languages)?, Vec::new())),
+            Mode::Instant => self.instant_query(&request.q, languages),
+        }
+    }
+
+    /// The recency blend of a request, if any: only when ranking by relevance without an explicit
+    /// date range. `reference` is a cursor's, else the newest article (or now, if earlier).
+    fn freshness(
+        &self,
+        request: &SearchRequest,
+        order: Order,
+        reference: Option<i64>,
+        searcher: &Searcher,
+    ) -> Option<Freshness> {
+        let weight = request.freshness.unwrap_or(self.ranking.freshness_weight);
+        if order != Order::Relevance || request.from.is_some() || request.to.is_some() || weight <= 0.0 {
+            return None;
+        }
+        Some(Freshness {
+            reference_secs: reference.unwrap_or_else(|| newest_publication(searcher)),
+            half_life_secs: self.ranking.freshness_half_life_days.max(1e-3) * 86_400.0,
+            weight,
+        })
+    }
+
     /// Runs a validated request.
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResponse> {
         let started = Instant::now();
         request.validate()?;
-        let languages =
-            request.filters.iter().find(|(keyword, _)| *keyword == KeywordField::Lang).map(|(_, v)| v.as_slice());
-        let user_query = self.parse_query_for(&request.q, languages.filter(|values| !values.is_empty()))?;
+        let fingerprint = cursor::fingerprint(request);
+        let cursor = request.cursor.as_deref().map(Cursor::decode).transpose()?;
+        if cursor.is_some_and(|cursor| cursor.fingerprint != fingerprint) {
+            return Err(Error::BadParameter(
+                "this cursor belongs to another query: keep q, mode, filters, dates, sort and freshness as they \
+                 were on the first page"
+                    .into(),
+            ));
+        }
+        let searcher = match &cursor {
+            Some(cursor) => self.snapshots.get(cursor.generation)?,
+            None => self.index.reader.searcher(),
+        };
+        let (user_query, loose) = self.user_query(request)?;
         let query = self.build_query(request, user_query.as_deref().map(|query| query.box_clone()));
-        let searcher = self.index.reader.searcher();
+        // Without query text there is nothing to rank: list newest first.
+        let order = if request.sort == Sort::Date || user_query.is_none() { Order::Date } else { Order::Relevance };
+        let freshness = self.freshness(request, order, cursor.map(|cursor| cursor.reference_secs), &searcher);
+        let ranker = |limit: usize, after: Option<Position>| Ranker {
+            order,
+            limit,
+            after,
+            freshness,
+            tiered: request.mode == Mode::Instant,
+        };
         let facet_collector = (!request.facets.is_empty() || request.histogram.is_some())
             .then(|| FacetCollector { fields: request.facets.clone(), histogram: request.histogram.is_some() });
-        // Without query text there is nothing to rank: list newest first.
-        let by_date = request.sort == Sort::Date || user_query.is_none();
         let stories = request.collapse.then_some(StoryCollector);
-        // Collapsing needs more ranked candidates than hits shown: several may share a story.
-        let fetched = if request.collapse { ((request.offset + request.limit) * 4).max(50) } else { request.limit };
-        let offset = if request.collapse { 0 } else { request.offset };
-        let (mut top, total, facet_fruit, story_count) =
-            self.ranked(&searcher, &query, by_date, fetched, offset, (facet_collector, stories))?;
         let mut duplicates = Vec::new();
-        if request.collapse {
-            let mut wanted = fetched;
+        let mut next = None;
+        let (top, total, facet_fruit, story_count) = if request.collapse {
+            // Collapsing needs more ranked candidates than hits shown: several may share a story.
+            let mut wanted = ((request.offset + request.limit) * 4).max(50);
+            let (mut top, total, fruit, stories) =
+                self.ranked(&searcher, &query, ranker(wanted, None), 0, (facet_collector, stories))?;
             loop {
                 let chosen = first_of_each_story(&searcher, &top, request.offset + request.limit)?;
                 if chosen.len() >= request.offset + request.limit || top.len() < wanted || wanted >= total {
@@ -146,16 +260,46 @@ impl Engine {
                     break;
                 }
                 wanted = (wanted * 4).min(total.max(1));
-                top = self.ranked(&searcher, &query, by_date, wanted, 0, (None, None))?.0;
+                top = self.ranked(&searcher, &query, ranker(wanted, None), 0, (None, None))?.0;
             }
-            for (_, address) in &top {
-                duplicates.push(Some(self.duplicates_of(&searcher, &query, by_date, *address)?));
+            for position in &top {
+                duplicates.push(Some(self.duplicates_of(&searcher, &query, ranker(0, None), position.address)?));
             }
-        }
-        let highlighter = Highlighter::new(&searcher, &self.index, user_query.as_deref());
+            (top, total, fruit, stories)
+        } else {
+            // One more than shown tells whether there is a next page.
+            let after = cursor.map(|cursor| cursor.position);
+            let (mut top, total, fruit, stories) = self.ranked(
+                &searcher,
+                &query,
+                ranker(request.limit + 1, after),
+                request.offset,
+                (facet_collector, stories),
+            )?;
+            if top.len() > request.limit {
+                top.truncate(request.limit);
+                if let Some(last) = top.last() {
+                    next = Some(
+                        Cursor {
+                            generation: self.snapshots.keep(&searcher),
+                            position: *last,
+                            reference_secs: freshness.map(|freshness| freshness.reference_secs).unwrap_or(0),
+                            fingerprint,
+                        }
+                        .encode(),
+                    );
+                }
+            }
+            (top, total, fruit, stories)
+        };
+        let highlighter = Highlighter::new(&searcher, &self.index, user_query.as_deref(), &loose);
+        let shape = SnippetShape { fragments: request.snippets, chars: request.snippet_chars };
         let mut hits = top
             .into_iter()
-            .map(|(score, address)| self.hit(&searcher, &highlighter, score, address))
+            .map(|position| {
+                let score = (order == Order::Relevance).then_some(position.key as f32);
+                self.hit(&searcher, &highlighter, shape, score, position.address)
+            })
             .collect::<Result<Vec<_>>>()?;
         for (hit, others) in hits.iter_mut().zip(duplicates) {
             hit.duplicates = others;
@@ -175,35 +319,25 @@ impl Engine {
             hits,
             facets,
             histogram,
+            cursor: next,
         })
     }
 
-    /// The ranked window of a query (by score, or newest first) with its total and the optional
-    /// facet and story counts over every match.
+    /// The ranked window of a query with its total and the optional facet and story counts over
+    /// every match.
     #[allow(clippy::type_complexity)]
     fn ranked(
         &self,
         searcher: &Searcher,
         query: &dyn Query,
-        by_date: bool,
-        limit: usize,
+        mut ranker: Ranker,
         offset: usize,
         (facets, stories): (Option<FacetCollector>, Option<StoryCollector>),
-    ) -> Result<(Vec<(Option<f32>, DocAddress)>, usize, Option<facets::FacetFruit>, Option<usize>)> {
-        let window = TopDocs::with_limit(limit.max(1)).and_offset(offset);
-        if by_date {
-            let (top, total, fruit, stories) = searcher
-                .search(
-                    query,
-                    &(window.order_by_fast_field::<DateTime>("published_at", Order::Desc), Count, facets, stories),
-                )
-                .map_err(query_time_error)?;
-            Ok((top.into_iter().map(|(_, address)| (None, address)).collect(), total, fruit, stories))
-        } else {
-            let (top, total, fruit, stories) =
-                searcher.search(query, &(window.order_by_score(), Count, facets, stories)).map_err(query_time_error)?;
-            Ok((top.into_iter().map(|(score, address)| (Some(score), address)).collect(), total, fruit, stories))
-        }
+    ) -> Result<(Vec<Position>, usize, Option<facets::FacetFruit>, Option<usize>)> {
+        ranker.limit += offset;
+        let (top, total, fruit, stories) =
+            searcher.search(query, &(ranker, Count, facets, stories)).map_err(query_time_error)?;
+        Ok((top.into_iter().skip(offset).collect(), total, fruit, stories))
     }
 
     /// The other matching articles of a hit's story, best first.
@@ -211,7 +345,7 @@ impl Engine {
         &self,
         searcher: &Searcher,
         query: &dyn Query,
-        by_date: bool,
+        mut ranker: Ranker,
         address: DocAddress,
     ) -> Result<Duplicates> {
         let cluster = cluster_of(searcher, address)?;
@@ -221,10 +355,11 @@ impl Engine {
             (Occur::Must, query.box_clone()),
             (Occur::Must, Box::new(ConstScoreQuery::new(Box::new(same_story), 0.0))),
         ]);
-        let (top, total, _, _) = self.ranked(searcher, &members, by_date, MAX_DUPLICATE_IDS + 1, 0, (None, None))?;
+        ranker.limit = MAX_DUPLICATE_IDS + 1;
+        let (top, total, _, _) = self.ranked(searcher, &members, ranker, 0, (None, None))?;
         let mut ids = Vec::new();
-        for (_, other) in top.into_iter().filter(|(_, other)| *other != address).take(MAX_DUPLICATE_IDS) {
-            let document: TantivyDocument = searcher.doc(other)?;
+        for position in top.into_iter().filter(|position| position.address != address).take(MAX_DUPLICATE_IDS) {
+            let document: TantivyDocument = searcher.doc(position.address)?;
             if let Some(id) = document.get_first(self.index.fields.id).and_then(|value| value.as_str()) {
                 ids.push(id.to_string());
             }
@@ -280,6 +415,7 @@ impl Engine {
         &self,
         searcher: &Searcher,
         highlighter: &Highlighter,
+        shape: SnippetShape,
         score: Option<f32>,
         address: DocAddress,
     ) -> Result<Hit> {
@@ -290,6 +426,8 @@ impl Engine {
         let body = text(fields.body);
         let lang = text(fields.keyword(KeywordField::Lang));
         let entities: Vec<HitEntity> = serde_json::from_str(&text(fields.entities)).unwrap_or_default();
+        let (title_html, title_spans) = highlighter.title(&title, &lang);
+        let (body_html, body_spans) = highlighter.body(&body, &lang, shape);
         let published_at = document
             .get_first(fields.published_at)
             .and_then(|value| value.as_datetime())
@@ -303,7 +441,8 @@ impl Engine {
             published_at,
             score,
             entities,
-            highlights: Highlights { title: highlighter.title(&title, &lang), body: highlighter.body(&body, &lang) },
+            highlights: Highlights { title: title_html, body: body_html },
+            matches: Matches { title: title_spans, body: body_spans },
             cluster_id: crate::index::schema::cluster_id(cluster_of(searcher, address)?),
             duplicates: None,
             title,
@@ -320,17 +459,27 @@ fn cluster_of(searcher: &Searcher, address: DocAddress) -> Result<u64> {
     Ok(column.first(address.doc_id).unwrap_or(0))
 }
 
+/// The newest publication time in a snapshot (now, if that is earlier or nothing is dated): the
+/// reference recency is counted back from.
+pub fn newest_publication(searcher: &Searcher) -> i64 {
+    let now = chrono::Utc::now().timestamp();
+    searcher
+        .segment_readers()
+        .iter()
+        .filter_map(|segment| segment.fast_fields().date("published_at").ok())
+        .filter(|column| column.values.num_vals() > 0)
+        .map(|column| column.max_value().into_timestamp_secs())
+        .max()
+        .map_or(now, |newest| newest.min(now))
+}
+
 /// The first-ranked hit of each story, in rank order, until `wanted` stories.
-fn first_of_each_story(
-    searcher: &Searcher,
-    ranked: &[(Option<f32>, DocAddress)],
-    wanted: usize,
-) -> Result<Vec<(Option<f32>, DocAddress)>> {
+fn first_of_each_story(searcher: &Searcher, ranked: &[Position], wanted: usize) -> Result<Vec<Position>> {
     let mut seen = std::collections::HashSet::new();
     let mut chosen = Vec::new();
-    for &(score, address) in ranked {
-        if seen.insert(cluster_of(searcher, address)?) {
-            chosen.push((score, address));
+    for &position in ranked {
+        if seen.insert(cluster_of(searcher, position.address)?) {
+            chosen.push(position);
             if chosen.len() == wanted {
                 break;
             }

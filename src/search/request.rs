@@ -32,6 +32,33 @@ impl Sort {
     }
 }
 
+/// How query text is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Mode {
+    /// The strict analyst syntax; a syntax error is a 400 that says where.
+    #[default]
+    Analyst,
+    /// As-you-type: anything typed is searched, typos are forgiven, the last word is a prefix.
+    Instant,
+}
+
+impl Mode {
+    pub fn parse(text: &str) -> Result<Mode> {
+        match text {
+            "analyst" => Ok(Mode::Analyst),
+            "instant" => Ok(Mode::Instant),
+            other => Err(Error::BadParameter(format!("mode must be analyst or instant, not {other:?}"))),
+        }
+    }
+}
+
+/// Snippet fragments per hit: at most this many, each about this many characters.
+pub const DEFAULT_SNIPPETS: usize = 3;
+pub const MAX_SNIPPETS: usize = 10;
+pub const DEFAULT_SNIPPET_CHARS: usize = 160;
+pub const MIN_SNIPPET_CHARS: usize = 40;
+pub const MAX_SNIPPET_CHARS: usize = 1_000;
+
 /// Date histogram bucket width.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Interval {
@@ -64,7 +91,7 @@ pub const FACETABLE: [KeywordField; 6] = [
 ];
 
 /// A validated search request.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct SearchRequest {
     /// Query text in the analyst syntax; empty lists the filtered articles, newest first.
     pub q: String,
@@ -81,6 +108,37 @@ pub struct SearchRequest {
     pub histogram: Option<Interval>,
     /// One hit per near-duplicate cluster (story).
     pub collapse: bool,
+    pub mode: Mode,
+    /// The weight of recency in relevance, 0–1; `None` uses the configured weight.
+    pub freshness: Option<f64>,
+    /// Continue after the page that returned this cursor.
+    pub cursor: Option<String>,
+    /// Body fragments per hit (1–10) and their length in characters (40–1,000).
+    pub snippets: usize,
+    pub snippet_chars: usize,
+}
+
+impl Default for SearchRequest {
+    fn default() -> Self {
+        SearchRequest {
+            q: String::new(),
+            filters: Vec::new(),
+            from: None,
+            to: None,
+            sort: Sort::Relevance,
+            offset: 0,
+            limit: 10,
+            facets: Vec::new(),
+            facet_size: DEFAULT_FACET_SIZE,
+            histogram: None,
+            collapse: false,
+            mode: Mode::Analyst,
+            freshness: None,
+            cursor: None,
+            snippets: DEFAULT_SNIPPETS,
+            snippet_chars: DEFAULT_SNIPPET_CHARS,
+        }
+    }
 }
 
 impl SearchRequest {
@@ -92,7 +150,7 @@ impl SearchRequest {
         if self.limit == 0 || self.limit > MAX_LIMIT {
             return Err(Error::BadParameter(format!("limit must be between 1 and {MAX_LIMIT}, not {}", self.limit)));
         }
-        if self.offset + self.limit > MAX_WINDOW {
+        if self.cursor.is_none() && self.offset + self.limit > MAX_WINDOW {
             return Err(Error::BadParameter(format!(
                 "offset + limit must be at most {MAX_WINDOW} (got {}); narrow the query or use filters",
                 self.offset + self.limit
@@ -100,6 +158,29 @@ impl SearchRequest {
         }
         if self.facet_size == 0 || self.facet_size > MAX_FACET_SIZE {
             return Err(Error::BadParameter(format!("facet_size must be between 1 and {MAX_FACET_SIZE}")));
+        }
+        if self.snippets == 0 || self.snippets > MAX_SNIPPETS {
+            return Err(Error::BadParameter(format!("snippets must be between 1 and {MAX_SNIPPETS}")));
+        }
+        if !(MIN_SNIPPET_CHARS..=MAX_SNIPPET_CHARS).contains(&self.snippet_chars) {
+            return Err(Error::BadParameter(format!(
+                "snippet_chars must be between {MIN_SNIPPET_CHARS} and {MAX_SNIPPET_CHARS}"
+            )));
+        }
+        if let Some(weight) = self.freshness {
+            if !(0.0..=1.0).contains(&weight) {
+                return Err(Error::BadParameter(format!("freshness must be between 0 and 1 (or off), not {weight}")));
+            }
+        }
+        if self.cursor.is_some() && self.offset > 0 {
+            return Err(Error::BadParameter("use either cursor or offset, not both".into()));
+        }
+        if self.cursor.is_some() && self.collapse {
+            return Err(Error::BadParameter(
+                "cursor paging cannot be combined with collapse=cluster (a story could come back on a later page); \
+                 page collapsed results with offset"
+                    .into(),
+            ));
         }
         if let (Some(from), Some(to)) = (self.from, self.to) {
             if from > to {
@@ -137,7 +218,23 @@ pub struct HitEntity {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Highlights {
     pub title: String,
+    /// Fragments of the body around its best matches, in text order; `…` marks a cut.
     pub body: Vec<String>,
+}
+
+/// Where the query matched, for clients that render text themselves: character offsets (Unicode
+/// scalar values, not bytes) into the hit's `title` and into the article's full body.
+#[derive(Debug, Clone, Serialize, ToSchema, Default, PartialEq, Eq)]
+pub struct Matches {
+    pub title: Vec<MatchSpan>,
+    pub body: Vec<MatchSpan>,
+}
+
+/// One highlighted span: `length` characters from `start`.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema, PartialEq, Eq)]
+pub struct MatchSpan {
+    pub start: usize,
+    pub length: usize,
 }
 
 /// One search hit.
@@ -155,6 +252,7 @@ pub struct Hit {
     pub score: Option<f32>,
     pub entities: Vec<HitEntity>,
     pub highlights: Highlights,
+    pub matches: Matches,
     /// The near-duplicate cluster (story) of the article: the id of its first article.
     pub cluster_id: String,
     /// With `collapse=cluster`: the other articles of this story that match the search.
@@ -202,6 +300,11 @@ pub struct SearchResponse {
     /// Present when a histogram was requested; non-empty buckets in date order.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub histogram: Option<Vec<HistogramBucket>>,
+    /// Pass as `cursor` (with the same query and filters) for the next page; absent on the last
+    /// page. Pages read the same index snapshot, so articles arriving meanwhile neither repeat nor
+    /// shift hits.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
 }
 
 #[cfg(test)]
@@ -221,7 +324,7 @@ mod tests {
 
     #[test]
     fn limits_are_enforced() {
-        let ok = SearchRequest { limit: 10, facet_size: 10, ..SearchRequest::default() };
+        let ok = SearchRequest::default();
         assert!(ok.validate().is_ok());
         assert!(SearchRequest { limit: 101, ..ok.clone() }.validate().is_err());
         assert!(SearchRequest { offset: 9_995, ..ok.clone() }.validate().is_err());

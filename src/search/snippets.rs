@@ -12,6 +12,8 @@ use tantivy::query::Query;
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::Searcher;
 
+use super::instant::LooseWord;
+use super::request::MatchSpan;
 use crate::index::SearchIndex;
 
 /// Characters of body text in a snippet.
@@ -35,11 +37,30 @@ pub fn escape_html(text: &str) -> String {
     out
 }
 
+/// How body snippets are cut: at most `fragments` fragments of about `chars` characters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SnippetShape {
+    pub fragments: usize,
+    pub chars: usize,
+}
+
+impl Default for SnippetShape {
+    fn default() -> Self {
+        SnippetShape { fragments: 1, chars: BODY_SNIPPET_CHARS }
+    }
+}
+
+/// Spans of body matches returned at most.
+pub const MAX_BODY_SPANS: usize = 200;
+
 /// Builds the highlights of every hit of one search.
 pub struct Highlighter {
     /// The query's terms per analysis: a hit is highlighted with the terms and the analyzer of its
     /// own language.
     analyses: HashMap<&'static str, Terms>,
+    /// As-you-type words matched loosely (typos, prefix), with the analyzer that folds a word.
+    loose: Vec<LooseWord>,
+    fold: Option<TextAnalyzer>,
 }
 
 /// The query terms of one analysis and the analyzer that produced them.
@@ -51,8 +72,16 @@ struct Terms {
     analyzer: TextAnalyzer,
 }
 
+/// The weight of a loose (typo or prefix) match, below most exact terms'.
+const LOOSE_WEIGHT: f32 = 1.0;
+
 impl Highlighter {
-    pub fn new(searcher: &Searcher, index: &SearchIndex, query: Option<&dyn Query>) -> Highlighter {
+    pub fn new(
+        searcher: &Searcher,
+        index: &SearchIndex,
+        query: Option<&dyn Query>,
+        loose: &[LooseWord],
+    ) -> Highlighter {
         let fields = &index.fields;
         let mut collected: HashMap<&'static str, HashMap<String, f32>> = HashMap::new();
         if let Some(query) = query {
@@ -75,82 +104,225 @@ impl Highlighter {
                 (analysis, Terms { terms, prefixes, analyzer })
             })
             .collect();
-        Highlighter { analyses }
+        let fold = (!loose.is_empty())
+            .then(|| crate::index::schema::text_analyzer(&index.index, crate::index::schema::NEUTRAL));
+        Highlighter { analyses, loose: loose.to_vec(), fold }
     }
 
     /// Byte ranges of the words of `text` (in language `lang`) that match a query term, with the
-    /// term's weight.
+    /// term's weight; words within a loose word's typo budget, or starting with the word being
+    /// typed, match too.
     fn matches(&self, text: &str, lang: &str) -> Vec<(Range<usize>, f32)> {
         let mut found = Vec::new();
-        let Some(terms) = self.analyses.get(crate::index::schema::analysis_for(lang)) else { return found };
-        let mut analyzer = terms.analyzer.clone();
+        let terms = self.analyses.get(crate::index::schema::analysis_for(lang));
+        if terms.is_none() && self.loose.is_empty() {
+            return found;
+        }
+        let mut analyzer = terms.map(|terms| terms.analyzer.clone());
+        let mut fold = self.fold.clone();
         for range in words(text) {
             let word = &text[range.clone()];
-            let first = lowercase_prefix(word);
-            if first[0].is_ascii() && !terms.prefixes.iter().any(|prefix| could_match(*prefix, first)) {
-                continue;
+            if let (Some(terms), Some(analyzer)) = (terms, analyzer.as_mut()) {
+                let first = lowercase_prefix(word);
+                if !first[0].is_ascii() || terms.prefixes.iter().any(|prefix| could_match(*prefix, first)) {
+                    let mut stream = analyzer.token_stream(word);
+                    let mut matched = false;
+                    while let Some(token) = stream.next() {
+                        if let Some(weight) = terms.terms.get(&token.text) {
+                            found.push((range.clone(), *weight));
+                            matched = true;
+                            break;
+                        }
+                    }
+                    if matched {
+                        continue;
+                    }
+                }
             }
-            let mut stream = analyzer.token_stream(word);
-            while let Some(token) = stream.next() {
-                if let Some(weight) = terms.terms.get(&token.text) {
-                    found.push((range.clone(), *weight));
-                    break;
+            if let Some(fold) = fold.as_mut() {
+                if self.loose.iter().any(|loose| loosely_matches(loose, word, fold)) {
+                    found.push((range, LOOSE_WEIGHT));
                 }
             }
         }
         found
     }
 
-    /// The whole title, escaped, with its matches marked.
-    pub fn title(&self, title: &str, lang: &str) -> String {
+    /// The whole title, escaped, with its matches marked, and the matches' character spans.
+    pub fn title(&self, title: &str, lang: &str) -> (String, Vec<MatchSpan>) {
         let ranges: Vec<Range<usize>> = self.matches(title, lang).into_iter().map(|(range, _)| range).collect();
-        render(title, &ranges)
+        let ranges = merge(title, &ranges);
+        (render(title, &ranges), char_spans(title, &ranges))
     }
 
-    /// The best fragment of the body (the densest window of distinct matched terms), or its opening
-    /// when nothing matches.
-    pub fn body(&self, body: &str, lang: &str) -> Vec<String> {
+    /// Fragments of the body around its best matches (the densest windows of distinct matched
+    /// terms, as many as `shape` allows while matches remain outside the fragments taken), in text
+    /// order; the opening when nothing matches. With the character spans of every match.
+    pub fn body(&self, body: &str, lang: &str, shape: SnippetShape) -> (Vec<String>, Vec<MatchSpan>) {
         if body.is_empty() {
-            return Vec::new();
+            return (Vec::new(), Vec::new());
         }
         let matches = self.matches(body, lang);
+        let all: Vec<Range<usize>> = matches.iter().map(|(range, _)| range.clone()).collect();
+        let merged = merge(body, &all);
+        let mut spans = char_spans(body, &merged);
+        spans.truncate(MAX_BODY_SPANS);
         if matches.is_empty() {
-            return vec![lead(body)];
+            return (vec![lead(body, shape.chars)], spans);
         }
-        let mut best = (0.0f32, 0usize);
-        for (index, (range, _)) in matches.iter().enumerate() {
-            let window_end = range.start + BODY_SNIPPET_CHARS;
-            let mut seen: Vec<&str> = Vec::new();
-            let mut score = 0.0;
-            for (other, weight) in matches[index..].iter().take_while(|(other, _)| other.end <= window_end) {
-                let word = &body[other.clone()];
-                if !seen.iter().any(|earlier| earlier.eq_ignore_ascii_case(word)) {
-                    seen.push(word);
-                    score += weight;
+        let mut windows: Vec<Range<usize>> = Vec::new();
+        let mut left: Vec<(Range<usize>, f32)> = matches;
+        while windows.len() < shape.fragments && !left.is_empty() {
+            let Some(window) = best_window(body, &left, shape.chars) else { break };
+            left.retain(|(range, _)| range.end <= window.start || range.start >= window.end);
+            // A later window must not overlap an earlier one.
+            left.retain(|(range, _)| {
+                windows.iter().chain(std::iter::once(&window)).all(|taken| {
+                    range.start >= taken.end + shape.chars / 4 || range.end + shape.chars / 4 <= taken.start
+                })
+            });
+            windows.push(window);
+        }
+        windows.sort_by_key(|window| window.start);
+        let fragments = windows
+            .into_iter()
+            .map(|window| {
+                let ranges: Vec<Range<usize>> = merged
+                    .iter()
+                    .filter(|range| range.start >= window.start && range.end <= window.end)
+                    .map(|range| range.start - window.start..range.end - window.start)
+                    .collect();
+                let mut html = String::new();
+                if window.start > 0 {
+                    html.push('…');
                 }
-            }
-            if score > best.0 {
-                best = (score, index);
-            }
-        }
-        let first_match = matches[best.1].0.start;
-        let start = fragment_start(body, first_match);
-        let end = fragment_end(body, start + BODY_SNIPPET_CHARS).max(matches[best.1].0.end);
-        let ranges: Vec<Range<usize>> = matches
-            .iter()
-            .filter(|(range, _)| range.start >= start && range.end <= end)
-            .map(|(range, _)| range.start - start..range.end - start)
+                html.push_str(&render(&body[window.clone()], &ranges));
+                if window.end < body.len() {
+                    html.push('…');
+                }
+                html
+            })
             .collect();
-        let mut html = String::new();
-        if start > 0 {
-            html.push('…');
-        }
-        html.push_str(&render(&body[start..end], &ranges));
-        if end < body.len() {
-            html.push('…');
-        }
-        vec![html]
+        (fragments, spans)
     }
+}
+
+/// The window of about `chars` characters holding the most weight of distinct matched words,
+/// starting at a sentence or word boundary before its first match and ending at one after.
+fn best_window(body: &str, matches: &[(Range<usize>, f32)], chars: usize) -> Option<Range<usize>> {
+    let mut best: Option<(f32, usize)> = None;
+    for (index, (range, _)) in matches.iter().enumerate() {
+        let window_end = range.start + chars;
+        let mut seen: Vec<&str> = Vec::new();
+        let mut score = 0.0;
+        for (other, weight) in matches[index..].iter().take_while(|(other, _)| other.end <= window_end) {
+            let word = &body[other.clone()];
+            if !seen.iter().any(|earlier| earlier.eq_ignore_ascii_case(word)) {
+                seen.push(word);
+                score += weight;
+            }
+        }
+        if best.is_none_or(|(best_score, _)| score > best_score) {
+            best = Some((score, index));
+        }
+    }
+    let (_, index) = best?;
+    let first = &matches[index].0;
+    let start = fragment_start(body, first.start, chars);
+    let end = fragment_end(body, start + chars).max(first.end);
+    Some(start..end)
+}
+
+/// Joins match ranges that touch or are separated only by spaces or hyphens (a phrase), dropping
+/// any that do not fall on character boundaries.
+fn merge(text: &str, ranges: &[Range<usize>]) -> Vec<Range<usize>> {
+    let mut merged: Vec<Range<usize>> = Vec::new();
+    for range in ranges {
+        if range.end > text.len() || !text.is_char_boundary(range.start) || !text.is_char_boundary(range.end) {
+            continue;
+        }
+        match merged.last_mut() {
+            Some(last)
+                if range.start >= last.end && text[last.end..range.start].chars().all(|c| c == ' ' || c == '-') =>
+            {
+                last.end = range.end;
+            }
+            Some(last) if range.start < last.end => last.end = last.end.max(range.end),
+            _ => merged.push(range.clone()),
+        }
+    }
+    merged
+}
+
+/// Byte ranges (sorted) as character offsets and lengths.
+fn char_spans(text: &str, ranges: &[Range<usize>]) -> Vec<MatchSpan> {
+    let mut spans = Vec::with_capacity(ranges.len());
+    let mut chars_before = 0;
+    let mut byte = 0;
+    for range in ranges {
+        chars_before += text[byte..range.start].chars().count();
+        let length = text[range.clone()].chars().count();
+        spans.push(MatchSpan { start: chars_before, length });
+        chars_before += length;
+        byte = range.end;
+    }
+    spans
+}
+
+/// A word of the text matches a loose query word: the word being typed starts it (allowing the
+/// typed word's typos), or it is within the typo budget of a whole word (a swap of neighbours is
+/// one edit).
+fn loosely_matches(loose: &LooseWord, word: &str, fold: &mut TextAnalyzer) -> bool {
+    let typed_len = loose.folded.len();
+    let budget = loose.typos as usize;
+    if word.len() + budget < typed_len || (!loose.prefix && word.len() > typed_len + budget * 4) {
+        return false;
+    }
+    let mut stream = fold.token_stream(word);
+    if !stream.advance() {
+        return false;
+    }
+    let folded = &stream.token().text;
+    if loose.prefix {
+        if folded.starts_with(&loose.folded) {
+            return true;
+        }
+        if budget > 0 {
+            let head: String = folded.chars().take(loose.folded.chars().count()).collect();
+            if edit_distance(&head, &loose.folded) <= budget {
+                return true;
+            }
+        }
+    }
+    budget > 0 && edit_distance(folded, &loose.folded) <= budget
+}
+
+/// Edit distance with a swap of neighbouring letters counted as one edit (optimal string
+/// alignment), as the index's typo matching counts.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let width = b.len() + 1;
+    let mut table = vec![0usize; (a.len() + 1) * width];
+    for (i, cell) in table.iter_mut().step_by(width).enumerate() {
+        *cell = i;
+    }
+    for (j, cell) in table.iter_mut().take(width).enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (table[(i - 1) * width + j] + 1)
+                .min(table[i * width + j - 1] + 1)
+                .min(table[(i - 1) * width + j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(table[(i - 2) * width + j - 2] + 1);
+            }
+            table[i * width + j] = best;
+        }
+    }
+    table[a.len() * width + b.len()]
 }
 
 fn prefix_of(text: &str) -> [char; 2] {
@@ -200,10 +372,11 @@ fn lowercase_prefix(word: &str) -> [char; 2] {
     [lower.next().unwrap_or(' '), lower.next().unwrap_or(' ')]
 }
 
-/// Where a fragment whose first match is at `first_match` starts: the sentence start when it is
-/// close, else a word boundary a little before the match.
-fn fragment_start(text: &str, first_match: usize) -> usize {
-    let earliest = first_match.saturating_sub(LEADING_CONTEXT_CHARS * 2);
+/// Where a fragment of about `chars` characters whose first match is at `first_match` starts: the
+/// sentence start when it is close, else a word boundary a little before the match.
+fn fragment_start(text: &str, first_match: usize, chars: usize) -> usize {
+    let leading = (chars / 5).min(LEADING_CONTEXT_CHARS);
+    let earliest = first_match.saturating_sub(leading * 2);
     let mut earliest = earliest;
     while !text.is_char_boundary(earliest) {
         earliest += 1;
@@ -216,7 +389,7 @@ fn fragment_start(text: &str, first_match: usize) -> usize {
     if earliest == 0 {
         return 0;
     }
-    let mut cut = first_match.saturating_sub(LEADING_CONTEXT_CHARS);
+    let mut cut = first_match.saturating_sub(leading);
     while !text.is_char_boundary(cut) {
         cut += 1;
     }
@@ -226,7 +399,8 @@ fn fragment_start(text: &str, first_match: usize) -> usize {
     }
 }
 
-/// Where a fragment ends: the last word boundary at or before `limit`.
+/// Where a fragment ends: a sentence end in the last quarter before `limit`, else the last word
+/// boundary at or before it (never inside a word).
 fn fragment_end(text: &str, limit: usize) -> usize {
     if limit >= text.len() {
         return text.len();
@@ -235,27 +409,28 @@ fn fragment_end(text: &str, limit: usize) -> usize {
     while !text.is_char_boundary(cut) {
         cut -= 1;
     }
-    text[..cut].rfind(char::is_whitespace).map(|space| text[..space].trim_end().len()).unwrap_or(cut)
+    let mut from = cut - cut.min((cut / 4).max(1));
+    while !text.is_char_boundary(from) {
+        from += 1;
+    }
+    let tail = &text[from..cut];
+    if let Some(stop) = tail.rfind(['.', '!', '?']) {
+        let end = from + stop + 1;
+        if text[end..].starts_with(char::is_whitespace) {
+            return end;
+        }
+    }
+    match text[..cut].rfind(char::is_whitespace) {
+        Some(space) => text[..space].trim_end().len(),
+        // One long word: cut before it rather than through it.
+        None => 0,
+    }
 }
 
 /// Escapes `text`, wrapping the byte ranges in `<mark>`; ranges separated only by spaces or
-/// punctuation (a phrase) share one mark.
+/// hyphens (a phrase) share one mark.
 fn render(text: &str, highlighted: &[Range<usize>]) -> String {
-    let mut merged: Vec<Range<usize>> = Vec::new();
-    for range in highlighted {
-        if range.end > text.len() || !text.is_char_boundary(range.start) || !text.is_char_boundary(range.end) {
-            continue;
-        }
-        match merged.last_mut() {
-            Some(last)
-                if range.start >= last.end && text[last.end..range.start].chars().all(|c| c == ' ' || c == '-') =>
-            {
-                last.end = range.end;
-            }
-            Some(last) if range.start < last.end => last.end = last.end.max(range.end),
-            _ => merged.push(range.clone()),
-        }
-    }
+    let merged = merge(text, highlighted);
     let mut html = String::with_capacity(text.len() + 32);
     let mut from = 0;
     for range in merged {
@@ -269,9 +444,9 @@ fn render(text: &str, highlighted: &[Range<usize>]) -> String {
     html
 }
 
-/// The opening of a text, cut at a word boundary, escaped.
-fn lead(text: &str) -> String {
-    let end = fragment_end(text, BODY_SNIPPET_CHARS);
+/// The opening of a text, cut at a sentence or word boundary, escaped.
+fn lead(text: &str, chars: usize) -> String {
+    let end = fragment_end(text, chars);
     let mut html = escape_html(&text[..end]);
     if end < text.len() {
         html.push('…');
@@ -305,11 +480,33 @@ mod tests {
     #[test]
     fn fragments_cut_at_word_boundaries() {
         let text = "word ".repeat(100);
-        let lead = lead(&text);
+        let lead = lead(&text, BODY_SNIPPET_CHARS);
         assert!(lead.ends_with("word…"), "{lead}");
         assert!(lead.chars().count() <= BODY_SNIPPET_CHARS + 1);
         let text = "First sentence here. Second sentence mentions oil near the start.";
-        let start = fragment_start(text, text.find("oil").unwrap());
+        let start = fragment_start(text, text.find("oil").unwrap(), 200);
         assert_eq!(&text[start..start + 6], "Second");
+        // A sentence end close to the limit wins over a word boundary.
+        let text = "The minister spoke at length. Then the committee voted on the budget proposal today.";
+        assert_eq!(&text[..fragment_end(text, 34)], "The minister spoke at length.");
+        assert_eq!(&text[..fragment_end(text, 60)], "The minister spoke at length. Then the committee voted on");
+    }
+
+    #[test]
+    fn swaps_count_as_one_edit() {
+        assert_eq!(edit_distance("zelenksy", "zelensky"), 1);
+        assert_eq!(edit_distance("peskov", "peskov"), 0);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("", "abc"), 3);
+    }
+
+    #[test]
+    fn spans_count_characters() {
+        let text = "Zürich and Genève";
+        let ranges = vec![0..text.find(' ').unwrap(), text.find("Gen").unwrap()..text.len()];
+        assert_eq!(
+            char_spans(text, &ranges),
+            vec![MatchSpan { start: 0, length: 6 }, MatchSpan { start: 11, length: 6 }]
+        );
     }
 }

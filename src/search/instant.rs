@@ -1,0 +1,310 @@
+//! As-you-type queries: never a syntax error, typos forgiven, the last word also a prefix.
+//!
+//! Every word must match (in the title or the body), in one of three tiers: exactly (after
+//! stemming; scored by BM25 on top of the tier), within its typo budget (1 edit from 5 letters, 2
+//! from 9, a swap of neighbours counting as one, none for words with digits), or — for the last
+//! word while it is still being typed — as the start of a word. A document's score is the sum of
+//! its words' tiers, so all-exact matches rank above one typo, which rank above prefix-only
+//! matches; within a tier a title match ranks above a body match.
+//!
+//! Balanced `"quotes"` make a phrase and a leading `-` excludes a word; every other character of
+//! query syntax (brackets, colons, stray quotes, operators) is read as a separator.
+
+use tantivy::query::{
+    BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, FuzzyTermQuery, Occur, PhraseQuery, Query,
+    TermQuery,
+};
+use tantivy::schema::IndexRecordOption;
+use tantivy::tokenizer::TextAnalyzer;
+use tantivy::Term;
+
+use super::ranking::TIER;
+use super::TITLE_BOOST;
+use crate::index::schema::TextFields;
+
+const EXACT: f32 = (3.0 * TIER) as f32;
+const TYPO: f32 = (2.0 * TIER) as f32;
+const PREFIX: f32 = TIER as f32;
+/// Within the typo and prefix tiers: a title match above a body match.
+const TITLE_BONUS: f32 = 20.0;
+const BODY_BONUS: f32 = 10.0;
+
+/// Edits a word may have and still match: none below 5 letters, 1 from 5, 2 from 9 (Meilisearch's
+/// defaults); never for a word with a digit.
+pub fn typo_budget(word: &str) -> u8 {
+    if word.chars().any(|character| character.is_numeric()) {
+        return 0;
+    }
+    match word.chars().count() {
+        0..=4 => 0,
+        5..=8 => 1,
+        _ => 2,
+    }
+}
+
+/// One thing the reader typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Piece {
+    Word(String),
+    Phrase(Vec<String>),
+}
+
+/// What the reader typed, read leniently.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Typed {
+    /// Pieces with whether they are excluded (`-word`).
+    pub pieces: Vec<(Piece, bool)>,
+    /// The last piece is a word still being typed (no space or punctuation after it).
+    pub last_is_prefix: bool,
+}
+
+/// A word as the highlighter needs it: lower-cased and accent-folded, its typo budget, and whether
+/// it matches as a prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LooseWord {
+    pub folded: String,
+    pub typos: u8,
+    pub prefix: bool,
+}
+
+/// Splits text into words as the index's tokenizer does (runs of letters and digits).
+fn words_of(text: &str) -> Vec<String> {
+    text.split(|character: char| !character.is_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Reads anything a reader may type; never fails.
+pub fn read(text: &str) -> Typed {
+    let mut pieces: Vec<(Piece, bool)> = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        let trimmed = rest.trim_start();
+        if trimmed.is_empty() {
+            break;
+        }
+        let (negated, body) = match trimmed.strip_prefix('-') {
+            Some(after) if after.starts_with(|c: char| c.is_alphanumeric() || c == '"') => (true, after),
+            _ => (false, trimmed),
+        };
+        if let Some(inside) = body.strip_prefix('"') {
+            if let Some(close) = inside.find('"') {
+                let words = words_of(&inside[..close]);
+                match words.len() {
+                    0 => {}
+                    1 => pieces.push((Piece::Word(words[0].clone()), negated)),
+                    _ => pieces.push((Piece::Phrase(words), negated)),
+                }
+                rest = &inside[close + 1..];
+                continue;
+            }
+        }
+        // A word (or a stray symbol): up to the next whitespace.
+        let end = body.find(char::is_whitespace).unwrap_or(body.len());
+        let chunk = &body[..end];
+        let words = words_of(chunk);
+        for (position, word) in words.iter().enumerate() {
+            // `-abc-def` excludes its first word only when it is the whole chunk's first word.
+            pieces.push((Piece::Word(word.clone()), negated && position == 0 && words.len() == 1));
+        }
+        rest = &body[end..];
+    }
+    // A query of only exclusions searches its words instead.
+    if pieces.iter().all(|(_, negated)| *negated) {
+        for piece in &mut pieces {
+            piece.1 = false;
+        }
+    }
+    let last_is_prefix = text.chars().last().is_some_and(char::is_alphanumeric)
+        && matches!(pieces.last(), Some((Piece::Word(_), false)));
+    Typed { pieces, last_is_prefix }
+}
+
+impl Typed {
+    /// The words to highlight loosely (with typos or as prefixes), folded by `fold`.
+    pub fn loose_words(&self, fold: &mut TextAnalyzer) -> Vec<LooseWord> {
+        let count = self.pieces.len();
+        self.pieces
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, negated))| !negated)
+            .filter_map(|(position, (piece, _))| match piece {
+                Piece::Word(word) => Some((position, word)),
+                Piece::Phrase(_) => None,
+            })
+            .filter_map(|(position, word)| {
+                let prefix = self.last_is_prefix && position + 1 == count;
+                let typos = typo_budget(word);
+                if !prefix && typos == 0 {
+                    return None;
+                }
+                Some(LooseWord { folded: first_token(fold, word)?, typos, prefix })
+            })
+            .collect()
+    }
+
+    /// The query over one analysis' title and body fields, or `None` when nothing searchable was
+    /// typed.
+    pub fn query(
+        &self,
+        fields: &TextFields,
+        analyzer: &mut TextAnalyzer,
+        fold: &mut TextAnalyzer,
+    ) -> Option<Box<dyn Query>> {
+        let count = self.pieces.len();
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for (position, (piece, negated)) in self.pieces.iter().enumerate() {
+            let query = match (piece, negated) {
+                (Piece::Word(word), true) => first_token(analyzer, word).map(|stem| exact_match(fields, &stem)),
+                (Piece::Word(word), false) => {
+                    let prefix = self.last_is_prefix && position + 1 == count;
+                    first_token(analyzer, word).map(|stem| {
+                        let folded = first_token(fold, word).unwrap_or_else(|| stem.clone());
+                        word_query(fields, &stem, &folded, typo_budget(word), prefix)
+                    })
+                }
+                (Piece::Phrase(words), negated) => {
+                    let stems: Vec<String> = words.iter().filter_map(|word| first_token(analyzer, word)).collect();
+                    match stems.len() {
+                        0 => None,
+                        1 if *negated => Some(exact_match(fields, &stems[0])),
+                        1 => Some(word_query(fields, &stems[0], &stems[0], 0, false)),
+                        _ => Some(phrase_query(fields, &stems, *negated)),
+                    }
+                }
+            };
+            if let Some(query) = query {
+                clauses.push((if *negated { Occur::MustNot } else { Occur::Must }, query));
+            }
+        }
+        if !clauses.iter().any(|(occur, _)| *occur == Occur::Must) {
+            return None;
+        }
+        if clauses.len() == 1 {
+            return clauses.pop().map(|(_, query)| query);
+        }
+        Some(Box::new(BooleanQuery::new(clauses)))
+    }
+}
+
+/// The first token `analyzer` makes of `word` (a word makes one; an over-long one none).
+fn first_token(analyzer: &mut TextAnalyzer, word: &str) -> Option<String> {
+    let mut stream = analyzer.token_stream(word);
+    stream.advance().then(|| stream.token().text.clone())
+}
+
+fn term_query(field: tantivy::schema::Field, text: &str, scored: bool) -> Box<dyn Query> {
+    let option = if scored { IndexRecordOption::WithFreqs } else { IndexRecordOption::Basic };
+    Box::new(TermQuery::new(Term::from_field_text(field, text), option))
+}
+
+/// Either field contains the stem (unscored): for exclusions.
+fn exact_match(fields: &TextFields, stem: &str) -> Box<dyn Query> {
+    Box::new(BooleanQuery::new(vec![
+        (Occur::Should, term_query(fields.title, stem, false)),
+        (Occur::Should, term_query(fields.body, stem, false)),
+    ]))
+}
+
+/// The three tiers of one word; a document takes its best.
+fn word_query(fields: &TextFields, stem: &str, folded: &str, typos: u8, prefix: bool) -> Box<dyn Query> {
+    let exact = BooleanQuery::new(vec![
+        (Occur::Should, Box::new(BoostQuery::new(term_query(fields.title, stem, true), TITLE_BOOST)) as Box<dyn Query>),
+        (Occur::Should, term_query(fields.body, stem, true)),
+        (Occur::Should, Box::new(ConstScoreQuery::new(exact_match(fields, stem), EXACT))),
+    ]);
+    let mut tiers: Vec<Box<dyn Query>> = vec![Box::new(exact)];
+    if typos > 0 {
+        let fuzzy = |field| FuzzyTermQuery::new(Term::from_field_text(field, stem), typos, true);
+        tiers.push(by_field(fuzzy(fields.title), fuzzy(fields.body), TYPO));
+    }
+    if prefix {
+        let starts = |field| FuzzyTermQuery::new_prefix(Term::from_field_text(field, folded), typos, true);
+        tiers.push(by_field(starts(fields.title), starts(fields.body), PREFIX));
+    }
+    if tiers.len() == 1 {
+        return tiers.pop().expect("one tier");
+    }
+    Box::new(DisjunctionMaxQuery::new(tiers))
+}
+
+/// A tier matched in the title or the body, the title scoring a little higher.
+fn by_field(title: FuzzyTermQuery, body: FuzzyTermQuery, tier: f32) -> Box<dyn Query> {
+    Box::new(DisjunctionMaxQuery::new(vec![
+        Box::new(ConstScoreQuery::new(Box::new(title), tier + TITLE_BONUS)),
+        Box::new(ConstScoreQuery::new(Box::new(body), tier + BODY_BONUS)),
+    ]))
+}
+
+/// A phrase in the title or the body: exact tier for each of its words, BM25 on top.
+fn phrase_query(fields: &TextFields, stems: &[String], negated: bool) -> Box<dyn Query> {
+    let phrase = |field| {
+        Box::new(PhraseQuery::new(stems.iter().map(|stem| Term::from_field_text(field, stem)).collect()))
+            as Box<dyn Query>
+    };
+    let either = || {
+        Box::new(BooleanQuery::new(vec![(Occur::Should, phrase(fields.title)), (Occur::Should, phrase(fields.body))]))
+            as Box<dyn Query>
+    };
+    if negated {
+        return either();
+    }
+    Box::new(BooleanQuery::new(vec![
+        (Occur::Should, Box::new(BoostQuery::new(phrase(fields.title), TITLE_BOOST)) as Box<dyn Query>),
+        (Occur::Should, phrase(fields.body)),
+        (Occur::Should, Box::new(ConstScoreQuery::new(either(), EXACT * stems.len() as f32))),
+    ]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(typed: &Typed) -> Vec<String> {
+        typed
+            .pieces
+            .iter()
+            .map(|(piece, negated)| {
+                let text = match piece {
+                    Piece::Word(word) => word.clone(),
+                    Piece::Phrase(words) => format!("\"{}\"", words.join(" ")),
+                };
+                if *negated {
+                    format!("-{text}")
+                } else {
+                    text
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn budgets_follow_word_length() {
+        assert_eq!(typo_budget("oil"), 0);
+        assert_eq!(typo_budget("peskov"), 1);
+        assert_eq!(typo_budget("zelenksy"), 1);
+        assert_eq!(typo_budget("washingtn"), 2);
+        assert_eq!(typo_budget("1987000"), 0);
+        assert_eq!(typo_budget("g7summit"), 0);
+    }
+
+    #[test]
+    fn syntax_becomes_words() {
+        assert_eq!(words(&read("title:oil AND (gulf")), vec!["title", "oil", "AND", "gulf"]);
+        assert_eq!(words(&read("\"palm oil\" -cocoa pri")), vec!["\"palm oil\"", "-cocoa", "pri"]);
+        assert_eq!(words(&read("\"unbalanced quote")), vec!["unbalanced", "quote"]);
+        assert_eq!(words(&read("-only -negations")), vec!["only", "negations"]);
+        assert_eq!(words(&read("[]{}:^~*\"\"")), Vec::<String>::new());
+        assert_eq!(words(&read("U.S. a-b")), vec!["U", "S", "a", "b"]);
+    }
+
+    #[test]
+    fn the_last_word_is_a_prefix_while_typed() {
+        assert!(read("zel").last_is_prefix);
+        assert!(!read("zel ").last_is_prefix);
+        assert!(!read("\"palm oil\"").last_is_prefix);
+        assert!(!read("oil -gul").last_is_prefix);
+        assert!(read("oil gul").last_is_prefix);
+    }
+}
