@@ -46,6 +46,16 @@ impl TestApp {
         TestApp::serve(settings, data_dir).await
     }
 
+    /// Ingests articles given as JSON lines (written to a temporary file), then serves.
+    pub async fn with_jsonl(lines: &str) -> TestApp {
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        let settings = settings_for(data_dir.path());
+        let file = data_dir.path().join("articles.jsonl");
+        std::fs::write(&file, lines).expect("fixture written");
+        tidings::cli::ingest_and_index(&settings, &[file], IngestOptions::default()).expect("fixture ingest");
+        TestApp::serve(settings, data_dir).await
+    }
+
     /// Serves an existing data directory.
     pub async fn serve(settings: Settings, data_dir: tempfile::TempDir) -> TestApp {
         let application = Application::build(settings.clone()).await.expect("server builds");

@@ -9,6 +9,7 @@ mod entities;
 mod eval;
 mod feeds;
 mod ingest;
+mod instant;
 mod live;
 mod search;
 mod watch;
