@@ -42,6 +42,7 @@ impl Application {
             keys: crate::api::write::ApiKeys::new(&settings.api_keys, settings.protect_reads),
             extractor: crate::ner::text::default_extractor(),
         });
+        state.engine.refresh_views()?;
         let listener = TcpListener::bind(&settings.addr)
             .await
             .map_err(|error| Error::Config(format!("cannot listen on {}: {error}", settings.addr)))?;
@@ -111,10 +112,12 @@ fn follow_once(state: &AppState, store: &Store) -> Result<()> {
     let index = state.engine.index();
     if !index.acquire_writer(WriterBudget::Server)? {
         index.reload()?;
+        state.engine.refresh_views()?;
         return Ok(());
     }
     if store.max_seq()? > index.indexed_seq()? {
         index.catch_up(store)?;
     }
+    state.engine.refresh_views()?;
     Ok(())
 }

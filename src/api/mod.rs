@@ -59,6 +59,7 @@ pub fn router(state: Shared, settings: &Settings) -> Router {
     let reads = Router::new()
         .route("/v1/stats", get(stats))
         .route("/v1/search", get(search_get).post(search_post))
+        .route("/v1/suggest", get(suggest))
         .route("/v1/articles/{id}", get(article))
         .route("/v1/entities", get(entity_list))
         .route("/v1/entities/{kind}/", get(entity_without_name))
@@ -208,6 +209,27 @@ async fn run_search(state: Shared, params: SearchParams) -> Result<Json<SearchRe
     let response = blocking(&state, move |state| state.engine.search(&request)).await?;
     tracing::debug!(hits = response.hits.len(), total = response.total, "search done");
     Ok(Json(response))
+}
+
+/// Search-box suggestions.
+#[derive(Serialize, ToSchema)]
+pub struct SuggestResponse {
+    pub suggestions: Vec<crate::search::suggest::Suggestion>,
+}
+
+/// Suggestions while typing: entity names (person, org, place, with their article counts) and
+/// headlines having, for every typed word, a word that starts with it; ranked by article count
+/// and freshness. Answered from memory.
+#[utoipa::path(
+    get,
+    path = "/v1/suggest",
+    params(params::SuggestParams),
+    responses((status = 200, body = SuggestResponse), (status = 400, body = ErrorBody))
+)]
+async fn suggest(State(state): State<Shared>, RawQuery(query): RawQuery) -> Result<Json<SuggestResponse>, ApiError> {
+    let request = params::SuggestParams::parse(query.as_deref().unwrap_or(""))?;
+    let suggestions = state.engine.suggester().suggest(&request.q, request.limit, request.kinds.as_deref());
+    Ok(Json(SuggestResponse { suggestions }))
 }
 
 /// An article in full.
@@ -385,6 +407,7 @@ async fn not_found() -> Response {
         stats,
         search_get,
         search_post,
+        suggest,
         article,
         write::post_articles,
         write::delete_article,
@@ -396,6 +419,11 @@ async fn not_found() -> Response {
     components(schemas(
         SearchParams,
         SearchResponse,
+        SuggestResponse,
+        crate::search::suggest::Suggestion,
+        crate::search::suggest::SuggestionKind,
+        crate::search::request::Matches,
+        crate::search::request::MatchSpan,
         Hit,
         HitEntity,
         Highlights,

@@ -203,6 +203,62 @@ pub fn parse_kind(text: &str) -> Result<crate::model::EntityKind> {
         .ok_or_else(|| Error::BadParameter(format!("kind must be person, org or place, not {text:?}")))
 }
 
+/// Parameters of `GET /v1/suggest`.
+#[derive(Debug, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SuggestParams {
+    /// What was typed so far (at most 200 characters); every word must start a word of the
+    /// suggestion. Empty: no suggestions.
+    pub q: String,
+    /// Suggestions to return, 1–50 (default 8).
+    pub limit: usize,
+    /// Only these kinds, comma-separated: person, org, place, title (default all).
+    #[param(value_type = Option<String>)]
+    pub kinds: Option<Vec<crate::search::suggest::SuggestionKind>>,
+}
+
+impl SuggestParams {
+    pub fn parse(raw: &str) -> Result<SuggestParams> {
+        use crate::search::suggest::{SuggestionKind, DEFAULT_SUGGESTIONS, MAX_SUGGESTIONS, MAX_SUGGEST_CHARS};
+        let mut params = SuggestParams { limit: DEFAULT_SUGGESTIONS, ..SuggestParams::default() };
+        for (key, value) in form_urlencoded::parse(raw.as_bytes()) {
+            match key.as_ref() {
+                "q" => params.q = value.into_owned(),
+                "limit" => params.limit = number("limit", &value)?,
+                "kind" | "kinds" => {
+                    let mut kinds = params.kinds.take().unwrap_or_default();
+                    for name in value.split(',').map(str::trim).filter(|name| !name.is_empty()) {
+                        kinds.push(match name {
+                            "person" | "people" => SuggestionKind::Person,
+                            "org" | "organisation" | "organization" => SuggestionKind::Org,
+                            "place" => SuggestionKind::Place,
+                            "title" => SuggestionKind::Title,
+                            other => {
+                                return Err(Error::BadParameter(format!(
+                                    "kinds: {other:?} is not one of person, org, place, title"
+                                )))
+                            }
+                        });
+                    }
+                    params.kinds = Some(kinds);
+                }
+                other => {
+                    return Err(Error::BadParameter(format!(
+                        "unknown parameter {other:?}; known parameters: q, limit, kinds"
+                    )))
+                }
+            }
+        }
+        if params.q.chars().count() > MAX_SUGGEST_CHARS {
+            return Err(Error::BadParameter(format!("q is longer than {MAX_SUGGEST_CHARS} characters")));
+        }
+        if params.limit == 0 || params.limit > MAX_SUGGESTIONS {
+            return Err(Error::BadParameter(format!("limit must be between 1 and {MAX_SUGGESTIONS}")));
+        }
+        Ok(params)
+    }
+}
+
 /// Parameters of `GET /v1/entities/{kind}/{name}`.
 #[derive(Debug, IntoParams)]
 #[into_params(parameter_in = Query)]

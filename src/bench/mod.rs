@@ -37,6 +37,41 @@ pub struct BenchArgs {
     /// Skip tantivy-cli and SQLite FTS5.
     #[arg(long)]
     pub skip_peers: bool,
+    /// Real queries (NDJSON `{"query": …, "tags": [...]}`, the AOL sample): their `union` forms,
+    /// typed keystroke by keystroke, drive the suggestion and as-you-type phases.
+    #[arg(long, default_value = "../shared/data/query-log-aol-sbg/queries.txt")]
+    pub query_log: PathBuf,
+}
+
+/// Every prefix a reader types on the way to each query, keystroke by keystroke (those ending in a
+/// space skipped: the request is sent for the next letter).
+pub fn keystrokes(queries: &[String]) -> Vec<String> {
+    let mut typed = Vec::new();
+    for query in queries {
+        let characters: Vec<char> = query.chars().collect();
+        for end in 1..=characters.len() {
+            if characters[end - 1] != ' ' {
+                typed.push(characters[..end].iter().collect());
+            }
+        }
+    }
+    typed
+}
+
+/// The plain (`union`) queries of the query log.
+fn query_log_queries(path: &Path) -> Result<Vec<String>> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|error| Error::Config(format!("cannot read the query log {}: {error}", path.display())))?;
+    let mut queries = Vec::new();
+    for line in text.lines().filter(|line| !line.trim().is_empty()) {
+        let value: serde_json::Value = serde_json::from_str(line)
+            .map_err(|error| Error::Config(format!("{}: not a JSON line: {error}", path.display())))?;
+        let is_union = value["tags"].as_array().is_some_and(|tags| tags.iter().any(|tag| tag == "union"));
+        if let (true, Some(query)) = (is_union, value["query"].as_str()) {
+            queries.push(query.to_string());
+        }
+    }
+    Ok(queries)
 }
 
 /// A child process killed when dropped.
@@ -286,6 +321,21 @@ pub fn run(_settings: &Settings, args: BenchArgs) -> Result<()> {
     let mixed_32 = runtime.block_on(loadgen::run(addr, Arc::clone(&mixed), 32, requests * 4))?;
     let plain_1 = runtime.block_on(loadgen::run(addr, Arc::clone(&plain), 1, requests))?;
     let plain_32 = runtime.block_on(loadgen::run(addr, Arc::clone(&plain), 32, requests * 4))?;
+
+    // Search-box phases: keystroke-by-keystroke prefixes of real queries.
+    let logged = query_log_queries(&project_path(&args.query_log))?;
+    let typed = keystrokes(&logged);
+    let encode = |text: &str| form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>();
+    let suggest_paths: Arc<Vec<String>> =
+        Arc::new(typed.iter().map(|text| format!("/v1/suggest?q={}", encode(text))).collect());
+    let instant_paths: Arc<Vec<String>> =
+        Arc::new(typed.iter().map(|text| format!("/v1/search?mode=instant&limit=8&q={}", encode(text))).collect());
+    eprintln!("bench: {} keystrokes: suggestions and as-you-type search…", typed.len());
+    runtime.block_on(loadgen::run(addr, Arc::clone(&suggest_paths), 1, suggest_paths.len()))?;
+    let suggest_1 = runtime.block_on(loadgen::run(addr, Arc::clone(&suggest_paths), 1, requests * 4))?;
+    let suggest_32 = runtime.block_on(loadgen::run(addr, Arc::clone(&suggest_paths), 32, requests * 16))?;
+    let instant_1 = runtime.block_on(loadgen::run(addr, Arc::clone(&instant_paths), 1, requests))?;
+    let instant_32 = runtime.block_on(loadgen::run(addr, Arc::clone(&instant_paths), 32, requests * 4))?;
     let server_rss = sampler.finish();
 
     // 3. Live ingest: how soon is a new article searchable while the server runs?
@@ -323,7 +373,17 @@ pub fn run(_settings: &Settings, args: BenchArgs) -> Result<()> {
     report.push(load_line(&format!("mixed, c=32 ({} requests)", mixed_32.requests), &mixed_32));
     report.push(load_line(&format!("plain top-10, c=1 ({} requests)", plain_1.requests), &plain_1));
     report.push(load_line(&format!("plain top-10, c=32 ({} requests)", plain_32.requests), &plain_32));
+    report.push(load_line(&format!("suggest, keystrokes, c=1 ({} requests)", suggest_1.requests), &suggest_1));
+    report.push(load_line(&format!("suggest, keystrokes, c=32 ({} requests)", suggest_32.requests), &suggest_32));
+    report.push(load_line(&format!("instant search, keystrokes, c=1 ({} requests)", instant_1.requests), &instant_1));
+    report
+        .push(load_line(&format!("instant search, keystrokes, c=32 ({} requests)", instant_32.requests), &instant_32));
     report.push(String::new());
+    report.push(format!(
+        "keystrokes: {} prefixes of the {} plain queries of the AOL sample, in typing order",
+        typed.len(),
+        logged.len()
+    ));
     report.push(format!("server peak RSS under the c=32 loads: {:.0} MB", mb(server_rss)));
     report.push(format!(
         "live ingest: `tidings ingest` of one article took {:.0} ms; searchable {} after it started ({} ms after it finished)",

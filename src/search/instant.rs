@@ -11,8 +11,7 @@
 //! query syntax (brackets, colons, stray quotes, operators) is read as a separator.
 
 use tantivy::query::{
-    BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, FuzzyTermQuery, Occur, PhraseQuery, Query,
-    TermQuery,
+    BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, Occur, PhraseQuery, Query, TermQuery,
 };
 use tantivy::schema::IndexRecordOption;
 use tantivy::tokenizer::TextAnalyzer;
@@ -145,12 +144,14 @@ impl Typed {
     }
 
     /// The query over one analysis' title and body fields, or `None` when nothing searchable was
-    /// typed.
+    /// typed. `expand(word, typos, prefix)` lists the index's words within `typos` edits of `word`
+    /// (or starting with one, for a prefix).
     pub fn query(
         &self,
         fields: &TextFields,
         analyzer: &mut TextAnalyzer,
         fold: &mut TextAnalyzer,
+        expand: &mut dyn FnMut(&str, u8, bool) -> Vec<String>,
     ) -> Option<Box<dyn Query>> {
         let count = self.pieces.len();
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
@@ -161,7 +162,7 @@ impl Typed {
                     let prefix = self.last_is_prefix && position + 1 == count;
                     first_token(analyzer, word).map(|stem| {
                         let folded = first_token(fold, word).unwrap_or_else(|| stem.clone());
-                        word_query(fields, &stem, &folded, typo_budget(word), prefix)
+                        word_query(fields, &stem, &folded, typo_budget(word), prefix, expand)
                     })
                 }
                 (Piece::Phrase(words), negated) => {
@@ -169,7 +170,7 @@ impl Typed {
                     match stems.len() {
                         0 => None,
                         1 if *negated => Some(exact_match(fields, &stems[0])),
-                        1 => Some(word_query(fields, &stems[0], &stems[0], 0, false)),
+                        1 => Some(word_query(fields, &stems[0], &stems[0], 0, false, expand)),
                         _ => Some(phrase_query(fields, &stems, *negated)),
                     }
                 }
@@ -208,7 +209,14 @@ fn exact_match(fields: &TextFields, stem: &str) -> Box<dyn Query> {
 }
 
 /// The three tiers of one word; a document takes its best.
-fn word_query(fields: &TextFields, stem: &str, folded: &str, typos: u8, prefix: bool) -> Box<dyn Query> {
+fn word_query(
+    fields: &TextFields,
+    stem: &str,
+    folded: &str,
+    typos: u8,
+    prefix: bool,
+    expand: &mut dyn FnMut(&str, u8, bool) -> Vec<String>,
+) -> Box<dyn Query> {
     let exact = BooleanQuery::new(vec![
         (Occur::Should, Box::new(BoostQuery::new(term_query(fields.title, stem, true), TITLE_BOOST)) as Box<dyn Query>),
         (Occur::Should, term_query(fields.body, stem, true)),
@@ -216,12 +224,19 @@ fn word_query(fields: &TextFields, stem: &str, folded: &str, typos: u8, prefix: 
     ]);
     let mut tiers: Vec<Box<dyn Query>> = vec![Box::new(exact)];
     if typos > 0 {
-        let fuzzy = |field| FuzzyTermQuery::new(Term::from_field_text(field, stem), typos, true);
-        tiers.push(by_field(fuzzy(fields.title), fuzzy(fields.body), TYPO));
+        let words = expand(stem, typos, false);
+        if !words.is_empty() {
+            tiers.push(by_field(fields, &words, TYPO));
+        }
     }
     if prefix {
-        let starts = |field| FuzzyTermQuery::new_prefix(Term::from_field_text(field, folded), typos, true);
-        tiers.push(by_field(starts(fields.title), starts(fields.body), PREFIX));
+        let mut words = expand(folded, typos, true);
+        words.retain(|word| word != stem);
+        if !words.is_empty() {
+            // One or two letters start too many words to look for in every body: titles only.
+            let titles_only = folded.chars().count() < SHORT_PREFIX;
+            tiers.push(if titles_only { in_titles(fields, &words, PREFIX) } else { by_field(fields, &words, PREFIX) });
+        }
     }
     if tiers.len() == 1 {
         return tiers.pop().expect("one tier");
@@ -229,11 +244,43 @@ fn word_query(fields: &TextFields, stem: &str, folded: &str, typos: u8, prefix: 
     Box::new(DisjunctionMaxQuery::new(tiers))
 }
 
-/// A tier matched in the title or the body, the title scoring a little higher.
-fn by_field(title: FuzzyTermQuery, body: FuzzyTermQuery, tier: f32) -> Box<dyn Query> {
+/// Prefixes shorter than this match titles only.
+pub const SHORT_PREFIX: usize = 3;
+
+/// Any of the expanded `words` in `field`. The words stay out of the query's term list: the
+/// highlighter matches typos and prefixes itself rather than checking every expansion.
+fn any_of(field: tantivy::schema::Field, words: &[String]) -> Box<dyn Query> {
+    let clauses: Vec<(Occur, Box<dyn Query>)> =
+        words.iter().map(|word| (Occur::Should, term_query(field, word, false))).collect();
+    Box::new(Expanded(Box::new(BooleanQuery::new(clauses))))
+}
+
+/// A query whose terms are not reported by `query_terms`.
+#[derive(Debug)]
+struct Expanded(Box<dyn Query>);
+
+impl Clone for Expanded {
+    fn clone(&self) -> Self {
+        Expanded(self.0.box_clone())
+    }
+}
+
+impl Query for Expanded {
+    fn weight(&self, scoring: tantivy::query::EnableScoring<'_>) -> tantivy::Result<Box<dyn tantivy::query::Weight>> {
+        self.0.weight(scoring)
+    }
+}
+
+/// Any of `words` in the title.
+fn in_titles(fields: &TextFields, words: &[String], tier: f32) -> Box<dyn Query> {
+    Box::new(ConstScoreQuery::new(any_of(fields.title, words), tier + TITLE_BONUS))
+}
+
+/// Any of `words` in the title or the body, the title scoring a little higher.
+fn by_field(fields: &TextFields, words: &[String], tier: f32) -> Box<dyn Query> {
     Box::new(DisjunctionMaxQuery::new(vec![
-        Box::new(ConstScoreQuery::new(Box::new(title), tier + TITLE_BONUS)),
-        Box::new(ConstScoreQuery::new(Box::new(body), tier + BODY_BONUS)),
+        Box::new(ConstScoreQuery::new(any_of(fields.title, words), tier + TITLE_BONUS)),
+        Box::new(ConstScoreQuery::new(any_of(fields.body, words), tier + BODY_BONUS)),
     ]))
 }
 

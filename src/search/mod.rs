@@ -5,9 +5,11 @@ pub mod cursor;
 pub mod entities;
 pub mod facets;
 pub mod instant;
+pub mod lexicon;
 pub mod ranking;
 pub mod request;
 pub mod snippets;
+pub mod suggest;
 
 use std::ops::Bound;
 use std::sync::Arc;
@@ -43,7 +45,14 @@ pub struct Engine {
     ranking: RankingSettings,
     /// Index snapshots kept open for cursors.
     snapshots: Snapshots,
+    suggester: suggest::Suggester,
+    /// The index's words, for typo and prefix expansion.
+    lexicon: lexicon::Lexicon,
 }
+
+/// A query as read from the user's text (`None`: nothing to match on), with the words the
+/// highlighter should match loosely (typos, prefixes).
+pub type UserQuery = (Option<Box<dyn Query>>, Vec<instant::LooseWord>);
 
 /// How relevance is blended with recency, from the configuration.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -77,11 +86,25 @@ impl Engine {
                 (text.analysis, parser)
             })
             .collect();
-        Engine { index, parsers, ranking, snapshots: Snapshots::default() }
+        let suggester = suggest::Suggester::new(&index);
+        Engine { index, parsers, ranking, snapshots: Snapshots::default(), suggester, lexicon: Default::default() }
     }
 
     pub fn index(&self) -> &SearchIndex {
         &self.index
+    }
+
+    /// Search-box suggestions (entity names and headlines).
+    pub fn suggester(&self) -> &suggest::Suggester {
+        &self.suggester
+    }
+
+    /// Brings the in-memory views of the index (suggestions, the word list for typos) up to the
+    /// index's current state, off the request path.
+    pub fn refresh_views(&self) -> Result<()> {
+        self.suggester.refresh(&self.index)?;
+        self.lexicon.refresh(&self.index)?;
+        Ok(())
     }
 
     pub fn ranking(&self) -> RankingSettings {
@@ -120,14 +143,20 @@ impl Engine {
         &self,
         text: &str,
         languages: Option<&[String]>,
-    ) -> Result<(Option<Box<dyn Query>>, Vec<instant::LooseWord>)> {
+    ) -> Result<UserQuery> {
         let typed = instant::read(text);
         let mut fold = crate::index::schema::text_analyzer(&self.index.index, crate::index::schema::NEUTRAL);
         let loose = typed.loose_words(&mut fold);
+        if !self.lexicon.is_built() {
+            self.lexicon.refresh(&self.index)?;
+        }
         let fields = &self.index.fields;
         let query = self.per_analysis(languages, |analysis, _| {
             let mut analyzer = crate::index::schema::text_analyzer(&self.index.index, analysis);
-            Ok(typed.query(fields.text_for(analysis), &mut analyzer, &mut fold))
+            let text = fields.text_for(analysis);
+            let mut expand =
+                |word: &str, typos: u8, prefix: bool| self.lexicon.expand(analysis, text.body, word, typos, prefix);
+            Ok(typed.query(text, &mut analyzer, &mut fold, &mut expand))
         })?;
         Ok((query, loose))
     }
@@ -181,7 +210,7 @@ impl Engine {
     }
 
     /// The request's query text read in its mode, with the words to highlight loosely.
-    pub fn user_query(&self, request: &SearchRequest) -> Result<(Option<Box<dyn Query>>, Vec<instant::LooseWord>)> {
+    pub fn user_query(&self, request: &SearchRequest) -> Result<UserQuery> {
         let languages = request
             .filters
             .iter()

@@ -278,11 +278,25 @@ fn loosely_matches(loose: &LooseWord, word: &str, fold: &mut TextAnalyzer) -> bo
     if word.len() + budget < typed_len || (!loose.prefix && word.len() > typed_len + budget * 4) {
         return false;
     }
-    let mut stream = fold.token_stream(word);
-    if !stream.advance() {
-        return false;
-    }
-    let folded = &stream.token().text;
+    // ASCII words fold by lower-casing; others go through the folding analyzer.
+    let owned;
+    let folded: &str = if word.is_ascii() {
+        if budget == 0 {
+            // Only a prefix can match: compare in place.
+            return loose.prefix
+                && word.len() >= typed_len
+                && word.as_bytes()[..typed_len].eq_ignore_ascii_case(loose.folded.as_bytes());
+        }
+        owned = word.to_ascii_lowercase();
+        &owned
+    } else {
+        let mut stream = fold.token_stream(word);
+        if !stream.advance() {
+            return false;
+        }
+        owned = stream.token().text.clone();
+        &owned
+    };
     if loose.prefix {
         if folded.starts_with(&loose.folded) {
             return true;
@@ -294,7 +308,7 @@ fn loosely_matches(loose: &LooseWord, word: &str, fold: &mut TextAnalyzer) -> bo
             }
         }
     }
-    budget > 0 && edit_distance(folded, &loose.folded) <= budget
+    budget > 0 && folded.len().abs_diff(typed_len) <= budget * 4 && edit_distance(folded, &loose.folded) <= budget
 }
 
 /// Edit distance with a swap of neighbouring letters counted as one edit (optimal string

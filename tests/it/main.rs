@@ -12,5 +12,6 @@ mod ingest;
 mod instant;
 mod live;
 mod search;
+mod suggest;
 mod watch;
 mod write;

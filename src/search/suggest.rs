@@ -1,0 +1,379 @@
+//! Suggestions for a search box: entity names (with their article counts) and headlines whose words
+//! start with what was typed, ranked by article count and freshness.
+//!
+//! Answered from memory, in microseconds: a snapshot of every entity name and distinct headline,
+//! with a sorted list of their words for prefix lookups and the best entries of every one- and
+//! two-letter prefix precomputed. The snapshot is rebuilt off the request path when the index
+//! changes; each segment's documents are read once and cached, so a rebuild after a small ingest
+//! reads only the new segment.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use tantivy::index::SegmentId;
+use tantivy::schema::{TantivyDocument, Value};
+use tantivy::tokenizer::TextAnalyzer;
+use tantivy::Searcher;
+use utoipa::ToSchema;
+
+use super::request::HitEntity;
+use super::snippets::escape_html;
+use crate::index::SearchIndex;
+
+pub const DEFAULT_SUGGESTIONS: usize = 8;
+pub const MAX_SUGGESTIONS: usize = 50;
+/// Characters of a suggestion query at most.
+pub const MAX_SUGGEST_CHARS: usize = 200;
+/// Entries kept per precomputed one- or two-letter prefix.
+const PRECOMPUTED: usize = MAX_SUGGESTIONS;
+/// Half-life of the freshness part of a suggestion's score.
+const HALF_LIFE_DAYS: f64 = 30.0;
+/// The least time between two rebuilds while articles keep arriving.
+const REBUILD_EVERY: Duration = Duration::from_millis(500);
+
+/// What a suggestion is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SuggestionKind {
+    Person,
+    Org,
+    Place,
+    Title,
+}
+
+impl SuggestionKind {
+    fn of_entity(kind: &str) -> Option<SuggestionKind> {
+        match kind {
+            "person" => Some(SuggestionKind::Person),
+            "org" => Some(SuggestionKind::Org),
+            "place" => Some(SuggestionKind::Place),
+            _ => None,
+        }
+    }
+}
+
+/// One suggestion.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+pub struct Suggestion {
+    /// The name or headline as written.
+    pub text: String,
+    /// `person`, `org`, `place` or `title`.
+    pub kind: SuggestionKind,
+    /// Articles mentioning the entity, or carrying the headline.
+    pub count: u64,
+    /// `text`, HTML-escaped, the typed prefixes in `<mark>`.
+    pub highlighted: String,
+    /// For a headline: its newest article's id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+}
+
+/// An entity name or a distinct headline.
+#[derive(Debug, Clone)]
+struct Entry {
+    text: String,
+    kind: SuggestionKind,
+    count: u32,
+    newest: Option<i64>,
+    /// The newest article carrying it (headlines only).
+    id: Option<String>,
+    score: f32,
+    /// Its words, lower-cased and accent-folded.
+    words: Vec<Box<str>>,
+}
+
+/// One immutable snapshot.
+#[derive(Default)]
+struct Snapshot {
+    generation: u64,
+    entries: Vec<Entry>,
+    /// (folded word, entry), sorted by word.
+    words: Vec<(Box<str>, u32)>,
+    /// Best entries (by score) for each folded word prefix of up to three letters.
+    short: HashMap<Box<str>, Vec<u32>>,
+}
+
+/// What one document contributes, cached per segment.
+#[derive(Debug, Clone)]
+struct DocFacts {
+    doc: u32,
+    id: String,
+    title: String,
+    published: Option<i64>,
+    entities: Vec<(SuggestionKind, String)>,
+}
+
+/// The suggestion service of one index.
+pub struct Suggester {
+    current: RwLock<Arc<Snapshot>>,
+    segments: Mutex<HashMap<SegmentId, Arc<Vec<DocFacts>>>>,
+    /// When the last rebuild started; one rebuild at a time.
+    rebuilding: Mutex<Option<Instant>>,
+    fold: TextAnalyzer,
+}
+
+impl Suggester {
+    pub fn new(index: &SearchIndex) -> Suggester {
+        Suggester {
+            current: RwLock::new(Arc::new(Snapshot { generation: u64::MAX, ..Snapshot::default() })),
+            segments: Mutex::new(HashMap::new()),
+            rebuilding: Mutex::new(None),
+            fold: crate::index::schema::text_analyzer(&index.index, crate::index::schema::NEUTRAL),
+        }
+    }
+
+    /// True when the snapshot is older than the index's current searcher.
+    pub fn is_stale(&self, index: &SearchIndex) -> bool {
+        let generation = index.reader.searcher().generation().generation_id();
+        self.current.read().map(|snapshot| snapshot.generation != generation).unwrap_or(true)
+    }
+
+    /// Rebuilds the snapshot from the index's current searcher when it changed (and no rebuild ran
+    /// in the last moment). Returns whether it rebuilt.
+    pub fn refresh(&self, index: &SearchIndex) -> crate::error::Result<bool> {
+        let searcher = index.reader.searcher();
+        let generation = searcher.generation().generation_id();
+        if self.current.read().map(|snapshot| snapshot.generation == generation).unwrap_or(false) {
+            return Ok(false);
+        }
+        {
+            let mut rebuilding = self.rebuilding.lock().map_err(|_| poisoned())?;
+            if rebuilding.is_some_and(|started| started.elapsed() < REBUILD_EVERY) {
+                return Ok(false);
+            }
+            *rebuilding = Some(Instant::now());
+        }
+        let snapshot = self.build(index, &searcher, generation)?;
+        *self.current.write().map_err(|_| poisoned())? = Arc::new(snapshot);
+        Ok(true)
+    }
+
+    fn build(&self, index: &SearchIndex, searcher: &Searcher, generation: u64) -> crate::error::Result<Snapshot> {
+        let fields = &index.fields;
+        let mut cached = self.segments.lock().map_err(|_| poisoned())?.clone();
+        let mut kept = HashMap::new();
+        let mut entities: HashMap<(SuggestionKind, String), (String, u32, Option<i64>)> = HashMap::new();
+        let mut titles: HashMap<String, (String, u32, Option<i64>, String)> = HashMap::new();
+        for segment in searcher.segment_readers() {
+            let id = segment.segment_id();
+            let facts = match cached.remove(&id) {
+                Some(facts) => facts,
+                None => {
+                    let store = segment.get_store_reader(64)?;
+                    let dates = segment.fast_fields().date("published_at")?;
+                    let mut facts = Vec::with_capacity(segment.max_doc() as usize);
+                    for doc in 0..segment.max_doc() {
+                        let document: TantivyDocument = store.get(doc)?;
+                        let text = |field| document.get_first(field).and_then(|value| value.as_str()).unwrap_or("");
+                        let listed: Vec<HitEntity> = serde_json::from_str(text(fields.entities)).unwrap_or_default();
+                        facts.push(DocFacts {
+                            doc,
+                            id: text(fields.id).to_string(),
+                            title: text(fields.title).trim().to_string(),
+                            published: dates.first(doc).map(|date| date.into_timestamp_secs()),
+                            entities: listed
+                                .into_iter()
+                                .filter_map(|entity| Some((SuggestionKind::of_entity(&entity.kind)?, entity.name)))
+                                .collect(),
+                        });
+                    }
+                    Arc::new(facts)
+                }
+            };
+            let alive = segment.alive_bitset();
+            for fact in facts.iter().filter(|fact| alive.is_none_or(|alive| alive.is_alive(fact.doc))) {
+                for (kind, name) in fact.entities.iter().filter(|(_, name)| is_presentable(name)) {
+                    let entry = entities.entry((*kind, name.to_lowercase())).or_insert_with(|| (name.clone(), 0, None));
+                    entry.1 += 1;
+                    entry.2 = entry.2.max(fact.published);
+                }
+                if !fact.title.is_empty() {
+                    let entry = titles
+                        .entry(fact.title.to_lowercase())
+                        .or_insert_with(|| (fact.title.clone(), 0, None, fact.id.clone()));
+                    entry.1 += 1;
+                    if fact.published >= entry.2 {
+                        entry.2 = fact.published;
+                        entry.3 = fact.id.clone();
+                    }
+                }
+            }
+            kept.insert(id, facts);
+        }
+        *self.segments.lock().map_err(|_| poisoned())? = kept;
+
+        let newest = entities
+            .values()
+            .map(|entry| entry.2)
+            .chain(titles.values().map(|entry| entry.2))
+            .flatten()
+            .max()
+            .unwrap_or(0);
+        let score = |count: u32, published: Option<i64>| {
+            let age_days = published.map(|secs| (newest - secs).max(0) as f64 / 86_400.0);
+            let recency = age_days.map(|days| (-days / HALF_LIFE_DAYS * std::f64::consts::LN_2).exp()).unwrap_or(0.0);
+            ((1.0 + (count as f64).ln()) * (0.5 + 0.5 * recency)) as f32
+        };
+        let mut entries: Vec<Entry> = entities
+            .into_iter()
+            .map(|((kind, _), (text, count, newest))| Entry {
+                score: score(count, newest),
+                text,
+                kind,
+                count,
+                newest,
+                id: None,
+                words: Vec::new(),
+            })
+            .chain(titles.into_values().map(|(text, count, newest, id)| Entry {
+                score: score(count, newest),
+                text,
+                kind: SuggestionKind::Title,
+                count,
+                newest,
+                id: Some(id),
+                words: Vec::new(),
+            }))
+            .collect();
+        // Best first, so that a scan meets good entries early and ties break the same way.
+        entries.sort_by(|a, b| {
+            b.score.total_cmp(&a.score).then_with(|| b.newest.cmp(&a.newest)).then_with(|| a.text.cmp(&b.text))
+        });
+        let mut fold = self.fold.clone();
+        let mut words: Vec<(Box<str>, u32)> = Vec::new();
+        for (position, entry) in entries.iter_mut().enumerate() {
+            let mut own: Vec<Box<str>> =
+                folded_words(&mut fold, &entry.text).into_iter().map(String::into_boxed_str).collect();
+            own.sort_unstable();
+            own.dedup();
+            words.extend(own.iter().map(|word| (word.clone(), position as u32)));
+            entry.words = own;
+        }
+        words.sort_unstable();
+        let mut short: HashMap<Box<str>, Vec<u32>> = HashMap::new();
+        for (word, entry) in &words {
+            for length in 1..=3 {
+                if word.chars().count() >= length {
+                    let prefix: String = word.chars().take(length).collect();
+                    short.entry(prefix.into_boxed_str()).or_default().push(*entry);
+                }
+            }
+        }
+        for list in short.values_mut() {
+            // Entries are numbered best first.
+            list.sort_unstable();
+            list.dedup();
+            list.truncate(PRECOMPUTED);
+            list.shrink_to_fit();
+        }
+        Ok(Snapshot { generation, entries, words, short })
+    }
+
+    /// Suggestions for what was typed: entries having, for each typed word, a word starting with
+    /// it. Best first: article count and freshness.
+    pub fn suggest(&self, typed: &str, limit: usize, kinds: Option<&[SuggestionKind]>) -> Vec<Suggestion> {
+        let Ok(snapshot) = self.current.read().map(|snapshot| Arc::clone(&snapshot)) else { return Vec::new() };
+        let mut fold = self.fold.clone();
+        let typed_words = folded_words(&mut fold, typed);
+        if typed_words.is_empty() {
+            return Vec::new();
+        }
+        let range_of = |prefix: &str| {
+            let start = snapshot.words.partition_point(|(word, _)| word.as_ref() < prefix);
+            let length = snapshot.words[start..].partition_point(|(word, _)| word.starts_with(prefix));
+            start..start + length
+        };
+        // Scan the typed word with the fewest candidates; check the others on each candidate.
+        let (scanned, range) = typed_words
+            .iter()
+            .map(|word| (word, range_of(word)))
+            .min_by_key(|(_, range)| range.len())
+            .expect("at least one typed word");
+        let accepts = |position: u32| {
+            let entry = &snapshot.entries[position as usize];
+            kinds.is_none_or(|kinds| kinds.contains(&entry.kind))
+                && typed_words.iter().all(|typed| {
+                    // Each typed word starts one of the entry's words (sorted: find the first ≥ it).
+                    let at = entry.words.partition_point(|word| word.as_ref() < typed.as_str());
+                    entry.words.get(at).is_some_and(|word| word.starts_with(typed.as_str()))
+                })
+        };
+        let mut chosen: Vec<u32> = Vec::new();
+        // The best entries of every short prefix are precomputed (best first); the list is every
+        // entry of the prefix when shorter than its cap.
+        match snapshot.short.get(scanned.as_str()) {
+            Some(list) if typed_words.len() == 1 && kinds.is_none() => chosen.extend(list.iter().copied().take(limit)),
+            Some(list) if list.len() < PRECOMPUTED => {
+                chosen.extend(list.iter().copied().filter(|position| accepts(*position)).take(limit))
+            }
+            _ => {
+                let mut candidates: Vec<u32> = snapshot.words[range].iter().map(|(_, entry)| *entry).collect();
+                candidates.sort_unstable();
+                candidates.dedup();
+                chosen.extend(candidates.into_iter().filter(|position| accepts(*position)).take(limit));
+            }
+        }
+        chosen
+            .into_iter()
+            .map(|position| {
+                let entry = &snapshot.entries[position as usize];
+                Suggestion {
+                    text: entry.text.clone(),
+                    kind: entry.kind,
+                    count: entry.count as u64,
+                    highlighted: highlight_prefixes(&entry.text, &typed_words, &mut fold),
+                    id: entry.id.clone(),
+                }
+            })
+            .collect()
+    }
+}
+
+/// Names a search box can show: not markup or data debris that a tagger took for a name.
+fn is_presentable(name: &str) -> bool {
+    let length = name.chars().count();
+    (2..=80).contains(&length) && !name.contains(['"', '(', ')', '[', ']', '{', '}', '<', '>', '=', ';', '|'])
+}
+
+fn poisoned() -> crate::error::Error {
+    crate::error::Error::Internal("suggestion lock poisoned".into())
+}
+
+/// The words of a text, lower-cased and accent-folded.
+fn folded_words(fold: &mut TextAnalyzer, text: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut stream = fold.token_stream(text);
+    while let Some(token) = stream.next() {
+        words.push(token.text.clone());
+    }
+    words
+}
+
+/// Escapes `text`, marking the start of each word that a typed word begins.
+fn highlight_prefixes(text: &str, typed: &[String], fold: &mut TextAnalyzer) -> String {
+    let mut html = String::with_capacity(text.len() + 16);
+    let mut from = 0;
+    let mut stream = fold.token_stream(text);
+    while let Some(token) = stream.next() {
+        let longest = typed
+            .iter()
+            .filter(|word| token.text.starts_with(String::as_str(word)))
+            .map(|word| word.chars().count())
+            .max();
+        let Some(longest) = longest else {
+            continue;
+        };
+        let word = &text[token.offset_from..token.offset_to];
+        // The folded prefix covers as many characters of the word as were typed.
+        let cut = word.char_indices().nth(longest).map(|(index, _)| index).unwrap_or(word.len());
+        html.push_str(&escape_html(&text[from..token.offset_from]));
+        html.push_str("<mark>");
+        html.push_str(&escape_html(&word[..cut]));
+        html.push_str("</mark>");
+        from = token.offset_from + cut;
+    }
+    html.push_str(&escape_html(&text[from..]));
+    html
+}

@@ -1,0 +1,131 @@
+//! Search-box suggestions over HTTP: entity names with article counts that equal the search's own
+//! counts, headlines counted from the raw file, prefix highlighting with HTML escaped, freshly
+//! written articles suggested, and bad parameters refused with 400.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::helpers::{raw_stories, TestApp};
+
+const REUTERS: &str = "sample/reut2-000-stories-201-400.sgm";
+const SAMPLE: &str = "sample/kremlin-trump-putin-meeting.txt";
+const KEY: &str = "suggest-key-0123456789abcdef";
+
+fn suggestions(body: &Value) -> &Vec<Value> {
+    body["suggestions"].as_array().expect("a suggestions array")
+}
+
+#[tokio::test]
+async fn names_and_headlines_by_prefix_with_counts() {
+    let app = TestApp::with_fixtures(&[REUTERS, SAMPLE]).await;
+
+    // "zel": the Ukrainian president, a person, counted as the search counts him.
+    let (status, body) = app.get("/v1/suggest?q=zel").await;
+    assert_eq!(status, 200, "{body}");
+    let zelensky = suggestions(&body)
+        .iter()
+        .find(|suggestion| suggestion["kind"] == "person" && suggestion["text"].as_str().unwrap().contains("Zelensk"))
+        .unwrap_or_else(|| panic!("{body}"));
+    let name = zelensky["text"].as_str().unwrap();
+    let filter: String = url::form_urlencoded::byte_serialize(name.as_bytes()).collect();
+    let searched = app.search(&format!("person={filter}")).await["total"].clone();
+    assert_eq!(zelensky["count"], searched, "{body}");
+    assert!(zelensky["highlighted"].as_str().unwrap().contains("<mark>Zel</mark>"), "{zelensky}");
+
+    // "pes": Peskov, keystroke by keystroke.
+    for prefix in ["pes", "pesk", "peskov"] {
+        let (_, body) = app.get(&format!("/v1/suggest?q={prefix}")).await;
+        assert!(
+            suggestions(&body).iter().any(|s| s["kind"] == "person" && s["text"].as_str().unwrap().contains("Peskov")),
+            "{prefix}: {body}"
+        );
+    }
+
+    // Headlines: every suggestion of kind title starts a word with the prefix, and its count is
+    // the number of stories carrying that headline in the raw file.
+    let raw_titles: Vec<String> = raw_stories(REUTERS)
+        .iter()
+        .filter_map(|story| {
+            let start = story.find("<TITLE>")? + 7;
+            let end = story[start..].find("</TITLE>")? + start;
+            Some(story[start..end].replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").trim().to_string())
+        })
+        .collect();
+    let (_, body) = app.get("/v1/suggest?q=mcdonn&kinds=title&limit=50").await;
+    let titles = suggestions(&body);
+    let expected: std::collections::BTreeSet<&String> = raw_titles
+        .iter()
+        .filter(|title| title.split(|c: char| !c.is_alphanumeric()).any(|w| w.starts_with("MCDONN")))
+        .collect();
+    assert_eq!(titles.len(), expected.len(), "{body}");
+    for suggestion in titles {
+        let text = suggestion["text"].as_str().unwrap().to_string();
+        assert!(expected.contains(&text), "{text}");
+        let count = raw_titles.iter().filter(|title| **title == text).count();
+        assert_eq!(suggestion["count"], count, "{text}");
+        assert!(suggestion["id"].is_string());
+        // Escaped, with the typed prefix marked.
+        let highlighted = suggestion["highlighted"].as_str().unwrap();
+        assert!(highlighted.contains("<mark>MCDONN</mark>"), "{highlighted}");
+        assert!(!highlighted.replace("<mark>", "").replace("</mark>", "").contains('<'), "{highlighted}");
+    }
+    assert!(titles.iter().any(|s| s["highlighted"].as_str().unwrap().contains("&lt;")), "{body}");
+
+    // Several words: every one must start a word of the suggestion.
+    let (_, body) = app.get("/v1/suggest?q=saudi+ar").await;
+    assert!(suggestions(&body).iter().any(|s| s["text"] == "Saudi Arabia"), "{body}");
+    for suggestion in suggestions(&body) {
+        let text = suggestion["text"].as_str().unwrap().to_lowercase();
+        let words: Vec<&str> = text.split(|c: char| !c.is_alphanumeric()).collect();
+        assert!(words.iter().any(|w| w.starts_with("saudi")) && words.iter().any(|w| w.starts_with("ar")), "{text}");
+    }
+
+    // Ranked by article count (the sample's dates lie within days of each other): the first
+    // suggestion for "s" has the most articles among the people, organisations and places.
+    let (_, body) = app.get("/v1/suggest?q=s&kinds=person,org,place&limit=50").await;
+    let counts: Vec<u64> = suggestions(&body).iter().map(|s| s["count"].as_u64().unwrap()).collect();
+    assert_eq!(counts.first(), counts.iter().max(), "{body}");
+
+    // Limits and bad input.
+    let (_, body) = app.get("/v1/suggest?q=s&limit=3").await;
+    assert_eq!(suggestions(&body).len(), 3);
+    let (status, body) = app.get("/v1/suggest?q=").await;
+    assert_eq!((status, suggestions(&body).len()), (200, 0));
+    let (status, body) = app.get("/v1/suggest?q=%22%28%5B").await;
+    assert_eq!((status, suggestions(&body).len()), (200, 0), "{body}");
+    for bad in ["q=s&limit=0", "q=s&limit=51", "q=s&kinds=colour", "q=s&colour=red", &format!("q={}", "a".repeat(201))]
+    {
+        let (status, body) = app.get(&format!("/v1/suggest?{bad}")).await;
+        assert_eq!(status, 400, "{bad}: {body}");
+        assert_eq!(body["error"]["code"], "bad_parameter", "{bad}");
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn written_articles_are_suggested_soon_after() {
+    let app = TestApp::with_fixtures_and(&[REUTERS], |settings| settings.api_keys = vec![KEY.into()]).await;
+    let (_, body) = app.get("/v1/suggest?q=quixot").await;
+    assert!(suggestions(&body).is_empty(), "{body}");
+    let article = r#"{"id":"q1","title":"Quixotic windmill plan approved","body":"Councillors approved the windmill plan.","source":"Test","published_at":"1987-03-05T10:00:00Z","entities":[{"kind":"person","name":"Alonso Quixano"}]}"#;
+    let response = app
+        .client
+        .post(format!("{}/v1/articles", app.base))
+        .bearer_auth(KEY)
+        .header("content-type", "application/x-ndjson")
+        .body(article)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let found = app
+        .eventually(Duration::from_secs(10), || async {
+            let (_, body) = app.get("/v1/suggest?q=quix").await;
+            let kinds: Vec<&str> = suggestions(&body).iter().filter_map(|s| s["kind"].as_str()).collect();
+            kinds.contains(&"title") && kinds.contains(&"person")
+        })
+        .await;
+    assert!(found, "the new headline and person were not suggested");
+    app.stop().await;
+}
