@@ -41,6 +41,7 @@ impl Application {
             permits: Semaphore::new(settings.effective_search_permits()),
             keys: crate::api::write::ApiKeys::new(&settings.api_keys, settings.protect_reads),
             extractor: crate::ner::text::default_extractor(),
+            export: crate::api::ExportSettings::new(&settings),
         });
         state.engine.refresh_views()?;
         let listener = TcpListener::bind(&settings.addr)

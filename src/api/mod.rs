@@ -2,6 +2,7 @@
 //! requests; CPU-bound search runs on blocking threads behind a permit sized to the cores.
 
 pub mod error;
+pub mod export;
 pub mod params;
 pub mod write;
 
@@ -42,6 +43,29 @@ pub struct AppState {
     pub keys: write::ApiKeys,
     /// Finds entities in articles written through the API that carry none.
     pub extractor: Box<dyn crate::ingest::entities::EntityExtractor>,
+    pub export: ExportSettings,
+}
+
+/// How exports run.
+pub struct ExportSettings {
+    /// Only API-key holders may export.
+    pub requires_key: bool,
+    /// Rows one export streams at most.
+    pub max_rows: usize,
+    /// Exports running at once (each reads its own store connection).
+    pub permits: Arc<Semaphore>,
+    pub store_path: std::path::PathBuf,
+}
+
+impl ExportSettings {
+    pub fn new(settings: &Settings) -> ExportSettings {
+        ExportSettings {
+            requires_key: settings.export_requires_key,
+            max_rows: settings.export_max_rows.max(1),
+            permits: Arc::new(Semaphore::new(2)),
+            store_path: settings.store_path(),
+        }
+    }
 }
 
 type Shared = Arc<AppState>;
@@ -51,6 +75,11 @@ pub fn router(state: Shared, settings: &Settings) -> Router {
     let cors = CorsLayer::new()
         .allow_methods([Method::GET, Method::POST, Method::DELETE, Method::OPTIONS])
         .allow_headers([axum::http::header::CONTENT_TYPE, axum::http::header::AUTHORIZATION])
+        .expose_headers([
+            axum::http::header::CONTENT_DISPOSITION,
+            axum::http::HeaderName::from_static("x-total-count"),
+            axum::http::HeaderName::from_static("x-export-rows"),
+        ])
         .allow_origin(if settings.cors_origins.iter().any(|origin| origin == "*") {
             AllowOrigin::any()
         } else {
@@ -61,6 +90,8 @@ pub fn router(state: Shared, settings: &Settings) -> Router {
         .route("/v1/search", get(search_get).post(search_post))
         .route("/v1/suggest", get(suggest))
         .route("/v1/articles/{id}", get(article))
+        .route("/v1/articles/{id}/related", get(related))
+        .route("/v1/export", get(export::export))
         .route("/v1/entities", get(entity_list))
         .route("/v1/entities/{kind}/", get(entity_without_name))
         .route("/v1/entities/{kind}/{name}", get(entity_profile))
@@ -315,6 +346,47 @@ async fn article(State(state): State<Shared>, Path(id): Path<String>) -> Result<
     Ok(Json(view))
 }
 
+/// Stories related to an article.
+#[derive(Serialize, ToSchema)]
+pub struct RelatedStories {
+    /// The article they relate to.
+    pub id: String,
+    /// Best first; none from the article's own near-duplicate cluster.
+    pub related: Vec<Hit>,
+}
+
+/// Stories related to an article: more-like-this on its title and body plus the people,
+/// organisations and places it names; its own near-duplicate copies are left out.
+#[utoipa::path(
+    get,
+    path = "/v1/articles/{id}/related",
+    params(
+        ("id" = String, Path, description = "tidings article id"),
+        ("limit" = Option<usize>, Query, description = "stories to return, 1–50 (default 5)")
+    ),
+    responses((status = 200, body = RelatedStories), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody))
+)]
+async fn related(
+    State(state): State<Shared>,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<RelatedStories>, ApiError> {
+    let mut limit = crate::search::related::DEFAULT_RELATED;
+    for (key, value) in form_urlencoded::parse(query.as_deref().unwrap_or("").as_bytes()) {
+        match key.as_ref() {
+            "limit" => {
+                limit = value.trim().parse().map_err(|_| {
+                    Error::BadParameter(format!("limit must be a non-negative whole number, not {value:?}"))
+                })?
+            }
+            other => return Err(ApiError(Error::BadParameter(format!("unknown parameter {other:?}; known: limit")))),
+        }
+    }
+    let lookup = id.clone();
+    let related = blocking(&state, move |state| state.engine.related(&lookup, limit)).await?;
+    Ok(Json(RelatedStories { id, related }))
+}
+
 /// Errors produced by middleware (body too large, timeout, wrong method) get the same JSON body
 /// as every other error.
 async fn json_errors(response: Response) -> Response {
@@ -409,6 +481,8 @@ async fn not_found() -> Response {
         search_post,
         suggest,
         article,
+        related,
+        export::export,
         write::post_articles,
         write::delete_article,
         entity_list,
@@ -420,6 +494,7 @@ async fn not_found() -> Response {
         SearchParams,
         SearchResponse,
         SuggestResponse,
+        RelatedStories,
         crate::search::suggest::Suggestion,
         crate::search::suggest::SuggestionKind,
         crate::search::request::Matches,

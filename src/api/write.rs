@@ -44,12 +44,17 @@ impl ApiKeys {
 
     /// Checks the `Authorization: Bearer KEY` header of a request.
     fn check(&self, request: &Request) -> Result<(), Error> {
+        self.check_headers(request.headers())
+    }
+
+    /// Checks the `Authorization: Bearer KEY` header.
+    pub fn check_headers(&self, headers: &axum::http::HeaderMap) -> Result<(), Error> {
         if self.digests.is_empty() {
             return Err(Error::Unauthorized(
                 "this server has no API keys configured (TIDINGS_API_KEYS or api_keys in the config file)".into(),
             ));
         }
-        let header = request.headers().get(axum::http::header::AUTHORIZATION).and_then(|value| value.to_str().ok());
+        let header = headers.get(axum::http::header::AUTHORIZATION).and_then(|value| value.to_str().ok());
         let Some(key) = header.and_then(|value| value.strip_prefix("Bearer ")).map(str::trim) else {
             return Err(Error::Unauthorized("send an API key as `Authorization: Bearer KEY`".into()));
         };

@@ -3,10 +3,12 @@
 
 pub mod cursor;
 pub mod entities;
+pub mod export;
 pub mod facets;
 pub mod instant;
 pub mod lexicon;
 pub mod ranking;
+pub mod related;
 pub mod request;
 pub mod snippets;
 pub mod suggest;
@@ -139,11 +141,7 @@ impl Engine {
 
     /// Reads as-you-type text (see [`instant`]): the query, and the words the highlighter should
     /// match loosely (with typos, or as a prefix).
-    pub fn instant_query(
-        &self,
-        text: &str,
-        languages: Option<&[String]>,
-    ) -> Result<UserQuery> {
+    pub fn instant_query(&self, text: &str, languages: Option<&[String]>) -> Result<UserQuery> {
         let typed = instant::read(text);
         let mut fold = crate::index::schema::text_analyzer(&self.index.index, crate::index::schema::NEUTRAL);
         let loose = typed.loose_words(&mut fold);

@@ -159,6 +159,15 @@ impl SegmentCollector for RankerSegment {
         if self.ranker.limit == 0 {
             return;
         }
+        // The decay never raises a score: a match scoring below the worst kept one cannot enter,
+        // and needs neither its date nor the decay computed.
+        if self.ranker.order == Order::Relevance && self.kept.len() == self.ranker.limit {
+            if let Some(worst) = self.kept.peek() {
+                if (score as f64) < worst.0.key {
+                    return;
+                }
+            }
+        }
         let published = self.dates.as_ref().and_then(|dates| dates.first(doc)).map(|date| date.into_timestamp_secs());
         let position =
             Position { key: self.ranker.key(score, published), address: DocAddress::new(self.segment_ord, doc) };

@@ -5,6 +5,7 @@ mod helpers;
 
 mod api;
 mod clusters;
+mod deep;
 mod entities;
 mod eval;
 mod feeds;
