@@ -4,6 +4,7 @@
 pub mod error;
 pub mod export;
 pub mod params;
+pub mod web;
 pub mod write;
 
 use std::sync::{Arc, Mutex};
@@ -106,6 +107,10 @@ pub fn router(state: Shared, settings: &Settings) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/openapi.json", get(openapi_json))
+        .route("/", get(web::index))
+        .route("/app.js", get(web::app_js))
+        .route("/app.css", get(web::app_css))
+        .route("/widget.js", get(web::widget))
         .merge(reads)
         .merge(writes)
         .fallback(not_found)

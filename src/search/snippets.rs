@@ -197,7 +197,8 @@ impl Highlighter {
                     html.push('…');
                 }
                 html.push_str(&render(&body[window.clone()], &ranges));
-                if window.end < body.len() {
+                // A fragment ending a sentence needs no mark of the cut.
+                if window.end < body.len() && !body[..window.end].ends_with(['.', '!', '?']) {
                     html.push('…');
                 }
                 html
