@@ -112,6 +112,18 @@ pub enum EvalCommand {
         #[arg(long, default_value = "../shared/data/article-extraction-benchmark")]
         dir: PathBuf,
     },
+    /// Ranking quality on the TIME and Cranfield test collections: nDCG@10, MAP (top 1,000),
+    /// recall@100. Per collection, tidings' own line `collection=… ndcg@10=… map=… recall@100=…`
+    /// comes last; baselines' and ablations' lines come before it and start with `system=`.
+    Relevance {
+        /// `time` or `cranfield` (default both).
+        #[arg(long)]
+        collection: Option<String>,
+        #[arg(long, default_value = "../shared/data/time-collection")]
+        time: PathBuf,
+        #[arg(long, default_value = "../shared/data/cranfield")]
+        cranfield: PathBuf,
+    },
     /// Near-duplicate clustering on Reuters-21578 and BBC News: recall on exact duplicate bodies,
     /// precision on labelled near pairs. The last line is `threshold=… labelled=… near_precision=…`.
     Dedup {
@@ -191,6 +203,13 @@ pub fn run(cli: Cli) -> Result<()> {
                 &project_path(&bbc),
                 &project_path(&labels),
                 sample.as_deref(),
+            )
+        }
+        Command::Eval { what: EvalCommand::Relevance { collection, time, cranfield } } => {
+            crate::search::relevance_eval::eval_command(
+                &project_path(&time),
+                &project_path(&cranfield),
+                collection.as_deref(),
             )
         }
         Command::Eval { what: EvalCommand::Extraction { dir } } => {

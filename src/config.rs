@@ -38,6 +38,8 @@ pub struct Settings {
     pub freshness_weight: f64,
     /// Days after which an article's recency bonus has halved.
     pub freshness_half_life_days: f64,
+    /// How much more a title match weighs than a body match in analyst-mode ranking.
+    pub title_boost: f32,
     /// Rows `GET /v1/export` streams at most.
     pub export_max_rows: usize,
     /// Reserve exports for API-key holders.
@@ -60,6 +62,7 @@ impl Default for Settings {
             max_write_bytes: 16 << 20,
             freshness_weight: 0.25,
             freshness_half_life_days: 14.0,
+            title_boost: crate::search::DEFAULT_TITLE_BOOST,
             export_max_rows: 10_000,
             export_requires_key: false,
         }
@@ -144,6 +147,9 @@ impl Settings {
         if let Some(value) = get("TIDINGS_FRESHNESS_HALF_LIFE_DAYS") {
             self.freshness_half_life_days = number("TIDINGS_FRESHNESS_HALF_LIFE_DAYS", value)?;
         }
+        if let Some(value) = get("TIDINGS_TITLE_BOOST") {
+            self.title_boost = number("TIDINGS_TITLE_BOOST", value)?;
+        }
         if let Some(value) = get("TIDINGS_EXPORT_MAX_ROWS") {
             self.export_max_rows = number("TIDINGS_EXPORT_MAX_ROWS", value)?;
         }
@@ -167,6 +173,12 @@ impl Settings {
                 self.freshness_weight
             )));
         }
+        if !(self.title_boost > 0.0 && self.title_boost <= 100.0) {
+            return Err(Error::Config(format!(
+                "title_boost must be above 0 and at most 100, not {}",
+                self.title_boost
+            )));
+        }
         if !(self.freshness_half_life_days > 0.0 && self.freshness_half_life_days.is_finite()) {
             return Err(Error::Config("freshness_half_life_days must be a positive number of days".into()));
         }
@@ -177,6 +189,8 @@ impl Settings {
         crate::search::RankingSettings {
             freshness_weight: self.freshness_weight,
             freshness_half_life_days: self.freshness_half_life_days,
+            title_boost: self.title_boost,
+            ..crate::search::RankingSettings::default()
         }
     }
 

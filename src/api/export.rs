@@ -41,13 +41,13 @@ pub struct ExportParams {
     /// Rows at most (default and ceiling: the server's `export_max_rows`, 10,000 unless
     /// configured).
     pub limit: Option<usize>,
-    /// Query text and filters as in `/v1/search`: q, mode, person, org, place, topic, source, lang,
-    /// from, to, sort, freshness.
+    /// Query text and filters as in `/v1/search`: q, mode, match, person, org, place, topic,
+    /// source, lang, from, to, sort, freshness.
     pub q: Option<String>,
 }
 
-const SEARCH_KEYS: [&str; 12] =
-    ["q", "mode", "person", "org", "place", "topic", "source", "lang", "from", "to", "sort", "freshness"];
+const SEARCH_KEYS: [&str; 13] =
+    ["q", "mode", "match", "person", "org", "place", "topic", "source", "lang", "from", "to", "sort", "freshness"];
 
 fn parse(raw: &str, max_rows: usize) -> Result<(SearchRequest, Format, usize), Error> {
     let mut format = Format::Csv;

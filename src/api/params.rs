@@ -74,6 +74,10 @@ pub struct SearchParams {
     pub snippets: Option<usize>,
     /// Characters per body fragment, 40–1,000 (default 160).
     pub snippet_chars: Option<usize>,
+    /// `all` (default): every word must match. `any`: words are ORed and more matching words
+    /// rank higher (analyst mode; explicit AND / OR / NOT still apply).
+    #[serde(rename = "match")]
+    pub match_words: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -91,7 +95,7 @@ fn one_or_many<'de, D: Deserializer<'de>>(deserializer: D) -> std::result::Resul
 }
 
 const KNOWN: &str = "q, person, org, place, topic, source, lang, from, to, sort, offset, limit, facets, facet_size, \
-                     histogram, collapse, mode, freshness, cursor, snippets, snippet_chars";
+                     histogram, collapse, mode, freshness, cursor, snippets, snippet_chars, match";
 
 fn number(name: &str, value: &str) -> Result<usize> {
     value
@@ -137,6 +141,7 @@ impl SearchParams {
             "cursor" => self.cursor = Some(value),
             "snippets" => self.snippets = Some(number("snippets", &value)?),
             "snippet_chars" => self.snippet_chars = Some(number("snippet_chars", &value)?),
+            "match" => self.match_words = Some(value),
             _ => return Ok(false),
         }
         Ok(true)
@@ -348,6 +353,11 @@ impl TryFrom<SearchParams> for SearchRequest {
             cursor: params.cursor.filter(|cursor| !cursor.trim().is_empty()),
             snippets: params.snippets.unwrap_or(DEFAULT_SNIPPETS),
             snippet_chars: params.snippet_chars.unwrap_or(DEFAULT_SNIPPET_CHARS),
+            match_any: match params.match_words.as_deref().map(str::trim) {
+                None | Some("all") | Some("") => false,
+                Some("any") => true,
+                Some(other) => return Err(Error::BadParameter(format!("match must be all or any, not {other:?}"))),
+            },
         };
         request.validate()?;
         Ok(request)

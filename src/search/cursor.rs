@@ -72,6 +72,7 @@ pub fn fingerprint(request: &SearchRequest) -> u64 {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     request.q.hash(&mut hasher);
     request.mode.hash(&mut hasher);
+    request.match_any.hash(&mut hasher);
     for (field, values) in &request.filters {
         field.name().hash(&mut hasher);
         values.hash(&mut hasher);

@@ -9,6 +9,7 @@ pub mod instant;
 pub mod lexicon;
 pub mod ranking;
 pub mod related;
+pub mod relevance_eval;
 pub mod request;
 pub mod snippets;
 pub mod suggest;
@@ -35,8 +36,11 @@ use ranking::{Freshness, Order, Position, Ranker};
 use request::{Duplicates, Highlights, Hit, HitEntity, Matches, Mode, SearchRequest, SearchResponse, Sort};
 use snippets::{Highlighter, SnippetShape};
 
-/// How much more a title match weighs than a body match.
+/// How much more a title match weighs than a body match in as-you-type mode.
 pub const TITLE_BOOST: f32 = 2.0;
+/// The analyst-mode title weight by default: a headline match counts twice a body match. (On
+/// Cranfield, whose abstracts repeat their titles, a weight of 1 ranks better; see BENCHMARKS.md.)
+pub const DEFAULT_TITLE_BOOST: f32 = 2.0;
 
 /// The search engine over one index.
 pub struct Engine {
@@ -44,6 +48,10 @@ pub struct Engine {
     /// One parser per analysis (stemmed language or neutral): the query is analysed as that
     /// language's text is, and each language's query runs on that language's articles.
     parsers: Vec<(&'static str, QueryParser)>,
+    /// The same, with words ORed (`match=any`): more matching words rank higher.
+    any_parsers: Vec<(&'static str, QueryParser)>,
+    /// Per analysis with a stop-word list: an analyzer that yields nothing for a stop word.
+    stop_words: std::collections::HashMap<&'static str, tantivy::tokenizer::TextAnalyzer>,
     ranking: RankingSettings,
     /// Index snapshots kept open for cursors.
     snapshots: Snapshots,
@@ -63,11 +71,21 @@ pub struct RankingSettings {
     pub freshness_weight: f64,
     /// After this many days an article's recency bonus has halved.
     pub freshness_half_life_days: f64,
+    /// How much more a title match weighs than a body match (analyst mode; as-you-type mode ranks
+    /// title matches first within each tier).
+    pub title_boost: f32,
+    /// With words ORed (`match=any`), leave stop words out of the query.
+    pub drop_stop_words: bool,
 }
 
 impl Default for RankingSettings {
     fn default() -> Self {
-        RankingSettings { freshness_weight: 0.25, freshness_half_life_days: 14.0 }
+        RankingSettings {
+            freshness_weight: 0.25,
+            freshness_half_life_days: 14.0,
+            title_boost: DEFAULT_TITLE_BOOST,
+            drop_stop_words: true,
+        }
     }
 }
 
@@ -77,19 +95,53 @@ impl Engine {
     }
 
     pub fn with_ranking(index: Arc<SearchIndex>, ranking: RankingSettings) -> Engine {
-        let parsers = index
-            .fields
-            .text
+        let parsers_for = |conjunction: bool| {
+            index
+                .fields
+                .text
+                .iter()
+                .map(|text| {
+                    let mut parser = QueryParser::for_index(&index.index, vec![text.title, text.body]);
+                    parser.set_field_boost(text.title, ranking.title_boost);
+                    if conjunction {
+                        parser.set_conjunction_by_default();
+                    }
+                    (text.analysis, parser)
+                })
+                .collect::<Vec<_>>()
+        };
+        let parsers = parsers_for(true);
+        let any_parsers = parsers_for(false);
+        let suggester = suggest::Suggester::new(&index);
+        let stop_words = crate::index::schema::STEMMED_LANGUAGES
             .iter()
-            .map(|text| {
-                let mut parser = QueryParser::for_index(&index.index, vec![text.title, text.body]);
-                parser.set_field_boost(text.title, TITLE_BOOST);
-                parser.set_conjunction_by_default();
-                (text.analysis, parser)
+            .filter_map(|(code, language)| {
+                // Snowball's lists, as Tantivy ships them for the other languages (its English
+                // one is Lucene's 33 words).
+                let filter = match code {
+                    &"en" => {
+                        tantivy::tokenizer::StopWordFilter::remove(ENGLISH_STOP_WORDS.iter().map(|w| w.to_string()))
+                    }
+                    _ => tantivy::tokenizer::StopWordFilter::new(*language)?,
+                };
+                let analyzer =
+                    tantivy::tokenizer::TextAnalyzer::builder(tantivy::tokenizer::SimpleTokenizer::default())
+                        .filter(tantivy::tokenizer::LowerCaser)
+                        .filter(filter)
+                        .build();
+                Some((*code, analyzer))
             })
             .collect();
-        let suggester = suggest::Suggester::new(&index);
-        Engine { index, parsers, ranking, snapshots: Snapshots::default(), suggester, lexicon: Default::default() }
+        Engine {
+            index,
+            parsers,
+            any_parsers,
+            stop_words,
+            ranking,
+            snapshots: Snapshots::default(),
+            suggester,
+            lexicon: Default::default(),
+        }
     }
 
     pub fn index(&self) -> &SearchIndex {
@@ -124,6 +176,16 @@ impl Engine {
     /// returned. A query of only keyword terms (`person:Putin`) is the same in every language and
     /// runs once, unrestricted.
     pub fn parse_query_for(&self, text: &str, languages: Option<&[String]>) -> Result<Option<Box<dyn Query>>> {
+        self.parse_query_matching(text, languages, false)
+    }
+
+    /// [`Engine::parse_query_for`] with words ORed when `match_any`.
+    pub fn parse_query_matching(
+        &self,
+        text: &str,
+        languages: Option<&[String]>,
+        match_any: bool,
+    ) -> Result<Option<Box<dyn Query>>> {
         if text.trim().is_empty() {
             return Ok(None);
         }
@@ -131,9 +193,18 @@ impl Engine {
             describe_query_error(text, &tantivy::query::QueryParserError::SyntaxError(text.to_string()))
         })?;
         let ast = normalise_negations(ast);
-        self.per_analysis(languages, |analysis, parser| {
-            parser
-                .build_query_from_user_input_ast(localise_fields(ast.clone(), analysis))
+        let parsers = if match_any { &self.any_parsers } else { &self.parsers };
+        self.per_analysis(languages, |analysis, position| {
+            let mut localised = localise_fields(ast.clone(), analysis);
+            if match_any && self.ranking.drop_stop_words {
+                // ORed, a word like "the" only adds noise: left out when other words remain.
+                if let Some(stop_words) = self.stop_words.get(analysis) {
+                    localised = drop_stop_words(localised, &mut stop_words.clone());
+                }
+            }
+            parsers[position]
+                .1
+                .build_query_from_user_input_ast(localised)
                 .map(Some)
                 .map_err(|error| describe_query_error(text, &error))
         })
@@ -165,14 +236,14 @@ impl Engine {
     fn per_analysis(
         &self,
         languages: Option<&[String]>,
-        mut build: impl FnMut(&'static str, &QueryParser) -> Result<Option<Box<dyn Query>>>,
+        mut build: impl FnMut(&'static str, usize) -> Result<Option<Box<dyn Query>>>,
     ) -> Result<Option<Box<dyn Query>>> {
         let searcher = self.index.reader.searcher();
         let wanted: Option<Vec<&str>> =
             languages.map(|codes| codes.iter().map(|code| crate::index::schema::analysis_for(code)).collect());
         let fields = &self.index.fields;
         let mut built: Vec<(&'static str, Box<dyn Query>, String)> = Vec::new();
-        for (analysis, parser) in &self.parsers {
+        for (position, (analysis, _)) in self.parsers.iter().enumerate() {
             if wanted.as_ref().is_some_and(|wanted| !wanted.contains(analysis)) {
                 continue;
             }
@@ -180,7 +251,7 @@ impl Engine {
             if searcher.doc_freq(&term).unwrap_or(0) == 0 && !built.is_empty() {
                 continue;
             }
-            let Some(query) = build(analysis, parser)? else { continue };
+            let Some(query) = build(analysis, position)? else { continue };
             let shape = format!("{query:?}");
             built.push((analysis, query, shape));
         }
@@ -216,7 +287,7 @@ impl Engine {
             .map(|(_, values)| values.as_slice())
             .filter(|values| !values.is_empty());
         match request.mode {
-            Mode::Analyst => Ok((self.parse_query_for(&request.q, languages)?, Vec::new())),
+            Mode::Analyst => Ok((self.parse_query_matching(&request.q, languages, request.match_any)?, Vec::new())),
             Mode::Instant => self.instant_query(&request.q, languages),
         }
     }
@@ -571,6 +642,169 @@ fn localise_fields(ast: UserInputAst, analysis: &str) -> UserInputAst {
             }
             other => other,
         })),
+    }
+}
+
+/// The Snowball project's English stop words (snowballstem.org, english/stop.txt), without the
+/// contractions, which the tokenizer splits anyway.
+const ENGLISH_STOP_WORDS: &[&str] = &[
+    "i",
+    "me",
+    "my",
+    "myself",
+    "we",
+    "our",
+    "ours",
+    "ourselves",
+    "you",
+    "your",
+    "yours",
+    "yourself",
+    "yourselves",
+    "he",
+    "him",
+    "his",
+    "himself",
+    "she",
+    "her",
+    "hers",
+    "herself",
+    "it",
+    "its",
+    "itself",
+    "they",
+    "them",
+    "their",
+    "theirs",
+    "themselves",
+    "what",
+    "which",
+    "who",
+    "whom",
+    "this",
+    "that",
+    "these",
+    "those",
+    "am",
+    "is",
+    "are",
+    "was",
+    "were",
+    "be",
+    "been",
+    "being",
+    "have",
+    "has",
+    "had",
+    "having",
+    "do",
+    "does",
+    "did",
+    "doing",
+    "would",
+    "should",
+    "could",
+    "ought",
+    "cannot",
+    "a",
+    "an",
+    "the",
+    "and",
+    "but",
+    "if",
+    "or",
+    "because",
+    "as",
+    "until",
+    "while",
+    "of",
+    "at",
+    "by",
+    "for",
+    "with",
+    "about",
+    "against",
+    "between",
+    "into",
+    "through",
+    "during",
+    "before",
+    "after",
+    "above",
+    "below",
+    "to",
+    "from",
+    "up",
+    "down",
+    "in",
+    "out",
+    "on",
+    "off",
+    "over",
+    "under",
+    "again",
+    "further",
+    "then",
+    "once",
+    "here",
+    "there",
+    "when",
+    "where",
+    "why",
+    "how",
+    "all",
+    "any",
+    "both",
+    "each",
+    "few",
+    "more",
+    "most",
+    "other",
+    "some",
+    "such",
+    "no",
+    "nor",
+    "not",
+    "only",
+    "own",
+    "same",
+    "so",
+    "than",
+    "too",
+    "very",
+];
+
+/// Removes single plain words that are stop words (for `stop_words`, an analyzer that yields no
+/// token for one) from a clause, unless nothing else would remain.
+fn drop_stop_words(ast: UserInputAst, stop_words: &mut tantivy::tokenizer::TextAnalyzer) -> UserInputAst {
+    let mut is_stop_word = |item: &(Option<GrammarOccur>, UserInputAst)| match item {
+        (None | Some(GrammarOccur::Should), UserInputAst::Leaf(leaf)) => match leaf.as_ref() {
+            UserInputLeaf::Literal(literal) => {
+                literal.field_name.is_none()
+                    && !literal.phrase.contains(char::is_whitespace)
+                    && !stop_words.token_stream(&literal.phrase).advance()
+            }
+            _ => false,
+        },
+        _ => false,
+    };
+    match ast {
+        UserInputAst::Clause(items) => {
+            let keep: Vec<bool> = items.iter().map(|item| !is_stop_word(item)).collect();
+            if !keep.iter().any(|kept| *kept) {
+                return UserInputAst::Clause(items);
+            }
+            UserInputAst::Clause(
+                items
+                    .into_iter()
+                    .zip(keep)
+                    .filter(|(_, kept)| *kept)
+                    .map(|((occur, item), _)| (occur, drop_stop_words(item, stop_words)))
+                    .collect(),
+            )
+        }
+        UserInputAst::Boost(inner, boost) => UserInputAst::Boost(Box::new(drop_stop_words(*inner, stop_words)), boost),
+        leaf => leaf,
     }
 }
 

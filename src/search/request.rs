@@ -116,6 +116,8 @@ pub struct SearchRequest {
     /// Body fragments per hit (1–10) and their length in characters (40–1,000).
     pub snippets: usize,
     pub snippet_chars: usize,
+    /// Analyst mode: words ORed (`match=any`, more matching words rank higher) instead of ANDed.
+    pub match_any: bool,
 }
 
 impl Default for SearchRequest {
@@ -137,6 +139,7 @@ impl Default for SearchRequest {
             cursor: None,
             snippets: DEFAULT_SNIPPETS,
             snippet_chars: DEFAULT_SNIPPET_CHARS,
+            match_any: false,
         }
     }
 }

@@ -1,4 +1,4 @@
-//! The `eval ner` command's output contract: compared systems' lines start with `system=`, and
+//! The eval commands' output contracts: compared systems' lines start with `system=`, and
 //! the last line holds tidings' own `micro_f1=… per_f1=… org_f1=… loc_f1=…`.
 
 use std::process::Command;
@@ -106,4 +106,49 @@ fn eval_dedup_reports_each_collection_then_the_threshold_line_last() {
         (2.0, 1.0, 1.0)
     );
     assert!(lines.iter().any(|line| line.starts_with("collection=reuters docs=200 ")), "{lines:?}");
+}
+
+#[test]
+fn eval_relevance_prints_baselines_then_its_own_line_per_collection() {
+    let output = Command::new(env!("CARGO_BIN_EXE_tidings"))
+        .args(["eval", "relevance", "--time"])
+        .arg(repo_path("tests/fixtures/relevance/time"))
+        .arg("--cranfield")
+        .arg(repo_path("tests/fixtures/relevance/cranfield"))
+        .output()
+        .expect("the tidings binary runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    // Counts read from the fixtures: 13 TIME documents and 3 queries; 47 Cranfield abstracts, 2 queries.
+    assert!(stderr.contains("time: 13 documents, 3 queries"), "{stderr}");
+    assert!(stderr.contains("cranfield: 47 documents, 2 queries"), "{stderr}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    for collection in ["time", "cranfield"] {
+        let mine: Vec<&&str> =
+            lines.iter().filter(|line| line.contains(&format!("collection={collection} "))).collect();
+        let own = mine.last().unwrap_or_else(|| panic!("{collection}: {stdout}"));
+        assert!(own.starts_with(&format!("collection={collection} ndcg@10=")), "tidings' own line last: {own}");
+        assert!(mine[..mine.len() - 1].iter().all(|line| line.starts_with("system=")), "{stdout}");
+        assert!(mine.iter().any(|line| line.starts_with("system=tidings-plain-bm25 ")), "{stdout}");
+        for line in &mine {
+            for name in ["ndcg@10", "map", "recall@100"] {
+                let value = field(line, name);
+                assert!((0.0..=1.0).contains(&value), "{name}={value} in {line}");
+            }
+        }
+        // Requiring every word of a long natural-language query finds (almost) nothing.
+        let all_words = mine.iter().find(|line| line.starts_with("system=tidings-all-words ")).unwrap();
+        assert!(field(all_words, "map") < field(own, "map"), "{stdout}");
+        assert!(field(own, "recall@100") > 0.8, "{own}");
+    }
+    // Collections one at a time.
+    let output = Command::new(env!("CARGO_BIN_EXE_tidings"))
+        .args(["eval", "relevance", "--collection", "time", "--time"])
+        .arg(repo_path("tests/fixtures/relevance/time"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(stdout.lines().last().unwrap().starts_with("collection=time "), "{stdout}");
+    assert!(!stdout.contains("cranfield"));
 }
