@@ -190,6 +190,13 @@ impl Store {
         Ok(store)
     }
 
+    /// Limits this connection's page cache to `kib` kibibytes (a reader that walks many articles
+    /// once, such as an export, gains nothing from keeping them).
+    pub fn limit_cache(&self, kib: u32) -> Result<()> {
+        self.connection.pragma_update(None, "cache_size", -(kib as i64))?;
+        Ok(())
+    }
+
     fn migrate(&mut self) -> Result<()> {
         let transaction = self.connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         transaction.execute_batch(

@@ -116,10 +116,12 @@ pub async fn export(
             tracing::warn!(%error, "export stopped");
             let _ = sender.blocking_send(Err(std::io::Error::other(error.to_string())));
         };
-        let store = match Store::open(&producer.export.store_path) {
-            Ok(store) => store,
-            Err(error) => return fail(error),
-        };
+        // Each article is read once: a small page cache keeps memory flat however many rows.
+        let store =
+            match Store::open(&producer.export.store_path).and_then(|store| store.limit_cache(2048).map(|_| store)) {
+                Ok(store) => store,
+                Err(error) => return fail(error),
+            };
         let mut buffer = Vec::with_capacity(CHUNK_BYTES + 4096);
         if format == Format::Csv {
             buffer.extend_from_slice(CSV_COLUMNS.join(",").as_bytes());

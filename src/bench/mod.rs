@@ -293,6 +293,7 @@ pub fn run(_settings: &Settings, args: BenchArgs) -> Result<()> {
             .arg("--addr")
             .arg(addr.to_string())
             .env("TIDINGS_LOG", "warn")
+            .env("TIDINGS_EXPORT_MAX_ROWS", "25000")
             .stdout(Stdio::null())
             .spawn()?,
     );
@@ -337,6 +338,25 @@ pub fn run(_settings: &Settings, args: BenchArgs) -> Result<()> {
     let instant_1 = runtime.block_on(loadgen::run(addr, Arc::clone(&instant_paths), 1, requests))?;
     let instant_32 = runtime.block_on(loadgen::run(addr, Arc::clone(&instant_paths), 32, requests * 4))?;
     let server_rss = sampler.finish();
+
+    // Export: the server's memory while streaming 1,000 and then 20,000 rows of one search.
+    let mut exports = Vec::new();
+    for rows in [1_000usize, 20_000] {
+        let before = process_rss(server_pid);
+        let sampler = RssSampler::start(server_pid);
+        let started = Instant::now();
+        let (status, body) = runtime.block_on(loadgen::get(addr, &format!("/v1/export?format=csv&limit={rows}")))?;
+        let seconds = started.elapsed().as_secs_f64();
+        let peak = sampler.finish();
+        let lines = body.matches("\r\n").count().saturating_sub(1);
+        exports.push(format!(
+            "| {rows} | {status} | {lines} | {:.1} MB | {seconds:.2} | {:.0} MB | {:.0} MB | {:+.1} MB |",
+            mb(body.len() as u64),
+            mb(before),
+            mb(peak),
+            mb(peak) - mb(before)
+        ));
+    }
 
     // 3. Live ingest: how soon is a new article searchable while the server runs?
     let marker = format!("benchmarker{}", std::process::id());
@@ -385,6 +405,16 @@ pub fn run(_settings: &Settings, args: BenchArgs) -> Result<()> {
         logged.len()
     ));
     report.push(format!("server peak RSS under the c=32 loads: {:.0} MB", mb(server_rss)));
+    report.push(String::new());
+    report.push("### Export (`/v1/export?format=csv`, all articles newest first, streamed)".into());
+    report.push(String::new());
+    report.push(
+        "| rows asked | status | rows received | CSV size | seconds | server RSS before | peak during | growth |"
+            .into(),
+    );
+    report.push("|---|---|---|---|---|---|---|---|".into());
+    report.extend(exports);
+    report.push(String::new());
     report.push(format!(
         "live ingest: `tidings ingest` of one article took {:.0} ms; searchable {} after it started ({} ms after it finished)",
         ingest_done.as_secs_f64() * 1000.0,

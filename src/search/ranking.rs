@@ -25,16 +25,21 @@ pub struct Freshness {
 impl Freshness {
     /// The multiplier for an article published at `published` (undated: as if very old).
     pub fn factor(&self, published: Option<i64>) -> f64 {
+        // Floored so that, among articles all far older than the reference, relevance still
+        // decides (an underflow to 0 would tie them all at weight 1).
         let decay = match published {
             Some(secs) => {
                 let age = (self.reference_secs - secs).max(0) as f64;
-                (-age / self.half_life_secs * std::f64::consts::LN_2).exp()
+                (-age / self.half_life_secs * std::f64::consts::LN_2).exp().max(MIN_DECAY)
             }
-            None => 0.0,
+            None => MIN_DECAY,
         };
         (1.0 - self.weight) + self.weight * decay
     }
 }
+
+/// The smallest recency decay: what a very old (or undated) article keeps.
+const MIN_DECAY: f64 = 1e-12;
 
 /// What the matches are ordered by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -200,6 +205,9 @@ mod tests {
         assert!((freshness.factor(Some(100 * 86_400)) - 1.0).abs() < 1e-9);
         assert!((freshness.factor(Some(90 * 86_400)) - 0.75).abs() < 1e-9);
         assert!((freshness.factor(None) - 0.5).abs() < 1e-9);
+        // Far older than the reference: still above zero, so relevance keeps its order.
+        let all_in = Freshness { weight: 1.0, ..freshness };
+        assert!(all_in.factor(Some(-1_000_000 * 86_400)) > 0.0);
         // Articles dated after the reference count as new, not as newer than new.
         assert!((freshness.factor(Some(200 * 86_400)) - 1.0).abs() < 1e-9);
     }

@@ -169,6 +169,9 @@ async fn openapi_document_is_valid_and_complete() {
         "/healthz",
         "/readyz",
         "/openapi.json",
+        "/v1/suggest",
+        "/v1/articles/{id}/related",
+        "/v1/export",
     ] {
         assert!(document["paths"][path].is_object(), "{path} documented");
     }
@@ -194,6 +197,12 @@ async fn openapi_document_is_valid_and_complete() {
         "limit",
         "facets",
         "histogram",
+        "mode",
+        "match",
+        "freshness",
+        "cursor",
+        "snippets",
+        "snippet_chars",
     ] {
         assert!(parameters.contains(&name), "parameter {name} documented: {parameters:?}");
     }
@@ -205,7 +214,8 @@ async fn openapi_document_is_valid_and_complete() {
             reference.strip_prefix("#/components/schemas/").unwrap_or_else(|| panic!("local schema ref: {reference}"));
         assert!(document["components"]["schemas"][name].is_object(), "{reference} resolves");
     }
-    for schema in ["SearchResponse", "Hit", "ErrorBody", "ArticleView"] {
+    for schema in ["SearchResponse", "Hit", "ErrorBody", "ArticleView", "SuggestResponse", "Matches", "RelatedStories"]
+    {
         assert!(document["components"]["schemas"][schema].is_object(), "{schema} in components");
     }
     app.stop().await;
