@@ -114,8 +114,9 @@ pub async fn export(
         let _permit = permit;
         let fail = |error: Error| {
             tracing::warn!(%error, "export stopped");
-            let _ = sender.blocking_send(Err(std::io::Error::other(error.to_string())));
+            let _ = sender.try_send(Err(std::io::Error::other(error.to_string())));
         };
+        let deadline = std::time::Instant::now() + EXPORT_DEADLINE;
         // Each article is read once: a small page cache keeps memory flat however many rows.
         let store =
             match Store::open(&producer.export.store_path).and_then(|store| store.limit_cache(2048).map(|_| store)) {
@@ -143,8 +144,7 @@ pub async fn export(
             }
             if buffer.len() >= CHUNK_BYTES {
                 let chunk = Bytes::from(std::mem::replace(&mut buffer, Vec::with_capacity(CHUNK_BYTES + 4096)));
-                // The client went away: stop reading.
-                return sender.blocking_send(Ok(chunk)).is_ok();
+                return hand_over(&sender, chunk, deadline);
             }
             true
         });
@@ -152,7 +152,7 @@ pub async fn export(
             return fail(error);
         }
         if !buffer.is_empty() {
-            let _ = sender.blocking_send(Ok(Bytes::from(buffer)));
+            hand_over(&sender, Bytes::from(buffer), deadline);
         }
     });
     let stream = futures_util::stream::unfold(receiver, |mut receiver| async move {
@@ -171,6 +171,37 @@ pub async fn export(
     response_headers.insert("x-total-count", HeaderValue::from(total as u64));
     response_headers.insert("x-export-rows", HeaderValue::from(rows as u64));
     Ok(response)
+}
+
+/// How long a client may leave a chunk unread before the export gives up (and frees its permit).
+const STALL_LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
+/// How long one export may take in all, however slowly its client reads.
+const EXPORT_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+
+/// Queues a chunk for the connection; false when the client went away, stopped reading, or the
+/// export ran past its deadline.
+fn hand_over(
+    sender: &tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>,
+    chunk: Bytes,
+    deadline: std::time::Instant,
+) -> bool {
+    let started = std::time::Instant::now();
+    let mut chunk = Ok(chunk);
+    loop {
+        match sender.try_send(chunk) {
+            Ok(()) => return true,
+            Err(tokio::sync::mpsc::error::TrySendError::Closed(_)) => return false,
+            Err(tokio::sync::mpsc::error::TrySendError::Full(back)) => {
+                let now = std::time::Instant::now();
+                if now.duration_since(started) > STALL_LIMIT || now > deadline {
+                    tracing::warn!("export stopped: the client stopped reading or the export ran past its deadline");
+                    return false;
+                }
+                chunk = back;
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+        }
+    }
 }
 
 fn names(stored: &StoredArticle, kind: crate::model::EntityKind) -> Vec<&str> {

@@ -245,7 +245,10 @@ impl SuggestParams {
                             }
                         });
                     }
-                    params.kinds = Some(kinds);
+                    kinds.sort_by_key(|kind| *kind as u8);
+                    kinds.dedup();
+                    // An empty `kinds=` means every kind.
+                    params.kinds = (!kinds.is_empty()).then_some(kinds);
                 }
                 other => {
                     return Err(Error::BadParameter(format!(

@@ -322,6 +322,8 @@ pub fn run(_settings: &Settings, args: BenchArgs) -> Result<()> {
     let mixed_32 = runtime.block_on(loadgen::run(addr, Arc::clone(&mixed), 32, requests * 4))?;
     let plain_1 = runtime.block_on(loadgen::run(addr, Arc::clone(&plain), 1, requests))?;
     let plain_32 = runtime.block_on(loadgen::run(addr, Arc::clone(&plain), 32, requests * 4))?;
+    let server_rss = sampler.finish();
+    let sampler = RssSampler::start(server_pid);
 
     // Search-box phases: keystroke-by-keystroke prefixes of real queries.
     let logged = query_log_queries(&project_path(&args.query_log))?;
@@ -337,7 +339,7 @@ pub fn run(_settings: &Settings, args: BenchArgs) -> Result<()> {
     let suggest_32 = runtime.block_on(loadgen::run(addr, Arc::clone(&suggest_paths), 32, requests * 16))?;
     let instant_1 = runtime.block_on(loadgen::run(addr, Arc::clone(&instant_paths), 1, requests))?;
     let instant_32 = runtime.block_on(loadgen::run(addr, Arc::clone(&instant_paths), 32, requests * 4))?;
-    let server_rss = sampler.finish();
+    let search_box_rss = sampler.finish();
 
     // Export: the server's memory while streaming 1,000 and then 20,000 rows of one search.
     let mut exports = Vec::new();
@@ -404,7 +406,8 @@ pub fn run(_settings: &Settings, args: BenchArgs) -> Result<()> {
         typed.len(),
         logged.len()
     ));
-    report.push(format!("server peak RSS under the c=32 loads: {:.0} MB", mb(server_rss)));
+    report.push(format!("server peak RSS under the mixed and plain c=32 loads: {:.0} MB", mb(server_rss)));
+    report.push(format!("server peak RSS under the suggestion and as-you-type loads: {:.0} MB", mb(search_box_rss)));
     report.push(String::new());
     report.push("### Export (`/v1/export?format=csv`, all articles newest first, streamed)".into());
     report.push(String::new());

@@ -4,7 +4,7 @@
 //! with the same scores.
 
 use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
+use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -31,11 +31,12 @@ pub struct Cursor {
 }
 
 impl Cursor {
-    /// An opaque, URL-safe token.
+    /// An opaque, URL-safe token. The generation is mixed with a number drawn when the process
+    /// started, so a cursor from before a restart reads as expired, not as another snapshot.
     pub fn encode(&self) -> String {
         format!(
             "{:x}.{:x}.{:x}.{:x}.{:x}.{:x}",
-            self.generation,
+            self.generation ^ process_nonce(),
             self.position.key.to_bits(),
             self.position.address.segment_ord,
             self.position.address.doc_id,
@@ -52,7 +53,7 @@ impl Cursor {
         }
         let number = |index: usize| u64::from_str_radix(parts[index], 16).map_err(|_| bad());
         Ok(Cursor {
-            generation: number(0)?,
+            generation: number(0)? ^ process_nonce(),
             position: Position {
                 key: f64::from_bits(number(1)?),
                 address: DocAddress::new(
@@ -64,6 +65,17 @@ impl Cursor {
             fingerprint: number(5)?,
         })
     }
+}
+
+/// A number fixed for the life of the process.
+fn process_nonce() -> u64 {
+    static NONCE: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *NONCE.get_or_init(|| {
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        std::process::id().hash(&mut hasher);
+        std::time::SystemTime::now().hash(&mut hasher);
+        hasher.finish()
+    })
 }
 
 /// What a cursor must agree with: the query, filters and order (not the page size, facets or

@@ -28,6 +28,9 @@ const PREFIX: f32 = TIER as f32;
 const TITLE_BONUS: f32 = 20.0;
 const BODY_BONUS: f32 = 10.0;
 
+/// Words (and phrases) of one as-you-type query at most.
+pub const MAX_WORDS: usize = 32;
+
 /// Edits a word may have and still match: none below 5 letters, 1 from 5, 2 from 9 (Meilisearch's
 /// defaults); never for a word with a digit.
 pub fn typo_budget(word: &str) -> u8 {
@@ -104,11 +107,21 @@ pub fn read(text: &str) -> Typed {
         let chunk = &body[..end];
         let words = words_of(chunk);
         for (position, word) in words.iter().enumerate() {
-            // `-abc-def` excludes its first word only when it is the whole chunk's first word.
+            // `-abc` excludes; `-abc-def` (several words in one chunk) excludes nothing.
             pieces.push((Piece::Word(word.clone()), negated && position == 0 && words.len() == 1));
         }
         rest = &body[end..];
     }
+    // The same word twice adds nothing; past MAX_WORDS words the rest are ignored.
+    let mut seen: Vec<(Piece, bool)> = Vec::new();
+    pieces.retain(|piece| {
+        if seen.contains(piece) {
+            return false;
+        }
+        seen.push(piece.clone());
+        true
+    });
+    pieces.truncate(MAX_WORDS);
     // A query of only exclusions searches its words instead.
     if pieces.iter().all(|(_, negated)| *negated) {
         for piece in &mut pieces {

@@ -98,6 +98,21 @@ impl Lexicon {
                 found.push((frequency, key.to_vec()));
             }
         }
+        if prefix {
+            // A stem is often shorter than the word being typed ("presid" for "presiden"): the
+            // index's words that the typed word starts with, down to three letters less, match too.
+            let bytes = word.as_bytes();
+            for length in bytes.len().saturating_sub(3).max(3)..bytes.len() {
+                if !word.is_char_boundary(length) {
+                    continue;
+                }
+                if let Some(frequency) = map.get(&bytes[..length]) {
+                    if !found.iter().any(|(_, key)| key.as_slice() == &bytes[..length]) {
+                        found.push((frequency, bytes[..length].to_vec()));
+                    }
+                }
+            }
+        }
         if found.len() > MAX_EXPANSIONS {
             found.select_nth_unstable_by(MAX_EXPANSIONS - 1, |a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
             found.truncate(MAX_EXPANSIONS);

@@ -11,7 +11,7 @@ use tantivy::{DateTime, DocAddress, DocId, Score, SegmentReader};
 
 /// The score step between as-you-type match tiers (all words exact, one with a typo, …). A word's
 /// BM25 stays far below it, so tiers never mix.
-pub const TIER: f64 = 1_000.0;
+pub const TIER: f64 = 10_000.0;
 
 /// Recency decay: relevance × ((1 − weight) + weight · 2^(−age / half-life)), the age counted
 /// back from `reference` (the newest article, or now if that is earlier).
@@ -93,7 +93,7 @@ impl Ranker {
                 let factor = freshness.factor(published);
                 if self.tiered {
                     let tier = (score / TIER).floor() * TIER;
-                    tier + (score - tier) * factor
+                    tier + (score - tier).min(TIER - 1.0) * factor
                 } else {
                     score * factor
                 }

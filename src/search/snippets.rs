@@ -50,6 +50,9 @@ impl Default for SnippetShape {
     }
 }
 
+/// Matches a snippet window may start at, and matches counted in one window, at most.
+const MAX_WINDOW_STARTS: usize = 500;
+
 /// Spans of body matches returned at most.
 pub const MAX_BODY_SPANS: usize = 200;
 
@@ -184,7 +187,15 @@ impl Highlighter {
             windows.push(window);
         }
         windows.sort_by_key(|window| window.start);
-        let fragments = windows
+        // Windows that reach into each other become one fragment: no text is shown twice.
+        let mut joined: Vec<Range<usize>> = Vec::with_capacity(windows.len());
+        for window in windows {
+            match joined.last_mut() {
+                Some(last) if window.start <= last.end => last.end = last.end.max(window.end),
+                _ => joined.push(window),
+            }
+        }
+        let fragments = joined
             .into_iter()
             .map(|window| {
                 let ranges: Vec<Range<usize>> = merged
@@ -212,11 +223,14 @@ impl Highlighter {
 /// starting at a sentence or word boundary before its first match and ending at one after.
 fn best_window(body: &str, matches: &[(Range<usize>, f32)], chars: usize) -> Option<Range<usize>> {
     let mut best: Option<(f32, usize)> = None;
-    for (index, (range, _)) in matches.iter().enumerate() {
-        let window_end = range.start + chars;
+    // A window starts at one of the first matches: enough for a snippet, bounded on huge bodies.
+    for (index, (range, _)) in matches.iter().enumerate().take(MAX_WINDOW_STARTS) {
+        let window_end = advance_chars(body, range.start, chars);
         let mut seen: Vec<&str> = Vec::new();
         let mut score = 0.0;
-        for (other, weight) in matches[index..].iter().take_while(|(other, _)| other.end <= window_end) {
+        for (other, weight) in
+            matches[index..].iter().take_while(|(other, _)| other.end <= window_end).take(MAX_WINDOW_STARTS)
+        {
             let word = &body[other.clone()];
             if !seen.iter().any(|earlier| earlier.eq_ignore_ascii_case(word)) {
                 seen.push(word);
@@ -230,8 +244,13 @@ fn best_window(body: &str, matches: &[(Range<usize>, f32)], chars: usize) -> Opt
     let (_, index) = best?;
     let first = &matches[index].0;
     let start = fragment_start(body, first.start, chars);
-    let end = fragment_end(body, start + chars).max(first.end);
+    let end = fragment_end(body, advance_chars(body, start, chars)).max(first.end);
     Some(start..end)
+}
+
+/// The byte offset `chars` characters after `from` (or the end of the text).
+fn advance_chars(text: &str, from: usize, chars: usize) -> usize {
+    text[from..].char_indices().nth(chars).map_or(text.len(), |(offset, _)| from + offset)
 }
 
 /// Joins match ranges that touch or are separated only by spaces or hyphens (a phrase), dropping
@@ -408,8 +427,9 @@ fn fragment_start(text: &str, first_match: usize, chars: usize) -> usize {
     while !text.is_char_boundary(cut) {
         cut += 1;
     }
-    match text[cut..first_match].find(char::is_whitespace) {
-        Some(space) => cut + space + 1,
+    match text[cut..first_match].char_indices().find(|(_, character)| character.is_whitespace()) {
+        // After the whitespace character, whatever its width (a no-break space is two bytes).
+        Some((space, character)) => cut + space + character.len_utf8(),
         None => first_match,
     }
 }
@@ -461,7 +481,7 @@ fn render(text: &str, highlighted: &[Range<usize>]) -> String {
 
 /// The opening of a text, cut at a sentence or word boundary, escaped.
 fn lead(text: &str, chars: usize) -> String {
-    let end = fragment_end(text, chars);
+    let end = fragment_end(text, advance_chars(text, 0, chars));
     let mut html = escape_html(&text[..end]);
     if end < text.len() {
         html.push('…');
@@ -501,6 +521,10 @@ mod tests {
         let text = "First sentence here. Second sentence mentions oil near the start.";
         let start = fragment_start(text, text.find("oil").unwrap(), 200);
         assert_eq!(&text[start..start + 6], "Second");
+        // A window starting after a no-break space starts after its two bytes.
+        let text = format!("{}\u{a0}then oil", "x".repeat(100));
+        let start = fragment_start(&text, text.find("oil").unwrap(), 160);
+        assert!(text.is_char_boundary(start) && text[start..].starts_with("then"), "{start}");
         // A sentence end close to the limit wins over a word boundary.
         let text = "The minister spoke at length. Then the committee voted on the budget proposal today.";
         assert_eq!(&text[..fragment_end(text, 34)], "The minister spoke at length.");

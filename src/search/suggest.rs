@@ -2,8 +2,8 @@
 //! start with what was typed, ranked by article count and freshness.
 //!
 //! Answered from memory, in microseconds: a snapshot of every entity name and distinct headline,
-//! with a sorted list of their words for prefix lookups and the best entries of every one- and
-//! two-letter prefix precomputed. The snapshot is rebuilt off the request path when the index
+//! with a sorted list of their words for prefix lookups and the best entries of every one- to
+//! three-letter prefix precomputed. The snapshot is rebuilt off the request path when the index
 //! changes; each segment's documents are read once and cached, so a rebuild after a small ingest
 //! reads only the new segment.
 

@@ -43,6 +43,18 @@ async fn typos_in_names_and_prefixes_find_the_article() {
     let typo_prefix = app.search("q=peksov&mode=instant").await;
     assert_eq!(typo_prefix["hits"][0]["id"], kremlin_id, "{typo_prefix}");
 
+    // A word being typed reaches the stems it starts with: "presiden" finds every "president".
+    let president = app.search("q=president").await["total"].as_u64().unwrap();
+    assert!(president > 0);
+    for typed in ["presid", "preside", "presiden"] {
+        let total = app.search(&format!("q={typed}&mode=instant")).await["total"].as_u64().unwrap();
+        assert!(total >= president, "{typed}: {total} < {president}");
+    }
+    // A long, repetitive query is read once per distinct word.
+    let (status, body) = app.get(&format!("/v1/search?mode=instant&q={}", "reuters+".repeat(120))).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["total"], app.search("q=reuters+&mode=instant").await["total"]);
+
     // Short words get no typos: "oul" is not "oil".
     let oil = app.search("q=oil+&mode=instant").await["total"].as_u64().unwrap();
     assert!(oil > 0);

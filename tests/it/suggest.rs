@@ -87,6 +87,11 @@ async fn names_and_headlines_by_prefix_with_counts() {
     let counts: Vec<u64> = suggestions(&body).iter().map(|s| s["count"].as_u64().unwrap()).collect();
     assert_eq!(counts.first(), counts.iter().max(), "{body}");
 
+    // An empty kinds list means every kind.
+    let (_, all) = app.get("/v1/suggest?q=s&limit=50").await;
+    let (_, empty_kinds) = app.get("/v1/suggest?q=s&limit=50&kinds=").await;
+    assert_eq!(all, empty_kinds);
+
     // Limits and bad input.
     let (_, body) = app.get("/v1/suggest?q=s&limit=3").await;
     assert_eq!(suggestions(&body).len(), 3);
