@@ -16,19 +16,6 @@ fn ids(body: &Value) -> Vec<String> {
     body["hits"].as_array().unwrap().iter().map(|hit| hit["id"].as_str().unwrap().to_string()).collect()
 }
 
-async fn post(app: &TestApp, ndjson: String) {
-    let response = app
-        .client
-        .post(format!("{}/v1/articles", app.base))
-        .bearer_auth(KEY)
-        .header("content-type", "application/x-ndjson")
-        .body(ndjson)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 200);
-}
-
 /// Walks a search with cursors, `limit` hits a page; `between` runs after each page.
 async fn walk(
     app: &TestApp,
@@ -46,7 +33,7 @@ async fn walk(
         let body = app.search(&path).await;
         seen.extend(ids(&body));
         if let Some(ndjson) = between(page) {
-            post(app, ndjson).await;
+            app.write_articles(KEY, ndjson).await;
             // Wait until the new articles are searchable, so the next page runs on a newer index.
             let before = app.search(query).await["total"].as_u64().unwrap();
             let grown = app

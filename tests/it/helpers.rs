@@ -108,6 +108,20 @@ impl TestApp {
         (status, response.json::<Value>().await.expect("JSON body"))
     }
 
+    /// Writes NDJSON articles through `POST /v1/articles` with `key`; they must be accepted.
+    pub async fn write_articles(&self, key: &str, ndjson: impl Into<reqwest::Body>) {
+        let response = self
+            .client
+            .post(format!("{}/v1/articles", self.base))
+            .bearer_auth(key)
+            .header("content-type", "application/x-ndjson")
+            .body(ndjson)
+            .send()
+            .await
+            .expect("request sent");
+        assert_eq!(response.status().as_u16(), 200, "write accepted");
+    }
+
     /// Polls `check` until it holds or `timeout` passes.
     pub async fn eventually<F, Fut>(&self, timeout: Duration, mut check: F) -> bool
     where

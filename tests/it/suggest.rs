@@ -114,16 +114,7 @@ async fn written_articles_are_suggested_soon_after() {
     let (_, body) = app.get("/v1/suggest?q=quixot").await;
     assert!(suggestions(&body).is_empty(), "{body}");
     let article = r#"{"id":"q1","title":"Quixotic windmill plan approved","body":"Councillors approved the windmill plan.","source":"Test","published_at":"1987-03-05T10:00:00Z","entities":[{"kind":"person","name":"Alonso Quixano"}]}"#;
-    let response = app
-        .client
-        .post(format!("{}/v1/articles", app.base))
-        .bearer_auth(KEY)
-        .header("content-type", "application/x-ndjson")
-        .body(article)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 200);
+    app.write_articles(KEY, article).await;
     let found = app
         .eventually(Duration::from_secs(10), || async {
             let (_, body) = app.get("/v1/suggest?q=quix").await;
