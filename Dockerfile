@@ -11,10 +11,12 @@ RUN mkdir -p src tests/it \
     && touch src/lib.rs tests/it/main.rs \
     && cargo build --release --locked \
     && rm -rf src
-# Then the real sources (migrations, gazetteers and the tagger's weights are embedded at compile time).
+# Then the real sources (migrations, gazetteers, the tagger's weights and the web assets are
+# embedded at compile time).
 COPY src ./src
 COPY migrations ./migrations
 COPY models ./models
+COPY web ./web
 RUN touch src/main.rs src/lib.rs && cargo build --release --locked --bin tidings
 
 FROM debian:bookworm-slim AS runtime
