@@ -44,12 +44,6 @@ pub struct SnippetShape {
     pub chars: usize,
 }
 
-impl Default for SnippetShape {
-    fn default() -> Self {
-        SnippetShape { fragments: 1, chars: BODY_SNIPPET_CHARS }
-    }
-}
-
 /// Matches a snippet window may start at, and matches counted in one window, at most.
 const MAX_WINDOW_STARTS: usize = 500;
 

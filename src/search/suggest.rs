@@ -124,12 +124,6 @@ impl Suggester {
         }
     }
 
-    /// True when the snapshot is older than the index's current searcher.
-    pub fn is_stale(&self, index: &SearchIndex) -> bool {
-        let generation = index.reader.searcher().generation().generation_id();
-        self.current.read().map(|snapshot| snapshot.generation != generation).unwrap_or(true)
-    }
-
     /// Rebuilds the snapshot from the index's current searcher when it changed (and no rebuild ran
     /// in the last moment). Returns whether it rebuilt.
     pub fn refresh(&self, index: &SearchIndex) -> crate::error::Result<bool> {
