@@ -38,7 +38,7 @@ pub struct Settings {
     pub freshness_weight: f64,
     /// Days after which an article's recency bonus has halved.
     pub freshness_half_life_days: f64,
-    /// How much more a title match weighs than a body match in analyst-mode ranking.
+    /// How much more a word in the title weighs than the same word in the body (BM25F).
     pub title_boost: f32,
     /// Rows `GET /v1/export` streams at most.
     pub export_max_rows: usize,

@@ -1,7 +1,7 @@
 //! As-you-type queries: never a syntax error, typos forgiven, the last word also a prefix.
 //!
 //! Every word must match (in the title or the body), in one of three tiers: exactly (after
-//! stemming; scored by BM25 on top of the tier), within its typo budget (1 edit from 5 letters, 2
+//! stemming; scored by BM25F over title and body on top of the tier), within its typo budget (1 edit from 5 letters, 2
 //! from 9, a swap of neighbours counting as one, none for words with digits), or — for the last
 //! word while it is still being typed — as the start of a word. A document's score is the sum of
 //! its words' tiers, so all-exact matches rank above one typo, which rank above prefix-only
@@ -17,8 +17,8 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::Term;
 
+use super::combined::CombinedTermQuery;
 use super::ranking::TIER;
-use super::TITLE_BOOST;
 use crate::index::schema::TextFields;
 
 const EXACT: f32 = (3.0 * TIER) as f32;
@@ -162,6 +162,7 @@ impl Typed {
     pub fn query(
         &self,
         fields: &TextFields,
+        title_weight: f32,
         analyzer: &mut TextAnalyzer,
         fold: &mut TextAnalyzer,
         expand: &mut dyn FnMut(&str, u8, bool) -> Vec<String>,
@@ -175,7 +176,7 @@ impl Typed {
                     let prefix = self.last_is_prefix && position + 1 == count;
                     first_token(analyzer, word).map(|stem| {
                         let folded = first_token(fold, word).unwrap_or_else(|| stem.clone());
-                        word_query(fields, &stem, &folded, typo_budget(word), prefix, expand)
+                        word_query(fields, title_weight, &stem, &folded, typo_budget(word), prefix, expand)
                     })
                 }
                 (Piece::Phrase(words), negated) => {
@@ -183,8 +184,8 @@ impl Typed {
                     match stems.len() {
                         0 => None,
                         1 if *negated => Some(exact_match(fields, &stems[0])),
-                        1 => Some(word_query(fields, &stems[0], &stems[0], 0, false, expand)),
-                        _ => Some(phrase_query(fields, &stems, *negated)),
+                        1 => Some(word_query(fields, title_weight, &stems[0], &stems[0], 0, false, expand)),
+                        _ => Some(phrase_query(fields, title_weight, &stems, *negated)),
                     }
                 }
             };
@@ -224,15 +225,19 @@ fn exact_match(fields: &TextFields, stem: &str) -> Box<dyn Query> {
 /// The three tiers of one word; a document takes its best.
 fn word_query(
     fields: &TextFields,
+    title_weight: f32,
     stem: &str,
     folded: &str,
     typos: u8,
     prefix: bool,
     expand: &mut dyn FnMut(&str, u8, bool) -> Vec<String>,
 ) -> Box<dyn Query> {
+    let bm25f = CombinedTermQuery::new(vec![
+        (Term::from_field_text(fields.title, stem), title_weight),
+        (Term::from_field_text(fields.body, stem), 1.0),
+    ]);
     let exact = BooleanQuery::new(vec![
-        (Occur::Should, Box::new(BoostQuery::new(term_query(fields.title, stem, true), TITLE_BOOST)) as Box<dyn Query>),
-        (Occur::Should, term_query(fields.body, stem, true)),
+        (Occur::Should, Box::new(bm25f) as Box<dyn Query>),
         (Occur::Should, Box::new(ConstScoreQuery::new(exact_match(fields, stem), EXACT))),
     ]);
     let mut tiers: Vec<Box<dyn Query>> = vec![Box::new(exact)];
@@ -298,7 +303,7 @@ fn by_field(fields: &TextFields, words: &[String], tier: f32) -> Box<dyn Query> 
 }
 
 /// A phrase in the title or the body: exact tier for each of its words, BM25 on top.
-fn phrase_query(fields: &TextFields, stems: &[String], negated: bool) -> Box<dyn Query> {
+fn phrase_query(fields: &TextFields, title_weight: f32, stems: &[String], negated: bool) -> Box<dyn Query> {
     let phrase = |field| {
         Box::new(PhraseQuery::new(stems.iter().map(|stem| Term::from_field_text(field, stem)).collect()))
             as Box<dyn Query>
@@ -311,7 +316,7 @@ fn phrase_query(fields: &TextFields, stems: &[String], negated: bool) -> Box<dyn
         return either();
     }
     Box::new(BooleanQuery::new(vec![
-        (Occur::Should, Box::new(BoostQuery::new(phrase(fields.title), TITLE_BOOST)) as Box<dyn Query>),
+        (Occur::Should, Box::new(BoostQuery::new(phrase(fields.title), title_weight)) as Box<dyn Query>),
         (Occur::Should, phrase(fields.body)),
         (Occur::Should, Box::new(ConstScoreQuery::new(either(), EXACT * stems.len() as f32))),
     ]))

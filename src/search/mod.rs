@@ -1,6 +1,7 @@
 //! Search: the request model in, the response model out. Query building (analyst syntax and
 //! filters), ranking (BM25, title above body), exact facets, date histograms and snippets.
 
+pub mod combined;
 pub mod cursor;
 pub mod entities;
 pub mod export;
@@ -36,11 +37,9 @@ use ranking::{Freshness, Order, Position, Ranker};
 use request::{Duplicates, Highlights, Hit, HitEntity, Matches, Mode, SearchRequest, SearchResponse, Sort};
 use snippets::{Highlighter, SnippetShape};
 
-/// How much more a title match weighs than a body match in as-you-type mode.
-pub const TITLE_BOOST: f32 = 2.0;
-/// The analyst-mode title weight by default: a headline match counts twice a body match. (On
-/// Cranfield, whose abstracts repeat their titles, a weight of 1 ranks better; see BENCHMARKS.md.)
-pub const DEFAULT_TITLE_BOOST: f32 = 2.0;
+/// The title's weight by default: in the combined title+body frequency of a word (BM25F, see
+/// [`combined`]) one occurrence in the headline counts as three in a body of average length.
+pub const DEFAULT_TITLE_BOOST: f32 = 3.0;
 
 /// The search engine over one index.
 pub struct Engine {
@@ -71,11 +70,13 @@ pub struct RankingSettings {
     pub freshness_weight: f64,
     /// After this many days an article's recency bonus has halved.
     pub freshness_half_life_days: f64,
-    /// How much more a title match weighs than a body match (analyst mode; as-you-type mode ranks
-    /// title matches first within each tier).
+    /// How much more a word in the title weighs than the same word in the body.
     pub title_boost: f32,
     /// With words ORed (`match=any`), leave stop words out of the query.
     pub drop_stop_words: bool,
+    /// Score a word over title and body together (BM25F); `false` scores each field on its own
+    /// and adds the scores (Tantivy's parser), kept to measure the difference.
+    pub combine_fields: bool,
 }
 
 impl Default for RankingSettings {
@@ -85,6 +86,7 @@ impl Default for RankingSettings {
             freshness_half_life_days: 14.0,
             title_boost: DEFAULT_TITLE_BOOST,
             drop_stop_words: true,
+            combine_fields: true,
         }
     }
 }
@@ -202,11 +204,25 @@ impl Engine {
                     localised = drop_stop_words(localised, &mut stop_words.clone());
                 }
             }
-            parsers[position]
-                .1
-                .build_query_from_user_input_ast(localised)
-                .map(Some)
-                .map_err(|error| describe_query_error(text, &error))
+            if !self.ranking.combine_fields {
+                return parsers[position]
+                    .1
+                    .build_query_from_user_input_ast(localised)
+                    .map(Some)
+                    .map_err(|error| describe_query_error(text, &error));
+            }
+            let fields = &self.index.fields.text[position];
+            let mut combiner = combined::Combiner {
+                parser: &parsers[position].1,
+                title: fields.title,
+                body: fields.body,
+                title_weight: self.ranking.title_boost,
+                analyzer: self.index.index.tokenizer_for_field(fields.body).map_err(Error::from)?,
+                default_occur: if match_any { Occur::Should } else { Occur::Must },
+            };
+            let query = combiner.build(localised).map_err(|error| describe_query_error(text, &error))?;
+            // Nothing left to match on: no article matches (as the parser answers).
+            Ok(Some(query.unwrap_or_else(|| Box::new(tantivy::query::EmptyQuery))))
         })
     }
 
@@ -225,7 +241,7 @@ impl Engine {
             let text = fields.text_for(analysis);
             let mut expand =
                 |word: &str, typos: u8, prefix: bool| self.lexicon.expand(analysis, text.body, word, typos, prefix);
-            Ok(typed.query(text, &mut analyzer, &mut fold, &mut expand))
+            Ok(typed.query(text, self.ranking.title_boost, &mut analyzer, &mut fold, &mut expand))
         })?;
         Ok((query, loose))
     }

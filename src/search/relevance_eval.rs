@@ -4,7 +4,8 @@
 //! The documents go through the real pipeline (JSON lines → store → index) and the queries
 //! through the engine, ORed (`match=any`), as a bag of words. Baselines run in the same command:
 //! a plain-BM25 configuration of tidings (no stemming, no stop words, no title weight), one
-//! configuration per ranking feature turned off or on, and — when the Python package is
+//! configuration per ranking feature turned off or on (title weights, title and body scored
+//! apart instead of together, recency, every word required), and — when the Python package is
 //! installed — bm25s with English stemming and stop words. Each line is `system=NAME collection=… ndcg@10=… map=…
 //! recall@100=…`; tidings' own line for a collection comes last and starts with `collection=`.
 //!
@@ -277,6 +278,7 @@ fn rank(
     Ok(rankings)
 }
 
+#[derive(Clone, Copy)]
 struct RunOptions {
     all_words: bool,
     recency: bool,
@@ -359,32 +361,18 @@ pub fn eval_command(time_dir: &Path, cranfield_dir: &Path, which: Option<&str>) 
         let (unstemmed, _) = build(collection, &work.join(format!("{}-plain", collection.name)), "zz")?;
         let defaults = RankingSettings::default();
         let plain = RankingSettings { title_boost: 1.0, drop_stop_words: false, ..defaults };
-        let keep_stop_words = RankingSettings { title_boost: 1.0, drop_stop_words: false, ..defaults };
         let any = RunOptions { all_words: false, recency: false };
-        // Each line differs from the one it is compared with in one feature: plain (no stemming,
-        // stop words kept, title weight 1) → stemming-title-weight-1 adds stemming →
-        // title-weight-1 also drops stop words → title-weight-1.5 and tidings (2) weigh titles;
-        // recency and all-words each change one thing of tidings' configuration.
-        let configurations: [(&str, &Arc<SearchIndex>, RankingSettings, RunOptions); 6] = [
-            ("tidings-plain-bm25", &unstemmed, plain, RunOptions { all_words: false, recency: false }),
-            (
-                "tidings-stemming-title-weight-1",
-                &stemmed,
-                keep_stop_words,
-                RunOptions { all_words: false, recency: false },
-            ),
-            (
-                "tidings-title-weight-1.5",
-                &stemmed,
-                RankingSettings { title_boost: 1.5, ..defaults },
-                RunOptions { all_words: false, recency: false },
-            ),
-            (
-                "tidings-title-weight-1",
-                &stemmed,
-                RankingSettings { title_boost: 1.0, ..defaults },
-                RunOptions { all_words: false, recency: false },
-            ),
+        // Each line differs from the one before it in one feature: plain (no stemming, stop words
+        // kept, title weight 1) → stemming → stop words dropped → title weights 1.5 and 2, then
+        // tidings' own (3); fields scored apart, recency and all-words each change one thing of
+        // tidings' configuration.
+        let configurations: [(&str, &Arc<SearchIndex>, RankingSettings, RunOptions); 8] = [
+            ("tidings-plain-bm25", &unstemmed, plain, any),
+            ("tidings-stemming-title-weight-1", &stemmed, plain, any),
+            ("tidings-title-weight-1", &stemmed, RankingSettings { title_boost: 1.0, ..defaults }, any),
+            ("tidings-title-weight-1.5", &stemmed, RankingSettings { title_boost: 1.5, ..defaults }, any),
+            ("tidings-title-weight-2", &stemmed, RankingSettings { title_boost: 2.0, ..defaults }, any),
+            ("tidings-fields-scored-apart", &stemmed, RankingSettings { combine_fields: false, ..defaults }, any),
             ("tidings-recency-on", &stemmed, defaults, RunOptions { all_words: false, recency: true }),
             ("tidings-all-words", &stemmed, defaults, RunOptions { all_words: true, recency: false }),
         ];
