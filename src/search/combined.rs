@@ -36,12 +36,19 @@ const B: Score = 0.75;
 #[derive(Clone, Debug)]
 pub struct CombinedTermQuery {
     fields: Vec<(Term, Score)>,
+    /// Added to the score of every match.
+    bonus: Score,
 }
 
 impl CombinedTermQuery {
     /// `fields`: the word as a term of each field, with the field's weight (> 0).
     pub fn new(fields: Vec<(Term, Score)>) -> CombinedTermQuery {
-        CombinedTermQuery { fields }
+        CombinedTermQuery { fields, bonus: 0.0 }
+    }
+
+    /// The same, with `bonus` added to every match's score (as-you-type mode's exact tier).
+    pub fn with_bonus(self, bonus: Score) -> CombinedTermQuery {
+        CombinedTermQuery { bonus, ..self }
     }
 }
 
@@ -62,7 +69,7 @@ impl Query for CombinedTermQuery {
         } else {
             fields.extend(self.fields.iter().map(|(term, weight)| FieldWeight::new(term.clone(), *weight, 1.0)));
         }
-        Ok(Box::new(CombinedTermWeight { fields, idf }))
+        Ok(Box::new(CombinedTermWeight { fields, idf, bonus: self.bonus }))
     }
 
     fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
@@ -99,6 +106,7 @@ impl FieldWeight {
 struct CombinedTermWeight {
     fields: Vec<FieldWeight>,
     idf: Score,
+    bonus: Score,
 }
 
 impl CombinedTermWeight {
@@ -115,7 +123,7 @@ impl CombinedTermWeight {
         if fields.is_empty() {
             return Ok(None);
         }
-        let mut scorer = CombinedTermScorer { fields, doc: 0, scale: boost * self.idf * (K1 + 1.0) };
+        let mut scorer = CombinedTermScorer { fields, doc: 0, scale: boost * self.idf * (K1 + 1.0), bonus: self.bonus };
         scorer.doc = scorer.lowest();
         Ok(Some(scorer))
     }
@@ -154,6 +162,7 @@ struct CombinedTermScorer {
     doc: DocId,
     /// boost × idf × (k1 + 1).
     scale: Score,
+    bonus: Score,
 }
 
 impl CombinedTermScorer {
@@ -213,7 +222,7 @@ impl DocSet for CombinedTermScorer {
 impl Scorer for CombinedTermScorer {
     fn score(&mut self) -> Score {
         let frequency = self.combined_frequency();
-        self.scale * frequency / (K1 + frequency)
+        self.scale * frequency / (K1 + frequency) + self.bonus
     }
 }
 

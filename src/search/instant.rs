@@ -10,14 +10,13 @@
 //! Balanced `"quotes"` make a phrase and a leading `-` excludes a word; every other character of
 //! query syntax (brackets, colons, stray quotes, operators) is read as a separator.
 
-use tantivy::query::{
-    BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, Occur, PhraseQuery, Query, TermQuery,
-};
+use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::Term;
 
 use super::combined::CombinedTermQuery;
+use super::disjunction::{AnyOf, Combine};
 use super::ranking::TIER;
 use crate::index::schema::TextFields;
 
@@ -232,14 +231,11 @@ fn word_query(
     prefix: bool,
     expand: &mut dyn FnMut(&str, u8, bool) -> Vec<String>,
 ) -> Box<dyn Query> {
-    let bm25f = CombinedTermQuery::new(vec![
+    let exact = CombinedTermQuery::new(vec![
         (Term::from_field_text(fields.title, stem), title_weight),
         (Term::from_field_text(fields.body, stem), 1.0),
-    ]);
-    let exact = BooleanQuery::new(vec![
-        (Occur::Should, Box::new(bm25f) as Box<dyn Query>),
-        (Occur::Should, Box::new(ConstScoreQuery::new(exact_match(fields, stem), EXACT))),
-    ]);
+    ])
+    .with_bonus(EXACT);
     let mut tiers: Vec<Box<dyn Query>> = vec![Box::new(exact)];
     if typos > 0 {
         let words = expand(stem, typos, false);
@@ -259,7 +255,7 @@ fn word_query(
     if tiers.len() == 1 {
         return tiers.pop().expect("one tier");
     }
-    Box::new(DisjunctionMaxQuery::new(tiers))
+    Box::new(AnyOf::new(tiers, Combine::Max))
 }
 
 /// Prefixes shorter than this match titles only.
@@ -296,10 +292,13 @@ fn in_titles(fields: &TextFields, words: &[String], tier: f32) -> Box<dyn Query>
 
 /// Any of `words` in the title or the body, the title scoring a little higher.
 fn by_field(fields: &TextFields, words: &[String], tier: f32) -> Box<dyn Query> {
-    Box::new(DisjunctionMaxQuery::new(vec![
-        Box::new(ConstScoreQuery::new(any_of(fields.title, words), tier + TITLE_BONUS)),
-        Box::new(ConstScoreQuery::new(any_of(fields.body, words), tier + BODY_BONUS)),
-    ]))
+    Box::new(AnyOf::new(
+        vec![
+            Box::new(ConstScoreQuery::new(any_of(fields.title, words), tier + TITLE_BONUS)),
+            Box::new(ConstScoreQuery::new(any_of(fields.body, words), tier + BODY_BONUS)),
+        ],
+        Combine::Max,
+    ))
 }
 
 /// A phrase in the title or the body: exact tier for each of its words, BM25 on top.
@@ -315,11 +314,14 @@ fn phrase_query(fields: &TextFields, title_weight: f32, stems: &[String], negate
     if negated {
         return either();
     }
-    Box::new(BooleanQuery::new(vec![
-        (Occur::Should, Box::new(BoostQuery::new(phrase(fields.title), title_weight)) as Box<dyn Query>),
-        (Occur::Should, phrase(fields.body)),
-        (Occur::Should, Box::new(ConstScoreQuery::new(either(), EXACT * stems.len() as f32))),
-    ]))
+    Box::new(AnyOf::new(
+        vec![
+            Box::new(BoostQuery::new(phrase(fields.title), title_weight)),
+            phrase(fields.body),
+            Box::new(ConstScoreQuery::new(either(), EXACT * stems.len() as f32)),
+        ],
+        Combine::Sum,
+    ))
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 pub mod combined;
 pub mod cursor;
+pub mod disjunction;
 pub mod entities;
 pub mod export;
 pub mod facets;

@@ -292,8 +292,10 @@ fn loosely_matches(loose: &LooseWord, word: &str, fold: &mut TextAnalyzer) -> bo
     if word.len() + budget < typed_len || (!loose.prefix && word.len() > typed_len + budget * 4) {
         return false;
     }
-    // ASCII words fold by lower-casing; others go through the folding analyzer.
+    // ASCII words fold by lower-casing (on the stack when short); others go through the folding
+    // analyzer.
     let owned;
+    let mut lowered = [0u8; SHORT_WORD];
     let folded: &str = if word.is_ascii() {
         if budget == 0 {
             // Only a prefix can match: compare in place.
@@ -301,8 +303,18 @@ fn loosely_matches(loose: &LooseWord, word: &str, fold: &mut TextAnalyzer) -> bo
                 && word.len() >= typed_len
                 && word.as_bytes()[..typed_len].eq_ignore_ascii_case(loose.folded.as_bytes());
         }
-        owned = word.to_ascii_lowercase();
-        &owned
+        match lowered.get_mut(..word.len()) {
+            Some(buffer) => {
+                for (slot, byte) in buffer.iter_mut().zip(word.bytes()) {
+                    *slot = byte.to_ascii_lowercase();
+                }
+                std::str::from_utf8(buffer).expect("lower-cased ASCII")
+            }
+            None => {
+                owned = word.to_ascii_lowercase();
+                &owned
+            }
+        }
     } else {
         let mut stream = fold.token_stream(word);
         if !stream.advance() {
@@ -316,8 +328,9 @@ fn loosely_matches(loose: &LooseWord, word: &str, fold: &mut TextAnalyzer) -> bo
             return true;
         }
         if budget > 0 {
-            let head: String = folded.chars().take(loose.folded.chars().count()).collect();
-            if edit_distance(&head, &loose.folded) <= budget {
+            let typed_chars = loose.folded.chars().count();
+            let head_end = folded.char_indices().nth(typed_chars).map_or(folded.len(), |(end, _)| end);
+            if edit_distance(&folded[..head_end], &loose.folded) <= budget {
                 return true;
             }
         }
@@ -326,31 +339,60 @@ fn loosely_matches(loose: &LooseWord, word: &str, fold: &mut TextAnalyzer) -> bo
 }
 
 /// Edit distance with a swap of neighbouring letters counted as one edit (optimal string
-/// alignment), as the index's typo matching counts.
+/// alignment), as the index's typo matching counts. Runs for every word of every snippet while a
+/// reader types, so words of up to [`SHORT_WORD`] characters are compared without allocating.
 pub fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let width = b.len() + 1;
-    let mut table = vec![0usize; (a.len() + 1) * width];
-    for (i, cell) in table.iter_mut().step_by(width).enumerate() {
-        *cell = i;
+    let mut short_a = ['\0'; SHORT_WORD];
+    let mut short_b = ['\0'; SHORT_WORD];
+    match (chars_into(a, &mut short_a), chars_into(b, &mut short_b)) {
+        (Some(a_len), Some(b_len)) => {
+            let mut rows = [0usize; 3 * (SHORT_WORD + 1)];
+            alignment_distance(&short_a[..a_len], &short_b[..b_len], &mut rows)
+        }
+        _ => {
+            let a: Vec<char> = a.chars().collect();
+            let b: Vec<char> = b.chars().collect();
+            let mut rows = vec![0usize; 3 * (b.len() + 1)];
+            alignment_distance(&a, &b, &mut rows)
+        }
     }
-    for (j, cell) in table.iter_mut().take(width).enumerate() {
+}
+
+/// Words longer than this (in characters) are compared through the heap.
+const SHORT_WORD: usize = 64;
+
+/// The characters of `text` into `buffer`, and how many; `None` when they do not fit.
+fn chars_into(text: &str, buffer: &mut [char; SHORT_WORD]) -> Option<usize> {
+    let mut count = 0;
+    for character in text.chars() {
+        *buffer.get_mut(count)? = character;
+        count += 1;
+    }
+    Some(count)
+}
+
+/// Optimal string alignment distance, keeping three rows of the table (the swap looks two rows
+/// back) in `rows` (at least 3 × (b.len() + 1) long).
+fn alignment_distance(a: &[char], b: &[char], rows: &mut [usize]) -> usize {
+    let width = b.len() + 1;
+    for (j, cell) in rows[..width].iter_mut().enumerate() {
         *cell = j;
     }
     for i in 1..=a.len() {
-        for j in 1..=b.len() {
+        let current = (i % 3) * width;
+        let previous = ((i - 1) % 3) * width;
+        let before_previous = ((i + 1) % 3) * width;
+        rows[current] = i;
+        for j in 1..width {
             let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (table[(i - 1) * width + j] + 1)
-                .min(table[i * width + j - 1] + 1)
-                .min(table[(i - 1) * width + j - 1] + cost);
+            let mut best = (rows[previous + j] + 1).min(rows[current + j - 1] + 1).min(rows[previous + j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                best = best.min(table[(i - 2) * width + j - 2] + 1);
+                best = best.min(rows[before_previous + j - 2] + 1);
             }
-            table[i * width + j] = best;
+            rows[current + j] = best;
         }
     }
-    table[a.len() * width + b.len()]
+    rows[(a.len() % 3) * width + b.len()]
 }
 
 fn prefix_of(text: &str) -> [char; 2] {
@@ -531,6 +573,13 @@ mod tests {
         assert_eq!(edit_distance("peskov", "peskov"), 0);
         assert_eq!(edit_distance("kitten", "sitting"), 3);
         assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("ca", "abc"), 3, "optimal string alignment, not Damerau-Levenshtein");
+        assert_eq!(edit_distance("straße", "strasse"), 2);
+        // Past 64 characters the words are compared through the heap, with the same result.
+        let long = "a".repeat(70) + "xy";
+        assert_eq!(edit_distance(&long, &("a".repeat(70) + "yx")), 1);
+        assert_eq!(edit_distance(&long, "axy"), 69);
+        assert_eq!(edit_distance(&"b".repeat(64), &"b".repeat(63)), 1);
     }
 
     #[test]
