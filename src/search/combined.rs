@@ -20,13 +20,15 @@ use std::sync::Arc;
 use tantivy::fieldnorm::FieldNormReader;
 use tantivy::postings::{Postings, SegmentPostings};
 use tantivy::query::{
-    BooleanQuery, BoostQuery, EmptyQuery, EmptyScorer, EnableScoring, Explanation, Occur, Query, QueryParser,
+    AllQuery, BooleanQuery, BoostQuery, EmptyQuery, EmptyScorer, EnableScoring, Explanation, Occur, Query, QueryParser,
     QueryParserError, Scorer, Weight,
 };
 use tantivy::query_grammar::{UserInputAst, UserInputLeaf};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::TextAnalyzer;
-use tantivy::{DocId, DocSet, Score, SegmentReader, Term, TERMINATED};
+use tantivy::{DocId, DocSet, Score, SegmentReader, Term};
+
+use super::disjunction::InStep;
 
 /// BM25's saturation and length normalisation, as Tantivy and Lucene set them.
 const K1: Score = 1.2;
@@ -123,9 +125,11 @@ impl CombinedTermWeight {
         if fields.is_empty() {
             return Ok(None);
         }
-        let mut scorer = CombinedTermScorer { fields, doc: 0, scale: boost * self.idf * (K1 + 1.0), bonus: self.bonus };
-        scorer.doc = scorer.lowest();
-        Ok(Some(scorer))
+        Ok(Some(CombinedTermScorer {
+            fields: InStep::new(fields),
+            scale: boost * self.idf * (K1 + 1.0),
+            bonus: boost * self.bonus,
+        }))
     }
 }
 
@@ -139,10 +143,15 @@ impl Weight for CombinedTermWeight {
 
     fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
         if let Some(mut scorer) = self.combined_scorer(reader, 1.0)? {
-            if scorer.doc <= doc && scorer.seek(doc) == doc {
-                let mut explanation = Explanation::new("BM25F over title and body", scorer.score());
+            if scorer.doc() <= doc && scorer.seek(doc) == doc {
+                let mut explanation = Explanation::new(
+                    "BM25F over title and body: idf × (k1 + 1) × tf / (k1 + tf) + bonus",
+                    scorer.score(),
+                );
                 explanation.add_const("idf", self.idf);
-                explanation.add_const("combined term frequency", scorer.combined_frequency());
+                explanation.add_const("k1", K1);
+                explanation.add_const("tf, combined over the fields", scorer.combined_frequency());
+                explanation.add_const("bonus", self.bonus);
                 return Ok(explanation);
             }
         }
@@ -156,66 +165,62 @@ struct FieldPostings {
     weight_by_length: Arc<[Score; 256]>,
 }
 
+impl FieldPostings {
+    /// The field's weighted, length-normalised frequency of the word in the current document.
+    fn frequency(&self) -> Score {
+        let doc = self.postings.doc();
+        self.weight_by_length[self.lengths.fieldnorm_id(doc) as usize] * self.postings.term_freq() as Score
+    }
+}
+
+impl DocSet for FieldPostings {
+    fn advance(&mut self) -> DocId {
+        self.postings.advance()
+    }
+
+    fn seek(&mut self, target: DocId) -> DocId {
+        self.postings.seek(target)
+    }
+
+    fn doc(&self) -> DocId {
+        self.postings.doc()
+    }
+
+    fn size_hint(&self) -> u32 {
+        self.postings.size_hint()
+    }
+}
+
 /// The union of the word's postings in each field, scored once per document.
 struct CombinedTermScorer {
-    fields: Vec<FieldPostings>,
-    doc: DocId,
+    fields: InStep<FieldPostings>,
     /// boost × idf × (k1 + 1).
     scale: Score,
+    /// boost × the bonus.
     bonus: Score,
 }
 
 impl CombinedTermScorer {
-    fn lowest(&self) -> DocId {
-        self.fields.iter().map(|field| field.postings.doc()).min().unwrap_or(TERMINATED)
-    }
-
-    fn combined_frequency(&self) -> Score {
-        let doc = self.doc;
-        self.fields
-            .iter()
-            .filter(|field| field.postings.doc() == doc)
-            .map(|field| {
-                field.weight_by_length[field.lengths.fieldnorm_id(doc) as usize] * field.postings.term_freq() as Score
-            })
-            .sum()
+    fn combined_frequency(&mut self) -> Score {
+        self.fields.here().map(|field| field.frequency()).sum()
     }
 }
 
 impl DocSet for CombinedTermScorer {
     fn advance(&mut self) -> DocId {
-        if self.doc == TERMINATED {
-            return TERMINATED;
-        }
-        let current = self.doc;
-        for field in &mut self.fields {
-            if field.postings.doc() == current {
-                field.postings.advance();
-            }
-        }
-        self.doc = self.lowest();
-        self.doc
+        self.fields.advance()
     }
 
     fn seek(&mut self, target: DocId) -> DocId {
-        if self.doc >= target {
-            return self.doc;
-        }
-        for field in &mut self.fields {
-            if field.postings.doc() < target {
-                field.postings.seek(target);
-            }
-        }
-        self.doc = self.lowest();
-        self.doc
+        self.fields.seek(target)
     }
 
     fn doc(&self) -> DocId {
-        self.doc
+        self.fields.doc()
     }
 
     fn size_hint(&self) -> u32 {
-        self.fields.iter().map(|field| field.postings.size_hint()).fold(0u32, u32::saturating_add)
+        self.fields.size_hint()
     }
 }
 
@@ -228,7 +233,10 @@ impl Scorer for CombinedTermScorer {
 
 /// Builds the query for parsed analyst syntax as Tantivy's parser does, except that a plain word
 /// (no field named, one token once analysed) becomes a [`CombinedTermQuery`] over the title and
-/// the body. Phrases, named fields, ranges and the rest go through the parser.
+/// the body. Phrases, named fields, ranges and the rest go through the parser. Two differences in
+/// what matches, both where the parser matches nothing: a boosted word analysed away (`the^2`) is
+/// dropped like any other such word (the parser keeps an empty query, which under AND matches
+/// nothing), and a clause left with only exclusions matches everything but them.
 pub struct Combiner<'a> {
     pub parser: &'a QueryParser,
     /// The analysis' indexed title and body.
@@ -252,7 +260,15 @@ impl Combiner<'_> {
                         clauses.push((occur.unwrap_or(self.default_occur), query));
                     }
                 }
-                Ok((!clauses.is_empty()).then(|| Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>))
+                if clauses.is_empty() {
+                    return Ok(None);
+                }
+                // Only exclusions left (a stop word dropped from `the -oil`): everything but them,
+                // as the analyst syntax reads a negation alone.
+                if clauses.iter().all(|(occur, _)| *occur == Occur::MustNot) {
+                    clauses.push((Occur::Must, Box::new(AllQuery)));
+                }
+                Ok(Some(Box::new(BooleanQuery::new(clauses))))
             }
             UserInputAst::Boost(inner, boost) => Ok(self
                 .build(*inner)?
@@ -452,6 +468,7 @@ mod tests {
             "oil OR coffee",
             "oil -monday",
             "oil AND NOT (monday OR crude)",
+            "NOT oil",
             "(oil OR coffee) AND NOT grain",
             "\"crude oil\"",
             "title:oil",
@@ -460,23 +477,29 @@ mod tests {
             "wheat AND (corn OR rice)",
             "tea",
         ];
+        fn combiner<'a>(fixture: &Fixture, parser: &'a QueryParser, default_occur: Occur) -> Combiner<'a> {
+            Combiner {
+                parser,
+                title: fixture.title,
+                body: fixture.body,
+                title_weight: 3.0,
+                analyzer: fixture.index.tokenizer_for_field(fixture.body).unwrap(),
+                default_occur,
+            }
+        }
         for conjunction in [true, false] {
             let mut parser = parser.clone();
             if conjunction {
                 parser.set_conjunction_by_default();
             }
             for text in queries {
-                let ast = tantivy::query_grammar::parse_query(text).unwrap();
-                let expected = fixture.searcher.search(&parser.parse_query(text).unwrap(), &Count).unwrap();
-                let mut combiner = Combiner {
-                    parser: &parser,
-                    title: fixture.title,
-                    body: fixture.body,
-                    title_weight: 3.0,
-                    analyzer: fixture.index.tokenizer_for_field(fixture.body).unwrap(),
-                    default_occur: if conjunction { Occur::Must } else { Occur::Should },
-                };
-                let query = combiner.build(ast).unwrap().unwrap_or_else(|| Box::new(EmptyQuery));
+                // As the engine reads them: a negation alone is "everything but".
+                let ast = super::super::normalise_negations(tantivy::query_grammar::parse_query(text).unwrap());
+                let parsed = parser.build_query_from_user_input_ast(ast.clone()).unwrap();
+                let expected = fixture.searcher.search(&parsed, &Count).unwrap();
+                let occur = if conjunction { Occur::Must } else { Occur::Should };
+                let query =
+                    combiner(&fixture, &parser, occur).build(ast).unwrap().unwrap_or_else(|| Box::new(EmptyQuery));
                 assert_eq!(
                     fixture.searcher.search(&query, &Count).unwrap(),
                     expected,
@@ -485,15 +508,14 @@ mod tests {
             }
         }
         // The errors are the parser's.
-        let mut combiner = Combiner {
-            parser: &parser,
-            title: fixture.title,
-            body: fixture.body,
-            title_weight: 3.0,
-            analyzer: fixture.index.tokenizer_for_field(fixture.body).unwrap(),
-            default_occur: Occur::Must,
-        };
         let unknown = tantivy::query_grammar::parse_query("nosuchfield:oil").unwrap();
-        assert!(matches!(combiner.build(unknown), Err(QueryParserError::FieldDoesNotExist(_))));
+        assert!(matches!(
+            combiner(&fixture, &parser, Occur::Must).build(unknown),
+            Err(QueryParserError::FieldDoesNotExist(_))
+        ));
+        // Only an exclusion left (the parser refuses it): everything else, the coffee story.
+        let negation = tantivy::query_grammar::parse_query("-oil").unwrap();
+        let query = combiner(&fixture, &parser, Occur::Must).build(negation).unwrap().unwrap();
+        assert_eq!(fixture.searcher.search(&query, &Count).unwrap(), 1);
     }
 }

@@ -67,11 +67,7 @@ impl Weight for AnyOfWeight {
         Ok(match scorers.len() {
             0 => Box::new(EmptyScorer),
             1 => scorers.pop().expect("one scorer"),
-            _ => {
-                let mut union = AnyOfScorer { scorers, doc: 0, combine: self.combine };
-                union.doc = union.lowest();
-                Box::new(union)
-            }
+            _ => Box::new(AnyOfScorer { scorers: InStep::new(scorers), combine: self.combine }),
         })
     }
 
@@ -97,27 +93,42 @@ impl Weight for AnyOfWeight {
 }
 
 struct AnyOfScorer {
-    scorers: Vec<Box<dyn Scorer>>,
-    doc: DocId,
+    scorers: InStep<Box<dyn Scorer>>,
     combine: Combine,
 }
 
-impl AnyOfScorer {
+/// Doc sets walked in step: the union's document is the lowest of theirs, and each advances past
+/// it only when it is there.
+pub struct InStep<T> {
+    members: Vec<T>,
+    doc: DocId,
+}
+
+impl<T: DocSet> InStep<T> {
+    pub fn new(members: Vec<T>) -> InStep<T> {
+        let mut union = InStep { members, doc: 0 };
+        union.doc = union.lowest();
+        union
+    }
+
     fn lowest(&self) -> DocId {
-        self.scorers.iter().map(|scorer| scorer.doc()).min().unwrap_or(TERMINATED)
+        self.members.iter().map(|member| member.doc()).min().unwrap_or(TERMINATED)
+    }
+
+    /// The members on the current document.
+    pub fn here(&mut self) -> impl Iterator<Item = &mut T> {
+        let doc = self.doc;
+        self.members.iter_mut().filter(move |member| member.doc() == doc)
     }
 }
 
-impl DocSet for AnyOfScorer {
+impl<T: DocSet> DocSet for InStep<T> {
     fn advance(&mut self) -> DocId {
         if self.doc == TERMINATED {
             return TERMINATED;
         }
-        let current = self.doc;
-        for scorer in &mut self.scorers {
-            if scorer.doc() == current {
-                scorer.advance();
-            }
+        for member in self.here() {
+            member.advance();
         }
         self.doc = self.lowest();
         self.doc
@@ -127,9 +138,9 @@ impl DocSet for AnyOfScorer {
         if self.doc >= target {
             return self.doc;
         }
-        for scorer in &mut self.scorers {
-            if scorer.doc() < target {
-                scorer.seek(target);
+        for member in &mut self.members {
+            if member.doc() < target {
+                member.seek(target);
             }
         }
         self.doc = self.lowest();
@@ -141,14 +152,31 @@ impl DocSet for AnyOfScorer {
     }
 
     fn size_hint(&self) -> u32 {
-        self.scorers.iter().map(|scorer| scorer.size_hint()).fold(0u32, u32::saturating_add)
+        self.members.iter().map(|member| member.size_hint()).fold(0u32, u32::saturating_add)
+    }
+}
+
+impl DocSet for AnyOfScorer {
+    fn advance(&mut self) -> DocId {
+        self.scorers.advance()
+    }
+
+    fn seek(&mut self, target: DocId) -> DocId {
+        self.scorers.seek(target)
+    }
+
+    fn doc(&self) -> DocId {
+        self.scorers.doc()
+    }
+
+    fn size_hint(&self) -> u32 {
+        self.scorers.size_hint()
     }
 }
 
 impl Scorer for AnyOfScorer {
     fn score(&mut self) -> Score {
-        let doc = self.doc;
-        let matching = self.scorers.iter_mut().filter(|scorer| scorer.doc() == doc).map(|scorer| scorer.score());
+        let matching = self.scorers.here().map(|scorer| scorer.score());
         match self.combine {
             Combine::Max => matching.fold(0.0, Score::max),
             Combine::Sum => matching.sum(),

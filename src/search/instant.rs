@@ -258,6 +258,10 @@ fn word_query(
     Box::new(AnyOf::new(tiers, Combine::Max))
 }
 
+/// The title weight of phrases at most: a 32-word phrase of words of idf 10 then scores at most
+/// 32 × 10 × 2.2 × (10 + 1) ≈ 7,700, below the tier step.
+const MAX_PHRASE_TITLE_WEIGHT: f32 = 10.0;
+
 /// Prefixes shorter than this match titles only.
 pub const SHORT_PREFIX: usize = 3;
 
@@ -303,6 +307,9 @@ fn by_field(fields: &TextFields, words: &[String], tier: f32) -> Box<dyn Query> 
 
 /// A phrase in the title or the body: exact tier for each of its words, BM25 on top.
 fn phrase_query(fields: &TextFields, title_weight: f32, stems: &[String], negated: bool) -> Box<dyn Query> {
+    // A phrase's BM25 does not saturate across its words: with a large configured title weight a
+    // long phrase of rare words could pass the tier step. Single words are bounded by BM25F.
+    let title_weight = title_weight.min(MAX_PHRASE_TITLE_WEIGHT);
     let phrase = |field| {
         Box::new(PhraseQuery::new(stems.iter().map(|stem| Term::from_field_text(field, stem)).collect()))
             as Box<dyn Query>

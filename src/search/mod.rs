@@ -828,7 +828,7 @@ fn drop_stop_words(ast: UserInputAst, stop_words: &mut tantivy::tokenizer::TextA
 /// Makes negations mean what people expect: `a AND NOT b` excludes b (Tantivy reads it as
 /// `+a +(-b)`, which matches nothing), and a query of only negations (`NOT b`) means everything
 /// except b.
-fn normalise_negations(ast: UserInputAst) -> UserInputAst {
+pub(crate) fn normalise_negations(ast: UserInputAst) -> UserInputAst {
     fn flatten(ast: UserInputAst) -> UserInputAst {
         match ast {
             UserInputAst::Clause(items) => {

@@ -360,15 +360,18 @@ pub fn eval_command(time_dir: &Path, cranfield_dir: &Path, which: Option<&str>) 
         // (lower-cased, accent-folded) analysis.
         let (unstemmed, _) = build(collection, &work.join(format!("{}-plain", collection.name)), "zz")?;
         let defaults = RankingSettings::default();
-        let plain = RankingSettings { title_boost: 1.0, drop_stop_words: false, ..defaults };
+        // Plain BM25: each field scored on its own and the scores added, title weight 1, stop words
+        // kept (and no stemming: the unstemmed index).
+        let plain = RankingSettings { title_boost: 1.0, drop_stop_words: false, combine_fields: false, ..defaults };
         let any = RunOptions { all_words: false, recency: false };
-        // Each line differs from the one before it in one feature: plain (no stemming, stop words
-        // kept, title weight 1) → stemming → stop words dropped → title weights 1.5 and 2, then
+        // Each line differs from the one before it in one feature: plain → stemming → stop words
+        // dropped → title and body scored together (BM25F) → title weights 1.5 and 2, then
         // tidings' own (3); fields scored apart, recency and all-words each change one thing of
         // tidings' configuration.
-        let configurations: [(&str, &Arc<SearchIndex>, RankingSettings, RunOptions); 8] = [
+        let configurations: [(&str, &Arc<SearchIndex>, RankingSettings, RunOptions); 9] = [
             ("tidings-plain-bm25", &unstemmed, plain, any),
             ("tidings-stemming-title-weight-1", &stemmed, plain, any),
+            ("tidings-stop-words-dropped", &stemmed, RankingSettings { drop_stop_words: true, ..plain }, any),
             ("tidings-title-weight-1", &stemmed, RankingSettings { title_boost: 1.0, ..defaults }, any),
             ("tidings-title-weight-1.5", &stemmed, RankingSettings { title_boost: 1.5, ..defaults }, any),
             ("tidings-title-weight-2", &stemmed, RankingSettings { title_boost: 2.0, ..defaults }, any),

@@ -46,6 +46,13 @@ async fn query_syntax_phrases_booleans_and_fields() {
     assert_eq!(app.search("q=person:%22olaf+weber%22").await["total"], 2);
     // Stemming: "crossings" in a body finds "crossing".
     assert!(app.search("q=crossings").await["total"].as_u64().unwrap() >= 2);
+    // Words ORed (`match=any`), stop words left out: in English a stop word with an exclusion is
+    // the exclusion alone (every English article but the zebra ones); "the" is no German stop
+    // word, and the German article does not contain it.
+    assert_eq!(app.search("q=zebra+ferry&match=any").await["total"], 4);
+    let german = app.search("lang=de&limit=1").await["total"].as_u64().unwrap();
+    assert_eq!(app.search("q=the&lang=de&match=any").await["total"], 0);
+    assert_eq!(app.search("q=the+-zebra&match=any&limit=1").await["total"], 206 - 3 - german);
     app.stop().await;
 }
 
