@@ -7,8 +7,8 @@
 //! `max_expansions` does, an expansion keeps the most frequent matching words only.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use tantivy::query::FuzzyTermQuery;
 use tantivy::schema::Field;
@@ -30,10 +30,15 @@ struct Snapshot {
 }
 
 /// The merged dictionaries, kept current with the index.
-#[derive(Default)]
 pub struct Lexicon {
     current: RwLock<Arc<Snapshot>>,
-    rebuilding: Mutex<Option<Instant>>,
+    rebuilding: super::RebuildThrottle,
+}
+
+impl Default for Lexicon {
+    fn default() -> Self {
+        Lexicon { current: RwLock::default(), rebuilding: super::RebuildThrottle::new(REBUILD_EVERY) }
+    }
 }
 
 impl Lexicon {
@@ -44,12 +49,8 @@ impl Lexicon {
         if self.current.read().map(|snapshot| snapshot.generation == Some(generation)).unwrap_or(false) {
             return Ok(false);
         }
-        {
-            let mut rebuilding = self.rebuilding.lock().map_err(|_| poisoned())?;
-            if rebuilding.is_some_and(|started| started.elapsed() < REBUILD_EVERY) {
-                return Ok(false);
-            }
-            *rebuilding = Some(Instant::now());
+        if !self.rebuilding.try_start()? {
+            return Ok(false);
         }
         let mut words = HashMap::new();
         for text in &index.fields.text {

@@ -60,6 +60,29 @@ pub struct Engine {
     lexicon: lexicon::Lexicon,
 }
 
+/// Rebuilds of an in-memory view of the index (suggestions, the word list) while articles keep
+/// arriving: at most one every `every`, however often the index changes.
+pub(crate) struct RebuildThrottle {
+    last: std::sync::Mutex<Option<Instant>>,
+    every: std::time::Duration,
+}
+
+impl RebuildThrottle {
+    pub(crate) fn new(every: std::time::Duration) -> RebuildThrottle {
+        RebuildThrottle { last: std::sync::Mutex::new(None), every }
+    }
+
+    /// True when a rebuild may start now (and counts it as started).
+    pub(crate) fn try_start(&self) -> Result<bool> {
+        let mut last = self.last.lock().map_err(|_| Error::Internal("rebuild throttle lock poisoned".into()))?;
+        if last.is_some_and(|started| started.elapsed() < self.every) {
+            return Ok(false);
+        }
+        *last = Some(Instant::now());
+        Ok(true)
+    }
+}
+
 /// A query as read from the user's text (`None`: nothing to match on), with the words the
 /// highlighter should match loosely (typos, prefixes).
 pub type UserQuery = (Option<Box<dyn Query>>, Vec<instant::LooseWord>);
@@ -923,4 +946,18 @@ fn describe_query_error(text: &str, error: &tantivy::query::QueryParserError) ->
 
 fn keyword_names() -> String {
     KeywordField::ALL.iter().map(|field| field.name()).collect::<Vec<_>>().join(", ") + ", published_at, id"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rebuilds_are_throttled() {
+        let throttle = RebuildThrottle::new(std::time::Duration::from_secs(60));
+        assert!(throttle.try_start().unwrap(), "the first rebuild starts");
+        assert!(!throttle.try_start().unwrap(), "a second one within the interval waits");
+        let eager = RebuildThrottle::new(std::time::Duration::ZERO);
+        assert!(eager.try_start().unwrap() && eager.try_start().unwrap());
+    }
 }

@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::Serialize;
 use tantivy::index::SegmentId;
@@ -110,7 +110,7 @@ pub struct Suggester {
     current: RwLock<Arc<Snapshot>>,
     segments: Mutex<HashMap<SegmentId, Arc<Vec<DocFacts>>>>,
     /// When the last rebuild started; one rebuild at a time.
-    rebuilding: Mutex<Option<Instant>>,
+    rebuilding: super::RebuildThrottle,
     fold: TextAnalyzer,
 }
 
@@ -119,7 +119,7 @@ impl Suggester {
         Suggester {
             current: RwLock::new(Arc::new(Snapshot { generation: u64::MAX, ..Snapshot::default() })),
             segments: Mutex::new(HashMap::new()),
-            rebuilding: Mutex::new(None),
+            rebuilding: super::RebuildThrottle::new(REBUILD_EVERY),
             fold: crate::index::schema::text_analyzer(&index.index, crate::index::schema::NEUTRAL),
         }
     }
@@ -132,12 +132,8 @@ impl Suggester {
         if self.current.read().map(|snapshot| snapshot.generation == generation).unwrap_or(false) {
             return Ok(false);
         }
-        {
-            let mut rebuilding = self.rebuilding.lock().map_err(|_| poisoned())?;
-            if rebuilding.is_some_and(|started| started.elapsed() < REBUILD_EVERY) {
-                return Ok(false);
-            }
-            *rebuilding = Some(Instant::now());
+        if !self.rebuilding.try_start()? {
+            return Ok(false);
         }
         let snapshot = self.build(index, &searcher, generation)?;
         *self.current.write().map_err(|_| poisoned())? = Arc::new(snapshot);
