@@ -1,11 +1,11 @@
 //! As-you-type queries: never a syntax error, typos forgiven, the last word also a prefix.
 //!
 //! Every word must match (in the title or the body), in one of three tiers: exactly (after
-//! stemming; scored by BM25F over title and body on top of the tier), within its typo budget (1 edit from 5 letters, 2
-//! from 9, a swap of neighbours counting as one, none for words with digits), or — for the last
-//! word while it is still being typed — as the start of a word. A document's score is the sum of
-//! its words' tiers, so all-exact matches rank above one typo, which rank above prefix-only
-//! matches; within a tier a title match ranks above a body match.
+//! stemming; scored by BM25F over title and body on top of the tier), within its typo budget (1
+//! edit from 5 letters, 2 from 9, a swap of neighbours counting as one, none for words with
+//! digits), or — for the last word while it is still being typed — as the start of a word. A
+//! document's score is the sum of its words' tiers, so all-exact matches rank above one typo,
+//! which rank above prefix-only matches; within a tier a title match ranks above a body match.
 //!
 //! Balanced `"quotes"` make a phrase and a leading `-` excludes a word; every other character of
 //! query syntax (brackets, colons, stray quotes, operators) is read as a separator.

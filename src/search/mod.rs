@@ -1,5 +1,5 @@
 //! Search: the request model in, the response model out. Query building (analyst syntax and
-//! filters), ranking (BM25, title above body), exact facets, date histograms and snippets.
+//! filters), ranking (BM25F over title and body), exact facets, date histograms and snippets.
 
 pub mod combined;
 pub mod cursor;
