@@ -28,7 +28,7 @@ use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{DocId, DocSet, Score, SegmentReader, Term};
 
-use super::disjunction::InStep;
+use super::disjunction::{InStep, Merge};
 
 /// BM25's saturation and length normalisation, as Tantivy and Lucene set them.
 const K1: Score = 1.2;
@@ -125,11 +125,8 @@ impl CombinedTermWeight {
         if fields.is_empty() {
             return Ok(None);
         }
-        Ok(Some(CombinedTermScorer {
-            fields: InStep::new(fields),
-            scale: boost * self.idf * (K1 + 1.0),
-            bonus: boost * self.bonus,
-        }))
+        let saturation = Saturation { scale: boost * self.idf * (K1 + 1.0), bonus: boost * self.bonus };
+        Ok(Some(InStep::new(fields, saturation)))
     }
 }
 
@@ -150,7 +147,8 @@ impl Weight for CombinedTermWeight {
                 );
                 explanation.add_const("idf", self.idf);
                 explanation.add_const("k1", K1);
-                explanation.add_const("tf, combined over the fields", scorer.combined_frequency());
+                let frequency: Score = scorer.here().map(|field| field.frequency()).sum();
+                explanation.add_const("tf, combined over the fields", frequency);
                 explanation.add_const("bonus", self.bonus);
                 return Ok(explanation);
             }
@@ -191,45 +189,23 @@ impl DocSet for FieldPostings {
     }
 }
 
-/// The union of the word's postings in each field, scored once per document.
-struct CombinedTermScorer {
-    fields: InStep<FieldPostings>,
+/// BM25F's saturation of the fields' frequencies, added once per document.
+struct Saturation {
     /// boost × idf × (k1 + 1).
     scale: Score,
     /// boost × the bonus.
     bonus: Score,
 }
 
-impl CombinedTermScorer {
-    fn combined_frequency(&mut self) -> Score {
-        self.fields.here().map(|field| field.frequency()).sum()
-    }
-}
-
-impl DocSet for CombinedTermScorer {
-    fn advance(&mut self) -> DocId {
-        self.fields.advance()
-    }
-
-    fn seek(&mut self, target: DocId) -> DocId {
-        self.fields.seek(target)
-    }
-
-    fn doc(&self) -> DocId {
-        self.fields.doc()
-    }
-
-    fn size_hint(&self) -> u32 {
-        self.fields.size_hint()
-    }
-}
-
-impl Scorer for CombinedTermScorer {
-    fn score(&mut self) -> Score {
-        let frequency = self.combined_frequency();
+impl Merge<FieldPostings> for Saturation {
+    fn merge<'a>(&self, here: impl Iterator<Item = &'a mut FieldPostings>) -> Score {
+        let frequency: Score = here.map(|field| field.frequency()).sum();
         self.scale * frequency / (K1 + frequency) + self.bonus
     }
 }
+
+/// The union of the word's postings in each field, scored once per document.
+type CombinedTermScorer = InStep<FieldPostings, Saturation>;
 
 /// Builds the query for parsed analyst syntax as Tantivy's parser does, except that a plain word
 /// (no field named, one token once analysed) becomes a [`CombinedTermQuery`] over the title and
@@ -300,12 +276,13 @@ impl Combiner<'_> {
 
 #[cfg(test)]
 mod tests {
-    use tantivy::collector::{Count, TopDocs};
+    use tantivy::collector::Count;
     use tantivy::query::TermQuery;
     use tantivy::schema::{Schema, TEXT};
     use tantivy::{doc, DocAddress, Index, Searcher};
 
     use super::*;
+    use crate::search::disjunction::tests::run as scores;
 
     struct Fixture {
         searcher: Searcher,
@@ -327,17 +304,6 @@ mod tests {
         writer.commit().unwrap();
         let searcher = index.reader().unwrap().searcher();
         Fixture { searcher, index, title, body }
-    }
-
-    fn scores(searcher: &Searcher, query: &dyn Query) -> Vec<(u32, Score)> {
-        let mut found: Vec<(u32, Score)> = searcher
-            .search(query, &TopDocs::with_limit(100).order_by_score())
-            .unwrap()
-            .into_iter()
-            .map(|(score, DocAddress { doc_id, .. })| (doc_id, score))
-            .collect();
-        found.sort_by_key(|(doc, _)| *doc);
-        found
     }
 
     fn word(fixture: &Fixture, text: &str, title_weight: Score) -> CombinedTermQuery {

@@ -67,7 +67,7 @@ impl Weight for AnyOfWeight {
         Ok(match scorers.len() {
             0 => Box::new(EmptyScorer),
             1 => scorers.pop().expect("one scorer"),
-            _ => Box::new(AnyOfScorer { scorers: InStep::new(scorers), combine: self.combine }),
+            _ => Box::new(InStep::new(scorers, self.combine)),
         })
     }
 
@@ -92,21 +92,34 @@ impl Weight for AnyOfWeight {
     }
 }
 
-struct AnyOfScorer {
-    scorers: InStep<Box<dyn Scorer>>,
-    combine: Combine,
+/// How the members of an [`InStep`] union on a document make its score.
+pub trait Merge<T>: Send + Sync + 'static {
+    fn merge<'a>(&self, here: impl Iterator<Item = &'a mut T>) -> Score
+    where
+        T: 'a;
 }
 
-/// Doc sets walked in step: the union's document is the lowest of theirs, and each advances past
-/// it only when it is there.
-pub struct InStep<T> {
+impl Merge<Box<dyn Scorer>> for Combine {
+    fn merge<'a>(&self, here: impl Iterator<Item = &'a mut Box<dyn Scorer>>) -> Score {
+        let scores = here.map(|scorer| scorer.score());
+        match self {
+            Combine::Max => scores.fold(0.0, Score::max),
+            Combine::Sum => scores.sum(),
+        }
+    }
+}
+
+/// Doc sets walked in step: the union's document is the lowest of theirs, each advances past it
+/// only when it is there, and `merge` scores the ones on it.
+pub struct InStep<T, M> {
     members: Vec<T>,
     doc: DocId,
+    merge: M,
 }
 
-impl<T: DocSet> InStep<T> {
-    pub fn new(members: Vec<T>) -> InStep<T> {
-        let mut union = InStep { members, doc: 0 };
+impl<T: DocSet, M> InStep<T, M> {
+    pub fn new(members: Vec<T>, merge: M) -> InStep<T, M> {
+        let mut union = InStep { members, doc: 0, merge };
         union.doc = union.lowest();
         union
     }
@@ -122,7 +135,7 @@ impl<T: DocSet> InStep<T> {
     }
 }
 
-impl<T: DocSet> DocSet for InStep<T> {
+impl<T: DocSet, M: Send + 'static> DocSet for InStep<T, M> {
     fn advance(&mut self) -> DocId {
         if self.doc == TERMINATED {
             return TERMINATED;
@@ -156,36 +169,15 @@ impl<T: DocSet> DocSet for InStep<T> {
     }
 }
 
-impl DocSet for AnyOfScorer {
-    fn advance(&mut self) -> DocId {
-        self.scorers.advance()
-    }
-
-    fn seek(&mut self, target: DocId) -> DocId {
-        self.scorers.seek(target)
-    }
-
-    fn doc(&self) -> DocId {
-        self.scorers.doc()
-    }
-
-    fn size_hint(&self) -> u32 {
-        self.scorers.size_hint()
-    }
-}
-
-impl Scorer for AnyOfScorer {
+impl<T: DocSet + 'static, M: Merge<T>> Scorer for InStep<T, M> {
     fn score(&mut self) -> Score {
-        let matching = self.scorers.here().map(|scorer| scorer.score());
-        match self.combine {
-            Combine::Max => matching.fold(0.0, Score::max),
-            Combine::Sum => matching.sum(),
-        }
+        let doc = self.doc;
+        self.merge.merge(self.members.iter_mut().filter(move |member| member.doc() == doc))
     }
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use tantivy::collector::{Count, TopDocs};
     use tantivy::query::{BooleanQuery, ConstScoreQuery, DisjunctionMaxQuery, Occur, TermQuery};
     use tantivy::schema::{IndexRecordOption, Schema, TEXT};
@@ -193,8 +185,8 @@ mod tests {
 
     use super::*;
 
-    /// Scores by document, sorted by document.
-    fn run(searcher: &tantivy::Searcher, query: &dyn Query) -> Vec<(u32, Score)> {
+    /// Scores by document, sorted by document (up to 1,000 matches).
+    pub(crate) fn run(searcher: &tantivy::Searcher, query: &dyn Query) -> Vec<(u32, Score)> {
         let mut found: Vec<(u32, Score)> = searcher
             .search(query, &TopDocs::with_limit(1000).order_by_score())
             .unwrap()
