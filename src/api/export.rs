@@ -130,7 +130,7 @@ pub async fn export(
         }
         let mut lookup_error = None;
         let walked = producer.engine.export_ids(&plan, max_rows, |id| {
-            match store.get_article(&id) {
+            match store.get_article(&crate::model::ArticleId::from_stored(id)) {
                 // Deleted since the snapshot was taken: nothing to export.
                 Ok(None) => {}
                 Ok(Some(stored)) => match format {
@@ -219,7 +219,7 @@ fn csv_row(out: &mut Vec<u8>, stored: &StoredArticle) {
     use crate::model::EntityKind;
     let article = &stored.article;
     let fields = [
-        stored.id.clone(),
+        stored.id.to_string(),
         published(stored),
         article.source.clone(),
         article.title.clone(),

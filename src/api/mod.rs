@@ -314,12 +314,18 @@ pub struct ArticleEntity {
 async fn article(State(state): State<Shared>, Path(id): Path<String>) -> Result<Json<ArticleView>, ApiError> {
     let view = blocking(&state, move |state| {
         let store = state.store.lock().map_err(|_| Error::Internal("store mutex poisoned".into()))?;
-        let stored = store.get_article(&id)?.ok_or_else(|| Error::NotFound(format!("no article with id {id:?}")))?;
-        let duplicates: Vec<String> =
-            store.cluster_members(&stored.cluster_id)?.into_iter().filter(|member| *member != stored.id).collect();
+        let not_found = || Error::NotFound(format!("no article with id {id:?}"));
+        let article_id = crate::model::ArticleId::parse(&id).ok_or_else(not_found)?;
+        let stored = store.get_article(&article_id)?.ok_or_else(not_found)?;
+        let duplicates: Vec<String> = store
+            .cluster_members(&stored.cluster_id)?
+            .into_iter()
+            .filter(|member| *member != stored.id)
+            .map(String::from)
+            .collect();
         let article = stored.article;
         Ok(ArticleView {
-            id: stored.id,
+            id: stored.id.to_string(),
             source_key: article.source_key,
             url: article.url,
             title: article.title,
@@ -327,8 +333,8 @@ async fn article(State(state): State<Shared>, Path(id): Path<String>) -> Result<
             published_at: article.published_at.map(|date| date.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
             date_rule: article.date_rule.as_str().into(),
             source: article.source,
-            lang: article.lang,
-            cluster_id: stored.cluster_id,
+            lang: article.lang.to_string(),
+            cluster_id: stored.cluster_id.to_string(),
             duplicates,
             topics: article.topics,
             authors: article.authors,

@@ -119,7 +119,7 @@ pub async fn post_articles(State(state): State<Shared>, body: Bytes) -> Result<J
         ingest::extract_entities(&mut articles, state.extractor.as_ref(), ExtractPolicy::Auto);
         let mut store = state.store.lock().map_err(|_| Error::Internal("store mutex poisoned".into()))?;
         ingest::count_outcomes(&mut report.counts, store.upsert_articles(&articles)?);
-        report.ids = articles.iter().map(|article| article.id()).collect();
+        report.ids = articles.iter().map(|article| article.id().to_string()).collect();
         Ok(report)
     })
     .await?;
@@ -163,7 +163,11 @@ fn record(location: String, result: Result<crate::model::Article, String>) -> Re
 pub async fn delete_article(State(state): State<Shared>, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
     blocking(&state, move |state| {
         let mut store = state.store.lock().map_err(|_| Error::Internal("store mutex poisoned".into()))?;
-        if store.delete_article(&id)? {
+        let deleted = match crate::model::ArticleId::parse(&id) {
+            Some(article_id) => store.delete_article(&article_id)?,
+            None => false,
+        };
+        if deleted {
             Ok(StatusCode::NO_CONTENT)
         } else {
             Err(Error::NotFound(format!("no article with id {id:?}")))

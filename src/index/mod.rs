@@ -161,7 +161,7 @@ impl SearchIndex {
             let Some(last) = batch.last() else { break };
             seq = last.seq();
             for change in &batch {
-                writer.delete_term(Term::from_field_text(self.fields.id, change.id()));
+                writer.delete_term(Term::from_field_text(self.fields.id, change.id().as_str()));
                 if let Change::Written(stored) = change {
                     writer.add_document(self.document(stored))?;
                 }
@@ -205,10 +205,10 @@ impl SearchIndex {
         let article = &stored.article;
         let mut document = TantivyDocument::default();
         document.add_text(fields.id, &stored.id);
-        document.add_u64(fields.cluster, schema::cluster_key(&stored.cluster_id));
+        document.add_u64(fields.cluster, schema::cluster_key(stored.cluster_id.as_str()));
         document.add_text(fields.title, &article.title);
         document.add_text(fields.body, &article.body);
-        let analysis = schema::analysis_for(&article.lang);
+        let analysis = schema::analysis_for(article.lang.as_str());
         let text = fields.text_for(analysis);
         document.add_text(text.title, &article.title);
         document.add_text(text.body, &article.body);
@@ -245,7 +245,7 @@ impl SearchIndex {
         add_unique(fields.keyword(KeywordField::Topic), &mut article.topics.clone());
         add_unique(fields.keyword(KeywordField::Author), &mut article.authors.clone());
         add_unique(fields.keyword(KeywordField::Source), &mut vec![article.source.clone()]);
-        add_unique(fields.keyword(KeywordField::Lang), &mut vec![article.lang.clone()]);
+        add_unique(fields.keyword(KeywordField::Lang), &mut vec![article.lang.to_string()]);
         document
     }
 }

@@ -249,7 +249,7 @@ pub fn text_analyzer(index: &Index, analysis: &str) -> TextAnalyzer {
 
 /// The number a cluster id (16 hex digits, an article id) is indexed as.
 pub fn cluster_key(cluster_id: &str) -> u64 {
-    u64::from_str_radix(cluster_id, 16).unwrap_or_else(|_| crate::ingest::shingles::hash_words(&[cluster_id]))
+    u64::from_str_radix(cluster_id, 16).unwrap_or_else(|_| crate::model::shingles::hash_words(&[cluster_id]))
 }
 
 /// The cluster id for its indexed number.

@@ -3,6 +3,8 @@
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 
+use crate::model::midnight;
+
 const MONTHS: [(&str, u32); 12] = [
     ("jan", 1),
     ("feb", 2),
@@ -211,10 +213,6 @@ pub fn parse_reuters_date(text: &str) -> Option<DateTime<Utc>> {
         NaiveTime::parse_from_str(&clean, "%H:%M:%S%.f").ok()
     });
     Some(Utc.from_utc_datetime(&date.and_time(time.unwrap_or(NaiveTime::MIN))))
-}
-
-pub fn midnight(date: NaiveDate) -> DateTime<Utc> {
-    Utc.from_utc_datetime(&date.and_time(NaiveTime::MIN))
 }
 
 /// The publication day a text implies: the latest day it mentions, where a day written without a

@@ -10,8 +10,8 @@ use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::path::Path;
 
-use super::dedup::{jaccard, Signature, THRESHOLD};
 use crate::error::{Error, Result};
+use crate::model::signature::{jaccard, Signature, THRESHOLD};
 
 /// One document of a collection: its id in the collection and its body.
 struct Doc {

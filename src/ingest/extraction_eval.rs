@@ -50,7 +50,7 @@ pub fn read_benchmark(dir: &Path) -> Result<Vec<Page>> {
 }
 
 fn shingles(text: &str) -> HashMap<Vec<&str>, usize> {
-    let tokens = super::shingles::words(text);
+    let tokens = crate::model::shingles::words(text);
     let mut counts = HashMap::new();
     for window in tokens.windows(4) {
         *counts.entry(window.to_vec()).or_insert(0) += 1;

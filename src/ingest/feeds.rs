@@ -9,10 +9,10 @@
 use chrono::{DateTime, Utc};
 use feed_rs::model::{Entry, Feed, Text};
 
-use super::dates::{date_from_text_at, midnight, parse_date};
+use super::dates::{date_from_text_at, parse_date};
 use super::urls::{host, normalise_url};
 use super::{html, lang, Record};
-use crate::model::{Article, DateRule};
+use crate::model::{midnight, Article, DateRule};
 
 /// Where a feed came from: its address when fetched (the base for relative links), the source
 /// name configured for it, and when it was fetched (the reference for relative dates).
@@ -53,13 +53,13 @@ pub fn parse(display: &str, bytes: &[u8], context: &FeedContext) -> Vec<Record> 
         .unwrap_or_else(|| "feed".into());
     // The language the feed declares, else the one its items are written in taken together
     // (a single headline is often too short to tell).
-    let feed_lang = feed.language.as_deref().and_then(crate::model::normalise_lang).or_else(|| {
+    let feed_lang = feed.language.as_deref().and_then(crate::model::Lang::parse).or_else(|| {
         let all: String = feed
             .entries
             .iter()
             .map(|entry| format!("{}\n{}\n", text_of(&entry.title), text_of(&entry.summary)))
             .collect();
-        Some(lang::detect(&all, None)).filter(|detected| detected != lang::UNDETERMINED)
+        Some(lang::detect(&all, None)).filter(|detected| !detected.is_undetermined())
     });
     let mut records: Vec<Record> = feed
         .entries
@@ -69,7 +69,15 @@ pub fn parse(display: &str, bytes: &[u8], context: &FeedContext) -> Vec<Record> 
             let scanned = items.get(index).filter(|_| items.len() >= feed.entries.len());
             let location = format!("{display}:{}", scanned.map_or(1, |item| item.line));
             let orig_link = scanned.and_then(|item| item.orig_link.as_deref());
-            match entry_article(entry, &feed, orig_link, base.as_deref(), &source, feed_lang.as_deref(), context) {
+            match entry_article(
+                entry,
+                &feed,
+                orig_link,
+                base.as_deref(),
+                &source,
+                feed_lang.as_ref().map(crate::model::Lang::as_str),
+                context,
+            ) {
                 Ok(article) => Record::accepted(location, article),
                 Err(reason) => Record::rejected(location, reason),
             }

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::dates::parse_date;
 use super::Record;
-use crate::model::{normalise_lang, Article, DateRule, Entity, EntityKind};
+use crate::model::{Article, DateRule, Entity, EntityKind, Lang};
 
 /// The fields a JSON line may carry. Unknown fields are ignored: feeds of other tools add their own.
 #[derive(Debug, Deserialize)]
@@ -80,8 +80,8 @@ fn json_to_article(json: JsonArticle, default_source: &str) -> Result<Article, S
         entities.push(Entity::new(kind, name));
     }
     let lang = match json.lang {
-        Some(lang) => normalise_lang(&lang).ok_or_else(|| format!("lang {lang:?} is not an ISO 639-1 code"))?,
-        None => "en".to_string(),
+        Some(lang) => Lang::parse(&lang).ok_or_else(|| format!("lang {lang:?} is not an ISO 639-1 code"))?,
+        None => Lang::english(),
     };
     let published_at = json.published_at.as_deref().and_then(parse_date);
     let external_id = json.id.map(|id| match id {

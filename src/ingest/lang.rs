@@ -1,14 +1,13 @@
 //! Language of an article: detected from its text (whatlang), or the language its source declares
 //! when the text is too short to tell.
 
-use whatlang::Lang;
+use whatlang::Lang as Detected;
 
-/// The code stored for a language that cannot be determined (ISO 639-2 "undetermined").
-pub const UNDETERMINED: &str = "und";
+use crate::model::Lang;
 
 /// ISO 639-1 code for each language whatlang detects (whatlang speaks ISO 639-3).
-fn iso_639_1(lang: Lang) -> &'static str {
-    use Lang::*;
+fn iso_639_1(lang: Detected) -> &'static str {
+    use Detected::*;
     match lang {
         Epo => "eo",
         Eng => "en",
@@ -83,10 +82,15 @@ fn iso_639_1(lang: Lang) -> &'static str {
     }
 }
 
+/// whatlang's language as an ISO 639-1 code (every code in the table is one).
+fn detected(lang: Detected) -> Lang {
+    Lang::parse(iso_639_1(lang)).unwrap_or_else(Lang::undetermined)
+}
+
 /// The language of `text` (title and body): whatlang's answer when it is reliable, else the
 /// `declared` language (a feed's `<language>`, a page's `<html lang>`), else whatlang's best guess
-/// when the text has enough letters to guess from, else [`UNDETERMINED`].
-pub fn detect(text: &str, declared: Option<&str>) -> String {
+/// when the text has enough letters to guess from, else [`Lang::UNDETERMINED`].
+pub fn detect(text: &str, declared: Option<&str>) -> Lang {
     // The first few thousand characters decide; the rest only costs time.
     let sample = match text.char_indices().nth(4000) {
         Some((end, _)) => &text[..end],
@@ -94,14 +98,14 @@ pub fn detect(text: &str, declared: Option<&str>) -> String {
     };
     let info = whatlang::detect(sample);
     if let Some(info) = info.as_ref().filter(|info| info.is_reliable()) {
-        return iso_639_1(info.lang()).to_string();
+        return detected(info.lang());
     }
-    if let Some(declared) = declared.and_then(crate::model::normalise_lang) {
+    if let Some(declared) = declared.and_then(Lang::parse) {
         return declared;
     }
     match info {
-        Some(info) if sample.chars().filter(|c| c.is_alphabetic()).count() >= 40 => iso_639_1(info.lang()).to_string(),
-        _ => UNDETERMINED.to_string(),
+        Some(info) if sample.chars().filter(|c| c.is_alphabetic()).count() >= 40 => detected(info.lang()),
+        _ => Lang::undetermined(),
     }
 }
 
@@ -118,13 +122,13 @@ mod tests {
             ("Правительство объявило во вторник, что новый бюджет сократит расходы на оборону.", "ru"),
         ];
         for (text, expected) in cases {
-            assert_eq!(detect(text, None), expected, "{text}");
+            assert_eq!(detect(text, None).as_str(), expected, "{text}");
         }
     }
 
     #[test]
     fn short_text_falls_back_to_the_declared_language() {
-        assert_eq!(detect("Heise", Some("de-DE")), "de");
-        assert_eq!(detect("OK", None), UNDETERMINED);
+        assert_eq!(detect("Heise", Some("de-DE")).as_str(), "de");
+        assert!(detect("OK", None).is_undetermined());
     }
 }

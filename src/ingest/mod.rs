@@ -3,7 +3,6 @@
 
 pub mod aliases;
 pub mod dates;
-pub mod dedup;
 pub mod dedup_eval;
 pub mod entities;
 pub mod extraction_eval;
@@ -13,7 +12,6 @@ pub mod jsonl;
 pub mod lang;
 pub mod page;
 pub mod reuters;
-pub mod shingles;
 pub mod text;
 pub mod urls;
 

@@ -8,10 +8,10 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use dom_query::Document;
 
-use super::dates::{date_from_text_at, midnight, parse_date};
+use super::dates::{date_from_text_at, parse_date};
 use super::urls::{host, normalise_url};
-use super::{html, lang, shingles};
-use crate::model::{Article, DateRule};
+use super::{html, lang};
+use crate::model::{midnight, shingles, Article, DateRule};
 
 /// Pages above this size are rejected: no news article needs it, and extraction time and memory
 /// grow with the page.

@@ -88,7 +88,7 @@ fn parse_story(element: &str) -> Result<Article, String> {
         date_rule: if published_at.is_some() { DateRule::Metadata } else { DateRule::Unknown },
         published_at,
         source: "Reuters".into(),
-        lang: "en".into(),
+        lang: crate::model::Lang::english(),
         entities,
         topics: list(element, "TOPICS"),
         authors: Vec::new(),

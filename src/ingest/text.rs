@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::dates::{date_from_text_at, midnight};
-use crate::model::{Article, DateRule};
+use super::dates::date_from_text_at;
+use crate::model::{midnight, Article, DateRule};
 
 /// Lines that are site navigation, not the story.
 const CHROME_LINES: &[&str] = &[
@@ -70,7 +70,7 @@ pub fn parse(path: &str, text: &str, source: &str, modified: Option<DateTime<Utc
         published_at,
         date_rule,
         source: source.to_string(),
-        lang: "en".into(),
+        lang: crate::model::Lang::english(),
         entities: Vec::new(),
         topics: Vec::new(),
         authors: Vec::new(),

@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 
 use crate::error::{Error, Result};
 use crate::index::KeywordField;
-use crate::ingest::dates::midnight;
+use crate::model::midnight;
 
 pub const MAX_LIMIT: usize = 100;
 pub const MAX_WINDOW: usize = 10_000;

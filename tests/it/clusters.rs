@@ -1,6 +1,7 @@
 //! Near-duplicate clusters over HTTP: syndicated copies share a story, `collapse=cluster` shows one
 //! hit per story with the others listed, and totals and facets count articles either way.
 
+use tidings::model::ArticleId;
 use tidings::store::Store;
 
 use crate::helpers::{facet_count, repo_path, TestApp};
@@ -63,7 +64,7 @@ fn an_edited_copy_leaves_its_story_when_the_text_changes() {
     crate::ingest::cli_ingest(&data, &[&file]);
     let cluster = |id: &str| {
         let store = Store::open(&data.join("tidings.sqlite3")).unwrap();
-        store.get_article(id).unwrap().unwrap().cluster_id
+        store.get_article(&ArticleId::parse(id).unwrap()).unwrap().unwrap().cluster_id
     };
     let (first, second) = (id_of("reuters-175"), id_of("reuters-190"));
     assert_eq!(cluster(&second), first, "the later copy joins the first one's story");

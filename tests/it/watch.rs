@@ -123,7 +123,8 @@ async fn watch_fetches_conditionally_and_resumes_after_a_restart() {
     }
     assert_eq!(count(), 2);
     let store = Store::open(&data.join("tidings.sqlite3")).unwrap();
-    let first = store.get_article(&tidings::model::article_id_for(&format!("url:{base}/story/1"))).unwrap().unwrap();
+    let first =
+        store.get_article(&tidings::model::ArticleId::of_source_key(&format!("url:{base}/story/1"))).unwrap().unwrap();
     assert!(first.article.body.contains("Paragraph 4 of harbour story 1"), "{}", first.article.body);
     assert_eq!(first.article.source, "Local Desk");
     let broken = store.feed_state(&format!("{base}/broken.xml")).unwrap().unwrap();

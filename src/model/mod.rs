@@ -1,11 +1,20 @@
-//! The domain vocabulary shared by every layer: articles, entities, ids and validated values.
+//! The domain vocabulary shared by every layer: articles, entities, ids and validated values,
+//! and the near-duplicate signatures computed from an article's text.
+
+pub mod ids;
+pub mod lang;
+pub mod shingles;
+pub mod signature;
 
 use std::fmt;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
+
+pub use ids::{article_id_for, ArticleId};
+pub use lang::Lang;
 
 /// Kind of a named entity. The wire names (`person`, `org`, `place`) are used everywhere:
 /// JSON, filters, facets and query syntax.
@@ -127,7 +136,7 @@ pub struct Article {
     pub published_at: Option<DateTime<Utc>>,
     pub date_rule: DateRule,
     pub source: String,
-    pub lang: String,
+    pub lang: Lang,
     pub entities: Vec<Entity>,
     pub topics: Vec<String>,
     pub authors: Vec<String>,
@@ -135,8 +144,8 @@ pub struct Article {
 
 impl Article {
     /// tidings' own stable id: derived from the source key, so re-ingesting keeps it.
-    pub fn id(&self) -> String {
-        article_id_for(&self.source_key)
+    pub fn id(&self) -> ArticleId {
+        ArticleId::of_source_key(&self.source_key)
     }
 
     /// Hash over everything the store keeps, so an unchanged article is recognised.
@@ -152,7 +161,7 @@ impl Article {
         field(&self.published_at.map(|date| date.to_rfc3339()).unwrap_or_default());
         field(self.date_rule.as_str());
         field(&self.source);
-        field(&self.lang);
+        field(self.lang.as_str());
         for entity in &self.entities {
             field(entity.kind.as_str());
             field(&entity.name);
@@ -164,24 +173,14 @@ impl Article {
         for author in &self.authors {
             field(author);
         }
-        hex(&hasher.finalize()[..16])
+        ids::hex(&hasher.finalize()[..16])
     }
 }
 
-/// The stable article id for a source key: 16 hex digits of its SHA-256.
-pub fn article_id_for(source_key: &str) -> String {
-    hex(&Sha256::digest(source_key.as_bytes())[..8])
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
-}
-
-/// An ISO 639-1 language code, lower case.
-pub fn normalise_lang(text: &str) -> Option<String> {
-    let code = text.trim().to_ascii_lowercase();
-    let code = code.split(['-', '_']).next().unwrap_or("");
-    (code.len() == 2 && code.bytes().all(|byte| byte.is_ascii_lowercase())).then(|| code.to_string())
+/// Midnight UTC of a day: how a date without a time is read everywhere (metadata, text, request
+/// bounds).
+pub fn midnight(date: NaiveDate) -> DateTime<Utc> {
+    Utc.from_utc_datetime(&date.and_time(NaiveTime::MIN))
 }
 
 #[cfg(test)]
@@ -198,15 +197,8 @@ mod tests {
     }
 
     #[test]
-    fn article_id_is_stable_and_short() {
-        assert_eq!(article_id_for("reuters:1"), article_id_for("reuters:1"));
-        assert_ne!(article_id_for("reuters:1"), article_id_for("reuters:2"));
-        assert_eq!(article_id_for("x").len(), 16);
-    }
-
-    #[test]
-    fn lang_codes_are_normalised() {
-        assert_eq!(normalise_lang("EN-us").as_deref(), Some("en"));
-        assert_eq!(normalise_lang("english"), None);
+    fn midnight_is_the_start_of_the_day_in_utc() {
+        let day = NaiveDate::from_ymd_opt(1987, 3, 1).unwrap();
+        assert_eq!(midnight(day).to_rfc3339(), "1987-03-01T00:00:00+00:00");
     }
 }

@@ -1,0 +1,300 @@
+//! Articles in the store: upserts with a change sequence, deletions as tombstones, the changes the
+//! index follows, and lookups with entities, topics and authors.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, OptionalExtension, Transaction};
+
+use super::clusters::{cluster_for, record_signature, signatures_of};
+use super::{format_date, max_seq_in, now_rfc3339, Store};
+use crate::error::{Error, Result};
+use crate::model::{Article, ArticleId, DateRule, Entity, EntityKind};
+
+/// What an upsert did with one article.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Upsert {
+    New,
+    Updated,
+    Unchanged,
+}
+
+/// An article as the store holds it.
+#[derive(Debug, Clone)]
+pub struct StoredArticle {
+    pub id: ArticleId,
+    pub seq: i64,
+    /// The near-duplicate cluster (story) the article belongs to: the id of its first article.
+    pub cluster_id: ArticleId,
+    pub ingested_at: String,
+    pub updated_at: String,
+    pub article: Article,
+}
+
+/// One change of the store, in sequence order.
+#[derive(Debug, Clone)]
+pub enum Change {
+    Written(Box<StoredArticle>),
+    Deleted { id: ArticleId, seq: i64 },
+}
+
+impl Change {
+    pub fn seq(&self) -> i64 {
+        match self {
+            Change::Written(stored) => stored.seq,
+            Change::Deleted { seq, .. } => *seq,
+        }
+    }
+
+    pub fn id(&self) -> &ArticleId {
+        match self {
+            Change::Written(stored) => &stored.id,
+            Change::Deleted { id, .. } => id,
+        }
+    }
+}
+
+impl Store {
+    /// Inserts or updates a batch of articles in one transaction. An article whose content hash is
+    /// unchanged is left alone; every insert or change takes the next sequence number.
+    pub fn upsert_articles(&mut self, articles: &[Article]) -> Result<Vec<Upsert>> {
+        let transaction = self.connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let mut next_seq: i64 = max_seq_in(&transaction)? + 1;
+        self.lsh.refresh(&transaction)?;
+        let now = now_rfc3339();
+        let mut outcomes = Vec::with_capacity(articles.len());
+        let mut hashes = Vec::with_capacity(articles.len());
+        for article in articles {
+            let id = article.id();
+            let hash = article.content_hash();
+            let existing: Option<String> = transaction
+                .prepare_cached("select content_hash from articles where id = ?1")?
+                .query_row([&id], |row| row.get(0))
+                .optional()?;
+            outcomes.push(match existing {
+                Some(existing_hash) if existing_hash == hash => Upsert::Unchanged,
+                Some(_) => Upsert::Updated,
+                None => Upsert::New,
+            });
+            hashes.push((id, hash));
+        }
+        // Signatures of the new and changed bodies, on all cores, before the writes.
+        let changed: Vec<usize> = (0..articles.len()).filter(|index| outcomes[*index] != Upsert::Unchanged).collect();
+        let signatures = signatures_of(&changed.iter().map(|index| articles[*index].body.as_str()).collect::<Vec<_>>());
+        for (index, signature) in changed.into_iter().zip(signatures) {
+            let (article, (id, hash), outcome) = (&articles[index], &hashes[index], outcomes[index]);
+            let cluster = cluster_for(&transaction, &self.lsh, id, signature.as_ref())?;
+            let row = Row { id, hash, cluster: &cluster, seq: next_seq, now: &now, is_new: outcome == Upsert::New };
+            write_article(&transaction, &row, article)?;
+            record_signature(&transaction, &mut self.lsh, id, signature, outcome == Upsert::New)?;
+            if outcome == Upsert::New {
+                transaction.prepare_cached("delete from tombstones where id = ?1")?.execute([id])?;
+            }
+            next_seq += 1;
+        }
+        transaction.commit()?;
+        Ok(outcomes)
+    }
+
+    /// Deletes an article: its rows go, a tombstone takes the next sequence so the index drops it.
+    /// `false` when there is no such article.
+    pub fn delete_article(&mut self, id: &ArticleId) -> Result<bool> {
+        let transaction = self.connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let seq = max_seq_in(&transaction)? + 1;
+        let deleted = transaction.execute("delete from articles where id = ?1", [id])?;
+        transaction.execute("delete from article_minhash where article_id = ?1", [id])?;
+        if deleted > 0 {
+            transaction.execute(
+                "insert into tombstones (id, seq, deleted_at) values (?1, ?2, ?3)
+                 on conflict (id) do update set seq = excluded.seq, deleted_at = excluded.deleted_at",
+                params![id, seq, now_rfc3339()],
+            )?;
+        }
+        transaction.commit()?;
+        Ok(deleted > 0)
+    }
+
+    /// The changes after sequence `seq`, in order, at most `limit`: articles written and deleted.
+    pub fn changes_after(&self, seq: i64, limit: usize) -> Result<Vec<Change>> {
+        let written = self.articles_after(seq, limit)?;
+        let mut statement =
+            self.connection.prepare_cached("select id, seq from tombstones where seq > ?1 order by seq limit ?2")?;
+        let deleted = statement
+            .query_map(params![seq, limit as i64], |row| Ok(Change::Deleted { id: row.get(0)?, seq: row.get(1)? }))?
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut changes: Vec<Change> =
+            written.into_iter().map(|stored| Change::Written(Box::new(stored))).chain(deleted).collect();
+        changes.sort_by_key(Change::seq);
+        changes.truncate(limit);
+        Ok(changes)
+    }
+
+    pub fn count_articles(&self) -> Result<u64> {
+        Ok(self.connection.query_row("select count(*) from articles", [], |row| row.get(0))?)
+    }
+
+    /// Up to `limit` articles changed after `seq`, in sequence order.
+    pub fn articles_after(&self, seq: i64, limit: usize) -> Result<Vec<StoredArticle>> {
+        let mut statement = self.connection.prepare_cached(
+            "select id, seq, ingested_at, updated_at, source_key, url, title, body, published_at, date_rule, source, lang,
+             cluster_id from articles where seq > ?1 order by seq limit ?2",
+        )?;
+        let rows = statement.query_map(params![seq, limit as i64], read_article_row)?;
+        let mut articles = rows.collect::<Result<Vec<_>, _>>()?;
+        self.attach_details(&mut articles)?;
+        Ok(articles)
+    }
+
+    /// One article by tidings id.
+    pub fn get_article(&self, id: &ArticleId) -> Result<Option<StoredArticle>> {
+        let mut statement = self.connection.prepare_cached(
+            "select id, seq, ingested_at, updated_at, source_key, url, title, body, published_at, date_rule, source, lang,
+             cluster_id from articles where id = ?1",
+        )?;
+        let Some(article) = statement.query_row([id], read_article_row).optional()? else {
+            return Ok(None);
+        };
+        let mut articles = vec![article];
+        self.attach_details(&mut articles)?;
+        Ok(articles.pop())
+    }
+
+    fn attach_details(&self, articles: &mut [StoredArticle]) -> Result<()> {
+        let mut entities = self.connection.prepare_cached(
+            "select kind, name, surfaces, mentions from article_entities where article_id = ?1 order by kind, mentions desc, name",
+        )?;
+        let mut topics =
+            self.connection.prepare_cached("select topic from article_topics where article_id = ?1 order by topic")?;
+        let mut authors = self
+            .connection
+            .prepare_cached("select author from article_authors where article_id = ?1 order by author")?;
+        for stored in articles.iter_mut() {
+            stored.article.entities = entities
+                .query_map([&stored.id], |row| {
+                    let kind: String = row.get(0)?;
+                    let surfaces: String = row.get(2)?;
+                    Ok(Entity {
+                        kind: EntityKind::parse(&kind).unwrap_or(EntityKind::Org),
+                        name: row.get(1)?,
+                        surfaces: serde_json::from_str(&surfaces).unwrap_or_default(),
+                        mentions: row.get(3)?,
+                    })
+                })?
+                .collect::<Result<_, _>>()?;
+            stored.article.topics = topics.query_map([&stored.id], |row| row.get(0))?.collect::<Result<_, _>>()?;
+            stored.article.authors = authors.query_map([&stored.id], |row| row.get(0))?.collect::<Result<_, _>>()?;
+        }
+        Ok(())
+    }
+
+    /// The forms an entity was written in across all articles, most frequent first.
+    pub fn entity_surfaces(&self, kind: EntityKind, name: &str) -> Result<Vec<String>> {
+        let mut statement = self.connection.prepare_cached(
+            "select surfaces, mentions from article_entities where kind = ?1 and name = ?2 collate nocase",
+        )?;
+        let mut counts: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
+        let rows = statement
+            .query_map(params![kind.as_str(), name], |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?)))?;
+        for row in rows {
+            let (surfaces, _) = row?;
+            for surface in serde_json::from_str::<Vec<String>>(&surfaces).unwrap_or_default() {
+                *counts.entry(surface).or_default() += 1;
+            }
+        }
+        let mut surfaces: Vec<(String, u64)> = counts.into_iter().collect();
+        surfaces.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        Ok(surfaces.into_iter().map(|(surface, _)| surface).collect())
+    }
+}
+
+fn read_article_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredArticle> {
+    let published_at: Option<String> = row.get(8)?;
+    let date_rule: String = row.get(9)?;
+    Ok(StoredArticle {
+        id: row.get(0)?,
+        seq: row.get(1)?,
+        cluster_id: match row.get::<_, Option<ArticleId>>(12)? {
+            Some(cluster) => cluster,
+            None => row.get(0)?,
+        },
+        ingested_at: row.get(2)?,
+        updated_at: row.get(3)?,
+        article: Article {
+            source_key: row.get(4)?,
+            url: row.get(5)?,
+            title: row.get(6)?,
+            body: row.get(7)?,
+            published_at: published_at
+                .and_then(|text| DateTime::parse_from_rfc3339(&text).ok())
+                .map(|date| date.with_timezone(&Utc)),
+            date_rule: DateRule::parse(&date_rule),
+            source: row.get(10)?,
+            lang: row.get(11)?,
+            entities: Vec::new(),
+            topics: Vec::new(),
+            authors: Vec::new(),
+        },
+    })
+}
+
+/// The bookkeeping columns of an article row being written.
+struct Row<'a> {
+    id: &'a ArticleId,
+    hash: &'a str,
+    cluster: &'a ArticleId,
+    seq: i64,
+    now: &'a str,
+    is_new: bool,
+}
+
+fn write_article(transaction: &Transaction<'_>, row: &Row<'_>, article: &Article) -> Result<()> {
+    let Row { id, hash, cluster, seq, now, is_new } = *row;
+    let published_at = article.published_at.as_ref().map(format_date);
+    // One upsert for new and changed articles; a change keeps the first ingestion time.
+    transaction
+        .prepare_cached(
+            "insert into articles (id, source_key, url, content_hash, title, body, published_at, date_rule, source, lang,
+             ingested_at, updated_at, seq, cluster_id) values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, ?13)
+             on conflict (id) do update set url = excluded.url, content_hash = excluded.content_hash,
+             title = excluded.title, body = excluded.body, published_at = excluded.published_at,
+             date_rule = excluded.date_rule, source = excluded.source, lang = excluded.lang,
+             updated_at = excluded.updated_at, seq = excluded.seq, cluster_id = excluded.cluster_id",
+        )?
+        .execute(params![
+            id,
+            article.source_key,
+            article.url,
+            hash,
+            article.title,
+            article.body,
+            published_at,
+            article.date_rule.as_str(),
+            article.source,
+            article.lang,
+            now,
+            seq,
+            cluster
+        ])?;
+    if !is_new {
+        for table in ["article_entities", "article_topics", "article_authors"] {
+            transaction.prepare_cached(&format!("delete from {table} where article_id = ?1"))?.execute([id])?;
+        }
+    }
+    let mut insert_entity = transaction.prepare_cached(
+        "insert into article_entities (article_id, kind, name, surfaces, mentions) values (?1, ?2, ?3, ?4, ?5)
+         on conflict (article_id, kind, name) do update set mentions = mentions + excluded.mentions",
+    )?;
+    for entity in &article.entities {
+        let surfaces = serde_json::to_string(&entity.surfaces).map_err(|error| Error::Internal(error.to_string()))?;
+        insert_entity.execute(params![id, entity.kind.as_str(), entity.name, surfaces, entity.mentions])?;
+    }
+    let mut insert_topic =
+        transaction.prepare_cached("insert or ignore into article_topics (article_id, topic) values (?1, ?2)")?;
+    for topic in &article.topics {
+        insert_topic.execute(params![id, topic])?;
+    }
+    let mut insert_author =
+        transaction.prepare_cached("insert or ignore into article_authors (article_id, author) values (?1, ?2)")?;
+    for author in &article.authors {
+        insert_author.execute(params![id, author])?;
+    }
+    Ok(())
+}

@@ -1,0 +1,115 @@
+//! The SQLite store: the source of truth. Opening and migrations here; articles, near-duplicate
+//! clusters, the ingestion ledger and feed state in their own files.
+
+mod articles;
+mod clusters;
+mod feeds;
+mod ledger;
+mod values;
+
+use std::path::Path;
+use std::time::Duration;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::{params, Connection};
+
+use crate::error::Result;
+pub use articles::{Change, StoredArticle, Upsert};
+pub use feeds::FeedState;
+pub use ledger::{IngestCounts, IngestRun};
+
+/// Migrations, embedded in the binary and applied once each, in order.
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/0001_initial.sql")),
+    (2, include_str!("../../migrations/0002_clusters_and_deletes.sql")),
+    (3, include_str!("../../migrations/0003_feed_state.sql")),
+];
+
+/// A connection to the store.
+pub struct Store {
+    connection: Connection,
+    /// The near-duplicate candidate index, for the writes this connection makes.
+    lsh: clusters::Lsh,
+}
+
+pub fn now_rfc3339() -> String {
+    Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+fn format_date(date: &DateTime<Utc>) -> String {
+    date.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+impl Store {
+    /// Opens (creating if needed) the store at `path` in WAL mode and applies pending migrations.
+    pub fn open(path: &Path) -> Result<Store> {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let connection = Connection::open(path)?;
+        connection.busy_timeout(Duration::from_secs(30))?;
+        connection.pragma_update(None, "journal_mode", "wal")?;
+        connection.pragma_update(None, "synchronous", "normal")?;
+        connection.pragma_update(None, "foreign_keys", "on")?;
+        // 64 MB of page cache: near-duplicate band lookups and inserts touch pages all over the b-trees.
+        connection.pragma_update(None, "cache_size", -65536)?;
+        let mut store = Store { connection, lsh: clusters::Lsh::default() };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// Limits this connection's page cache to `kib` kibibytes (a reader that walks many articles
+    /// once, such as an export, gains nothing from keeping them).
+    pub fn limit_cache(&self, kib: u32) -> Result<()> {
+        self.connection.pragma_update(None, "cache_size", -(kib as i64))?;
+        Ok(())
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let transaction = self.connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        transaction.execute_batch(
+            "create table if not exists schema_migrations (version integer primary key, applied_at text not null)",
+        )?;
+        for (version, sql) in MIGRATIONS {
+            let applied: bool = transaction.query_row(
+                "select exists(select 1 from schema_migrations where version = ?1)",
+                [version],
+                |row| row.get(0),
+            )?;
+            if !applied {
+                transaction.execute_batch(sql)?;
+                transaction.execute(
+                    "insert into schema_migrations (version, applied_at) values (?1, ?2)",
+                    params![version, now_rfc3339()],
+                )?;
+            }
+        }
+        transaction.commit()?;
+        Ok(())
+    }
+
+    /// The versions of the migrations applied, in order.
+    pub fn applied_migrations(&self) -> Result<Vec<i64>> {
+        let mut statement = self.connection.prepare("select version from schema_migrations order by version")?;
+        let versions = statement.query_map([], |row| row.get(0))?.collect::<Result<Vec<i64>, _>>()?;
+        Ok(versions)
+    }
+
+    /// The highest change sequence in the store (0 when empty).
+    pub fn max_seq(&self) -> Result<i64> {
+        max_seq_in(&self.connection)
+    }
+
+    /// Direct access for the benchmark and tests that compare against SQL.
+    pub fn connection(&self) -> &Connection {
+        &self.connection
+    }
+}
+
+fn max_seq_in(connection: &Connection) -> Result<i64> {
+    Ok(connection.query_row(
+        "select max(coalesce((select max(seq) from articles), 0), coalesce((select max(seq) from tombstones), 0))",
+        [],
+        |row| row.get(0),
+    )?)
+}
