@@ -1,16 +1,16 @@
-//! The command line: `tidings [--data-dir DIR] [--config PATH] <command>`.
+//! The command line: `tidings [--data-dir DIR] [--config PATH] <command>`. Parses the arguments
+//! and dispatches; the work is done by the modules each command names.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::config::Settings;
+use crate::config::{project_path, sample_dir, Settings};
 use crate::error::{Error, Result};
-use crate::index::{SearchIndex, WriterBudget};
-use crate::ingest::aliases::Aliases;
-use crate::ingest::{ingest_paths, ingest_paths_with, ExtractPolicy, IngestOptions, IngestReport};
+use crate::ingest::{ingest_and_index, ExtractPolicy, IngestOptions};
 use crate::startup::Application;
 use crate::store::Store;
+use crate::tooling;
 
 #[derive(Debug, Parser)]
 #[command(name = "tidings", version, about = "Full-text news search server")]
@@ -68,7 +68,7 @@ pub enum Command {
         addr: Option<String>,
     },
     /// Measure ingestion and search speed against peers; see BENCHMARKS.md.
-    Bench(crate::bench::BenchArgs),
+    Bench(tooling::bench::BenchArgs),
     /// Train the named-entity tagger and write its weights (deterministic).
     TrainNer {
         /// CoNLL column files to train on (repeatable).
@@ -146,7 +146,6 @@ pub fn run(cli: Cli) -> Result<()> {
     if let Some(data_dir) = cli.data_dir {
         settings.data_dir = data_dir;
     }
-    Aliases::install(Aliases::load(settings.aliases_file.as_deref())?);
     match cli.command {
         Command::Ingest { paths, source, json, extract } => {
             let options = IngestOptions { default_source: source, progress: true, extract };
@@ -183,77 +182,35 @@ pub fn run(cli: Cli) -> Result<()> {
             print!("{}", report.render());
             serve(settings)
         }
-        Command::Bench(args) => crate::bench::run(&settings, args),
+        Command::Watch { feeds, once } => crate::ingest::watch::run(&settings, &feeds, once),
+        Command::Bench(args) => tooling::bench::run(&settings, args),
         Command::TrainNer { conll, gmb, epochs, out } => {
             let conll: Vec<PathBuf> = conll.iter().map(|path| project_path(path)).collect();
-            crate::ner::commands::train_command(
-                &conll,
-                gmb.as_deref().map(project_path).as_deref(),
-                epochs,
-                &project_path(&out),
-            )
+            let gmb = gmb.as_deref().map(project_path);
+            tooling::ner::commands::train_command(&conll, gmb.as_deref(), epochs, &project_path(&out))
         }
-        Command::Eval { what: EvalCommand::Ner { conll, reuters, model } } => {
-            crate::ner::commands::eval_command(&project_path(&conll), &project_path(&reuters), model.as_deref())
-        }
-        Command::Watch { feeds, once } => crate::watch::run(&settings, &feeds, once),
-        Command::Eval { what: EvalCommand::Dedup { reuters, bbc, labels, sample } } => {
-            crate::ingest::dedup_eval::eval_command(
-                &project_path(&reuters),
-                &project_path(&bbc),
-                &project_path(&labels),
-                sample.as_deref(),
-            )
-        }
-        Command::Eval { what: EvalCommand::Relevance { collection, time, cranfield } } => {
-            crate::search::relevance_eval::eval_command(
-                &project_path(&time),
-                &project_path(&cranfield),
-                collection.as_deref(),
-            )
-        }
-        Command::Eval { what: EvalCommand::Extraction { dir } } => {
-            crate::ingest::extraction_eval::eval_command(&project_path(&dir))
-        }
+        Command::Eval { what } => eval(what),
     }
 }
 
-/// A path given relative to the project root is found from any working directory.
-pub fn project_path(path: &Path) -> PathBuf {
-    if path.is_absolute() || path.exists() {
-        return path.to_path_buf();
+fn eval(what: EvalCommand) -> Result<()> {
+    match what {
+        EvalCommand::Ner { conll, reuters, model } => {
+            tooling::ner::commands::eval_command(&project_path(&conll), &project_path(&reuters), model.as_deref())
+        }
+        EvalCommand::Dedup { reuters, bbc, labels, sample } => tooling::eval::dedup::eval_command(
+            &project_path(&reuters),
+            &project_path(&bbc),
+            &project_path(&labels),
+            sample.as_deref(),
+        ),
+        EvalCommand::Relevance { collection, time, cranfield } => tooling::eval::relevance::eval_command(
+            &project_path(&time),
+            &project_path(&cranfield),
+            collection.as_deref(),
+        ),
+        EvalCommand::Extraction { dir } => tooling::eval::extraction::eval_command(&project_path(&dir)),
     }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
-}
-
-/// The sample corpus shipped in the repository.
-pub fn sample_dir() -> PathBuf {
-    let in_checkout = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample");
-    if in_checkout.is_dir() {
-        in_checkout
-    } else {
-        PathBuf::from("sample")
-    }
-}
-
-/// Ingests into the store, then catches the index up unless a running server holds it.
-pub fn ingest_and_index(settings: &Settings, paths: &[PathBuf], options: IngestOptions) -> Result<IngestReport> {
-    let mut store = Store::open(&settings.store_path())?;
-    let extractor = crate::ner::text::default_extractor();
-    let index = SearchIndex::open(&settings.index_path())?;
-    if !index.acquire_writer(WriterBudget::Batch)? {
-        let report = ingest_paths(&mut store, paths, extractor.as_ref(), &options)?;
-        eprintln!("a running server holds the index: it will index these changes within seconds");
-        return Ok(report);
-    }
-    // Each stored batch goes to the index writer's threads at once; one commit at the end (and a
-    // final catch-up for anything stored by another process meanwhile).
-    let report = ingest_paths_with(&mut store, paths, extractor.as_ref(), &options, &mut |store| {
-        index.add_changes(store).map(|_| ())
-    })?;
-    index.catch_up(&store)?;
-    index.release_writer()?;
-    Ok(report)
 }
 
 fn serve(settings: Settings) -> Result<()> {

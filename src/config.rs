@@ -1,5 +1,7 @@
 //! One settings struct, layered: defaults, then an optional `tidings.toml`, then `TIDINGS_*`
-//! environment variables, then command-line flags. Unknown keys are rejected.
+//! environment variables, then command-line flags. Unknown keys are rejected. Also where things
+//! are found by default (the data directory, the shipped sample, project-relative paths) and the
+//! ranking settings the search engine is built with.
 
 use std::path::{Path, PathBuf};
 
@@ -23,6 +25,8 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// Searches run at once (CPU-bound work on blocking threads); 0 means one per core.
     pub search_permits: usize,
+    /// Searches waiting for a permit at most; more are answered 503 with `Retry-After`.
+    pub search_queue: usize,
     /// How often a running server looks for store changes to index.
     pub index_poll_ms: u64,
     /// A file of entity aliases (`kind: alias = Canonical`) extending the shipped table.
@@ -55,6 +59,7 @@ impl Default for Settings {
             request_timeout_ms: 10_000,
             max_body_bytes: 1 << 20,
             search_permits: 0,
+            search_queue: 256,
             index_poll_ms: 250,
             aliases_file: None,
             api_keys: Vec::new(),
@@ -62,9 +67,41 @@ impl Default for Settings {
             max_write_bytes: 16 << 20,
             freshness_weight: 0.25,
             freshness_half_life_days: 14.0,
-            title_boost: crate::search::DEFAULT_TITLE_BOOST,
+            title_boost: DEFAULT_TITLE_BOOST,
             export_max_rows: 10_000,
             export_requires_key: false,
+        }
+    }
+}
+
+/// The title's weight by default: in the combined title+body frequency of a word (BM25F, see
+/// [`combined`]) one occurrence in the headline counts as three in a body of average length.
+pub const DEFAULT_TITLE_BOOST: f32 = 3.0;
+
+/// How relevance is blended with recency, from the configuration.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RankingSettings {
+    /// The weight of recency, 0 (off) to 1.
+    pub freshness_weight: f64,
+    /// After this many days an article's recency bonus has halved.
+    pub freshness_half_life_days: f64,
+    /// How much more a word in the title weighs than the same word in the body.
+    pub title_boost: f32,
+    /// With words ORed (`match=any`), leave stop words out of the query.
+    pub drop_stop_words: bool,
+    /// Score a word over title and body together (BM25F); `false` scores each field on its own
+    /// and adds the scores (Tantivy's parser), kept to measure the difference.
+    pub combine_fields: bool,
+}
+
+impl Default for RankingSettings {
+    fn default() -> Self {
+        RankingSettings {
+            freshness_weight: 0.25,
+            freshness_half_life_days: 14.0,
+            title_boost: DEFAULT_TITLE_BOOST,
+            drop_stop_words: true,
+            combine_fields: true,
         }
     }
 }
@@ -121,6 +158,9 @@ impl Settings {
         }
         if let Some(value) = get("TIDINGS_SEARCH_PERMITS") {
             self.search_permits = number("TIDINGS_SEARCH_PERMITS", value)?;
+        }
+        if let Some(value) = get("TIDINGS_SEARCH_QUEUE") {
+            self.search_queue = number("TIDINGS_SEARCH_QUEUE", value)?;
         }
         if let Some(value) = get("TIDINGS_ALIASES_FILE") {
             self.aliases_file = Some(PathBuf::from(value));
@@ -185,12 +225,12 @@ impl Settings {
         Ok(())
     }
 
-    pub fn ranking(&self) -> crate::search::RankingSettings {
-        crate::search::RankingSettings {
+    pub fn ranking(&self) -> RankingSettings {
+        RankingSettings {
             freshness_weight: self.freshness_weight,
             freshness_half_life_days: self.freshness_half_life_days,
             title_boost: self.title_boost,
-            ..crate::search::RankingSettings::default()
+            ..RankingSettings::default()
         }
     }
 
@@ -209,6 +249,24 @@ impl Settings {
         } else {
             std::thread::available_parallelism().map(|cores| cores.get()).unwrap_or(2)
         }
+    }
+}
+
+/// A path given relative to the project root is found from any working directory.
+pub fn project_path(path: &Path) -> PathBuf {
+    if path.is_absolute() || path.exists() {
+        return path.to_path_buf();
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+/// The sample corpus shipped in the repository.
+pub fn sample_dir() -> PathBuf {
+    let in_checkout = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample");
+    if in_checkout.is_dir() {
+        in_checkout
+    } else {
+        PathBuf::from("sample")
     }
 }
 

@@ -15,6 +15,9 @@ pub enum Error {
     /// The request needs a valid API key.
     #[error("{0}")]
     Unauthorized(String),
+    /// Too much work waiting already: the client should retry a moment later.
+    #[error("{0}")]
+    Overloaded(String),
     /// Configuration that cannot be used.
     #[error("configuration: {0}")]
     Config(String),
@@ -36,6 +39,7 @@ impl Error {
             Error::BadParameter(_) => "bad_parameter",
             Error::NotFound(_) => "not_found",
             Error::Unauthorized(_) => "unauthorized",
+            Error::Overloaded(_) => "overloaded",
             Error::Config(_) => "bad_config",
             Error::Store(_) | Error::Index(_) | Error::Io(_) | Error::Internal(_) => "internal",
         }

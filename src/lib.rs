@@ -2,15 +2,15 @@
 //! sources → extraction → store (SQLite) → index (Tantivy) → search → API (Axum).
 
 pub mod api;
-pub mod bench;
 pub mod cli;
 pub mod config;
+pub mod entities;
 pub mod error;
 pub mod index;
 pub mod ingest;
 pub mod model;
-pub mod ner;
 pub mod search;
+pub mod service;
 pub mod startup;
 pub mod store;
-pub mod watch;
+pub mod tooling;

@@ -3,20 +3,20 @@
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use axum::serve::{Listener, ListenerExt};
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
 use tracing::{info, warn};
 
 use crate::api::{self, AppState};
 use crate::config::Settings;
+use crate::entities::Aliases;
 use crate::error::{Error, Result};
 use crate::index::{SearchIndex, WriterBudget};
-use crate::search::Engine;
+use crate::service::Service;
 use crate::store::Store;
 
 /// A built, bound, not yet running server.
@@ -24,31 +24,27 @@ pub struct Application {
     listener: TcpListener,
     port: u16,
     state: Arc<AppState>,
+    index: Arc<SearchIndex>,
     settings: Settings,
 }
 
 impl Application {
-    /// Opens everything and binds `settings.addr` (port 0 picks a free port).
+    /// Opens everything and binds `settings.addr` (port 0 picks a free port). The alias table is
+    /// the shipped one extended by `aliases_file`.
     pub async fn build(settings: Settings) -> Result<Application> {
-        let store = Store::open(&settings.store_path())?;
+        let aliases = Arc::new(Aliases::load(settings.aliases_file.as_deref())?);
         let index = Arc::new(SearchIndex::open(&settings.index_path())?);
         if !index.acquire_writer(WriterBudget::Server)? {
             warn!("another process holds the index writer: serving without indexing until it is released");
         }
-        let state = Arc::new(AppState {
-            engine: Engine::with_ranking(Arc::clone(&index), settings.ranking()),
-            store: Mutex::new(store),
-            permits: Semaphore::new(settings.effective_search_permits()),
-            keys: crate::api::write::ApiKeys::new(&settings.api_keys, settings.protect_reads),
-            extractor: crate::ner::text::default_extractor(),
-            export: crate::api::ExportSettings::new(&settings),
-        });
-        state.engine.refresh_views()?;
+        let service = Service::open(&settings, Arc::clone(&index), aliases)?;
+        let state = Arc::new(AppState::new(&settings, service));
+        state.service.engine().refresh_views()?;
         let listener = TcpListener::bind(&settings.addr)
             .await
             .map_err(|error| Error::Config(format!("cannot listen on {}: {error}", settings.addr)))?;
         let port = listener.local_addr()?.port();
-        Ok(Application { listener, port, state, settings })
+        Ok(Application { listener, port, state, index, settings })
     }
 
     pub fn port(&self) -> u16 {
@@ -61,7 +57,7 @@ impl Application {
 
     /// Serves until `shutdown` completes, indexing store changes in the background.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
-        let indexer = BackgroundIndexer::start(&self.settings, Arc::clone(&self.state))?;
+        let indexer = BackgroundIndexer::start(&self.settings, Arc::clone(&self.index), Arc::clone(&self.state))?;
         let router = api::router(Arc::clone(&self.state), &self.settings);
         // Small responses written in pieces must not wait for delayed ACKs (Nagle): no delay.
         let listener = self.listener.tap_io(|stream| {
@@ -72,7 +68,7 @@ impl Application {
         info!(addr = %listener.local_addr()?, "serving");
         let served = axum::serve(listener, router).with_graceful_shutdown(shutdown).await;
         indexer.stop();
-        self.state.engine.index().release_writer()?;
+        self.index.release_writer()?;
         served.map_err(Error::Io)
     }
 }
@@ -85,14 +81,14 @@ struct BackgroundIndexer {
 }
 
 impl BackgroundIndexer {
-    fn start(settings: &Settings, state: Arc<AppState>) -> Result<BackgroundIndexer> {
+    fn start(settings: &Settings, index: Arc<SearchIndex>, state: Arc<AppState>) -> Result<BackgroundIndexer> {
         let store = Store::open(&settings.store_path())?;
         let stop = Arc::new(AtomicBool::new(false));
         let poll = Duration::from_millis(settings.index_poll_ms.max(10));
         let stop_flag = Arc::clone(&stop);
         let thread = std::thread::Builder::new().name("tidings-indexer".into()).spawn(move || {
             while !stop_flag.load(Ordering::Relaxed) {
-                if let Err(error) = follow_once(&state, &store) {
+                if let Err(error) = follow_once(&index, &state, &store) {
                     warn!(%error, "background indexing failed; retrying");
                 }
                 std::thread::sleep(poll);
@@ -109,16 +105,13 @@ impl BackgroundIndexer {
     }
 }
 
-fn follow_once(state: &AppState, store: &Store) -> Result<()> {
-    let index = state.engine.index();
+fn follow_once(index: &SearchIndex, state: &AppState, store: &Store) -> Result<()> {
     if !index.acquire_writer(WriterBudget::Server)? {
         index.reload()?;
-        state.engine.refresh_views()?;
-        return Ok(());
+        return state.service.engine().refresh_views();
     }
     if store.max_seq()? > index.indexed_seq()? {
         index.catch_up(store)?;
     }
-    state.engine.refresh_views()?;
-    Ok(())
+    state.service.engine().refresh_views()
 }

@@ -17,7 +17,7 @@ pub struct ErrorBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// Stable snake_case code: `bad_query`, `bad_parameter`, `not_found`, `unauthorized`,
-    /// `payload_too_large`, `timeout`, `internal`.
+    /// `method_not_allowed`, `payload_too_large`, `timeout`, `overloaded`, `internal`.
     pub code: String,
     /// What went wrong, in words a person can act on.
     pub message: String,
@@ -25,6 +25,9 @@ pub struct ErrorDetail {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub position: Option<usize>,
 }
+
+/// Seconds an overloaded server asks a client to wait before retrying.
+const RETRY_AFTER_SECS: u64 = 1;
 
 /// An error on its way to the client.
 #[derive(Debug)]
@@ -41,6 +44,7 @@ pub fn status_for(error: &Error) -> StatusCode {
         Error::BadQuery { .. } | Error::BadParameter(_) => StatusCode::BAD_REQUEST,
         Error::NotFound(_) => StatusCode::NOT_FOUND,
         Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+        Error::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,
         Error::Config(_) | Error::Store(_) | Error::Index(_) | Error::Io(_) | Error::Internal(_) => {
             StatusCode::INTERNAL_SERVER_ERROR
         }
@@ -55,6 +59,13 @@ pub fn error_response(status: StatusCode, code: &str, message: String, position:
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = status_for(&self.0);
+        if let Error::Overloaded(message) = &self.0 {
+            let mut response = error_response(status, self.0.code(), message.clone(), None);
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(RETRY_AFTER_SECS));
+            return response;
+        }
         if status.is_server_error() {
             // The detail is for the operator's log, not the client.
             tracing::error!(error = %self.0, "request failed");

@@ -6,10 +6,15 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{Error, Result};
 use crate::index::KeywordField;
+use crate::model::EntityKind;
+use crate::search::entities::{EntityListRequest, EntityProfileRequest};
+use crate::search::related::{DEFAULT_RELATED, MAX_RELATED_STORIES};
 use crate::search::request::{
     parse_bound, Interval, Mode, SearchRequest, Sort, DEFAULT_FACET_SIZE, DEFAULT_SNIPPETS, DEFAULT_SNIPPET_CHARS,
     FACETABLE,
 };
+use crate::search::suggest::{SuggestRequest, SuggestionKind, DEFAULT_SUGGESTIONS};
+use crate::service::ExportFormat;
 
 /// Search parameters. In a query string a filter may repeat (`place=usa&place=uk`) and `facets`
 /// is comma-separated; in JSON a filter is a string or an array of strings.
@@ -176,7 +181,7 @@ pub struct EntityListParams {
 const ENTITY_FILTERS: [&str; 9] = ["q", "person", "org", "place", "topic", "source", "lang", "from", "to"];
 
 /// Parses the entity list's query string into (kind, prefix, limit, the search request).
-pub fn entity_list_request(raw: &str) -> Result<crate::search::entities::EntityListRequest> {
+pub fn entity_list_request(raw: &str) -> Result<EntityListRequest> {
     let mut kind = None;
     let mut prefix = None;
     let mut limit = 20;
@@ -199,12 +204,12 @@ pub fn entity_list_request(raw: &str) -> Result<crate::search::entities::EntityL
         }
     }
     let kind = kind.ok_or_else(|| Error::BadParameter("kind is required: person, org or place".into()))?;
-    Ok(crate::search::entities::EntityListRequest { kind, prefix, limit, search: SearchRequest::try_from(search)? })
+    Ok(EntityListRequest { kind, prefix, limit, search: SearchRequest::try_from(search)? })
 }
 
 /// An entity kind from a URL: `person`, `org` or `place` (or their synonyms).
-pub fn parse_kind(text: &str) -> Result<crate::model::EntityKind> {
-    crate::model::EntityKind::parse(text)
+pub fn parse_kind(text: &str) -> Result<EntityKind> {
+    EntityKind::parse(text)
         .ok_or_else(|| Error::BadParameter(format!("kind must be person, org or place, not {text:?}")))
 }
 
@@ -219,13 +224,12 @@ pub struct SuggestParams {
     pub limit: usize,
     /// Only these kinds, comma-separated: person, org, place, title (default all).
     #[param(value_type = Option<String>)]
-    pub kinds: Option<Vec<crate::search::suggest::SuggestionKind>>,
+    pub kinds: Option<Vec<SuggestionKind>>,
 }
 
 impl SuggestParams {
-    pub fn parse(raw: &str) -> Result<SuggestParams> {
-        use crate::search::suggest::{SuggestionKind, DEFAULT_SUGGESTIONS, MAX_SUGGESTIONS, MAX_SUGGEST_CHARS};
-        let mut params = SuggestParams { limit: DEFAULT_SUGGESTIONS, ..SuggestParams::default() };
+    pub fn parse(raw: &str) -> Result<SuggestRequest> {
+        let mut params = SuggestRequest { limit: DEFAULT_SUGGESTIONS, ..SuggestRequest::default() };
         for (key, value) in form_urlencoded::parse(raw.as_bytes()) {
             match key.as_ref() {
                 "q" => params.q = value.into_owned(),
@@ -257,12 +261,7 @@ impl SuggestParams {
                 }
             }
         }
-        if params.q.chars().count() > MAX_SUGGEST_CHARS {
-            return Err(Error::BadParameter(format!("q is longer than {MAX_SUGGEST_CHARS} characters")));
-        }
-        if params.limit == 0 || params.limit > MAX_SUGGESTIONS {
-            return Err(Error::BadParameter(format!("limit must be between 1 and {MAX_SUGGESTIONS}")));
-        }
+        params.validate()?;
         Ok(params)
     }
 }
@@ -278,7 +277,14 @@ pub struct EntityProfileParams {
 }
 
 impl EntityProfileParams {
-    pub fn from_query_string(raw: &str) -> Result<(Interval, usize)> {
+    /// The profile request for `/v1/entities/{kind}/{name}?…`.
+    pub fn request(kind: &str, name: String, raw: &str) -> Result<EntityProfileRequest> {
+        let kind = parse_kind(kind)?;
+        let (interval, related) = EntityProfileParams::from_query_string(raw)?;
+        Ok(EntityProfileRequest { kind, name, interval, related })
+    }
+
+    fn from_query_string(raw: &str) -> Result<(Interval, usize)> {
         let mut interval = Interval::Month;
         let mut related = 10;
         for (key, value) in form_urlencoded::parse(raw.as_bytes()) {
@@ -294,6 +300,82 @@ impl EntityProfileParams {
         }
         Ok((interval, related))
     }
+}
+
+/// Parameters of `GET /v1/articles/{id}/related`.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RelatedParams {
+    /// Stories to return, 1–50 (default 5).
+    pub limit: Option<usize>,
+}
+
+impl RelatedParams {
+    /// The number of stories asked for.
+    pub fn from_query_string(raw: &str) -> Result<usize> {
+        let mut limit = DEFAULT_RELATED;
+        for (key, value) in form_urlencoded::parse(raw.as_bytes()) {
+            match key.as_ref() {
+                "limit" => limit = number("limit", &value)?,
+                other => return Err(Error::BadParameter(format!("unknown parameter {other:?}; known: limit"))),
+            }
+        }
+        if limit == 0 || limit > MAX_RELATED_STORIES {
+            return Err(Error::BadParameter(format!("limit must be between 1 and {MAX_RELATED_STORIES}")));
+        }
+        Ok(limit)
+    }
+}
+
+/// Parameters of `GET /v1/export`: the search's query and filters, plus these.
+#[derive(Debug, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportParams {
+    /// `csv` (default) or `jsonl`.
+    pub format: Option<String>,
+    /// Rows at most (default and ceiling: the server's `export_max_rows`, 10,000 unless
+    /// configured).
+    pub limit: Option<usize>,
+    /// Query text and filters as in `/v1/search`: q, mode, match, person, org, place, topic,
+    /// source, lang, from, to, sort, freshness.
+    pub q: Option<String>,
+}
+
+/// The search parameters an export takes.
+const EXPORT_SEARCH_KEYS: [&str; 13] =
+    ["q", "mode", "match", "person", "org", "place", "topic", "source", "lang", "from", "to", "sort", "freshness"];
+
+/// Parses an export's query string into (the search, the format, the rows at most).
+pub fn export_request(raw: &str, max_rows: usize) -> Result<(SearchRequest, ExportFormat, usize)> {
+    let mut format = ExportFormat::Csv;
+    let mut rows = max_rows;
+    let mut search = SearchParams::default();
+    for (key, value) in form_urlencoded::parse(raw.as_bytes()) {
+        match key.as_ref() {
+            "format" => {
+                format = match value.trim() {
+                    "csv" => ExportFormat::Csv,
+                    "jsonl" | "ndjson" => ExportFormat::JsonLines,
+                    other => return Err(Error::BadParameter(format!("format must be csv or jsonl, not {other:?}"))),
+                }
+            }
+            "limit" => {
+                rows = value.trim().parse().ok().filter(|rows| (1..=max_rows).contains(rows)).ok_or_else(|| {
+                    Error::BadParameter(format!("limit must be a number of rows between 1 and {max_rows}"))
+                })?
+            }
+            other if EXPORT_SEARCH_KEYS.contains(&other) => {
+                search.apply_pair(other, value.into_owned())?;
+            }
+            other => {
+                return Err(Error::BadParameter(format!(
+                    "unknown parameter {other:?}; known parameters: format, limit, {}",
+                    EXPORT_SEARCH_KEYS.join(", ")
+                )))
+            }
+        }
+    }
+    Ok((SearchRequest::try_from(search)?, format, rows))
 }
 
 /// `freshness`: a weight 0–1, or `off` / `on` (0 / the configured weight).
@@ -389,6 +471,16 @@ mod tests {
         assert!(error.to_string().contains("limit"));
         let error = SearchRequest::try_from(SearchParams::from_query_string("facets=colour").unwrap()).unwrap_err();
         assert!(error.to_string().contains("colour"));
+    }
+
+    #[test]
+    fn export_parameters_are_checked() {
+        let (request, format, rows) = export_request("q=oil&format=jsonl&place=Kuwait&limit=5", 100).unwrap();
+        assert_eq!((request.q.as_str(), format, rows), ("oil", ExportFormat::JsonLines, 5));
+        assert!(export_request("format=xml", 100).is_err());
+        assert!(export_request("limit=101", 100).is_err());
+        assert!(export_request("offset=3", 100).is_err());
+        assert_eq!(export_request("", 100).unwrap().2, 100);
     }
 
     #[test]

@@ -30,9 +30,9 @@ const CATCH_UP_BATCH: usize = 2_000;
 
 /// An open index with its reader and, when this process holds the lock, its writer.
 pub struct SearchIndex {
-    pub index: Index,
-    pub reader: IndexReader,
-    pub fields: Fields,
+    pub(crate) index: Index,
+    pub(crate) reader: IndexReader,
+    pub(crate) fields: Fields,
     writer: Mutex<Option<IndexWriter>>,
     /// The last store sequence handed to the writer but not committed yet.
     pending_seq: Mutex<Option<i64>>,
@@ -124,6 +124,11 @@ impl SearchIndex {
     /// The last store sequence the index holds (its last commit's payload).
     pub fn indexed_seq(&self) -> Result<i64> {
         Ok(read_payload(&self.index)?.map(|payload| payload.seq).unwrap_or(0))
+    }
+
+    /// Documents searchable now.
+    pub fn num_docs(&self) -> u64 {
+        self.reader.searcher().num_docs()
     }
 
     /// The store sequence searches see: the last commit the reader has loaded.

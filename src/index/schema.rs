@@ -13,6 +13,22 @@ use tantivy::Index;
 
 use crate::model::EntityKind;
 
+/// The field names, defined once: the schema is built with them and fast columns are read by them.
+pub const ID: &str = "id";
+pub const TITLE: &str = "title";
+pub const BODY: &str = "body";
+pub const ANALYSIS: &str = "analysis";
+pub const CLUSTER: &str = "cluster";
+pub const URL: &str = "url";
+pub const PUBLISHED_AT: &str = "published_at";
+pub const DATE_RULE: &str = "date_rule";
+pub const ENTITIES: &str = "entities";
+
+/// The name of the title or body field (`base`: [`TITLE`] or [`BODY`]) of one analysis.
+pub fn text_field_name(base: &str, analysis: &str) -> String {
+    format!("{base}_{analysis}")
+}
+
 /// Bump when the schema or an analyzer changes: an index of another version is rebuilt.
 pub const SCHEMA_VERSION: u32 = 4;
 
@@ -180,25 +196,25 @@ pub fn build_schema() -> (Schema, Fields) {
             TextFieldIndexing::default().set_tokenizer(KEYWORD_ANALYZER).set_index_option(IndexRecordOption::Basic),
         )
         .set_fast("raw");
-    let id = builder.add_text_field("id", STRING | STORED);
-    let title = builder.add_text_field("title", STORED);
-    let body = builder.add_text_field("body", STORED);
+    let id = builder.add_text_field(ID, STRING | STORED);
+    let title = builder.add_text_field(TITLE, STORED);
+    let body = builder.add_text_field(BODY, STORED);
     let text = all_analyses()
         .map(|analysis| TextFields {
             analysis,
-            title: builder.add_text_field(&format!("title_{analysis}"), indexed_text(analysis)),
-            body: builder.add_text_field(&format!("body_{analysis}"), indexed_text(analysis)),
+            title: builder.add_text_field(&text_field_name(TITLE, analysis), indexed_text(analysis)),
+            body: builder.add_text_field(&text_field_name(BODY, analysis), indexed_text(analysis)),
         })
         .collect();
-    let analysis = builder.add_text_field("analysis", STRING);
-    let cluster = builder.add_u64_field("cluster", NumericOptions::default().set_indexed().set_fast().set_stored());
-    let url = builder.add_text_field("url", STORED);
+    let analysis = builder.add_text_field(ANALYSIS, STRING);
+    let cluster = builder.add_u64_field(CLUSTER, NumericOptions::default().set_indexed().set_fast().set_stored());
+    let url = builder.add_text_field(URL, STORED);
     let published_at = builder.add_date_field(
-        "published_at",
+        PUBLISHED_AT,
         DateOptions::default().set_indexed().set_fast().set_stored().set_precision(DateTimePrecision::Seconds),
     );
-    let date_rule = builder.add_text_field("date_rule", STORED);
-    let entities = builder.add_text_field("entities", STORED);
+    let date_rule = builder.add_text_field(DATE_RULE, STORED);
+    let entities = builder.add_text_field(ENTITIES, STORED);
     let keywords = KeywordField::ALL
         .into_iter()
         .map(|field| {

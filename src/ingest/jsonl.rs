@@ -110,6 +110,31 @@ fn json_to_article(json: JsonArticle, default_source: &str) -> Result<Article, S
     })
 }
 
+/// The articles of a write request's body: NDJSON (one article per line) or a JSON array of
+/// articles, each with its position (`line N`, `item N`) for the rejections.
+pub fn parse_body(text: &str) -> crate::error::Result<Vec<Record>> {
+    use crate::error::Error;
+    let mut records = Vec::new();
+    if text.trim_start().starts_with('[') {
+        let items: Vec<serde_json::Value> = serde_json::from_str(text)
+            .map_err(|error| Error::BadParameter(format!("the body is not a JSON array of articles: {error}")))?;
+        for (index, item) in items.iter().enumerate() {
+            records
+                .push(Record { location: format!("item {}", index + 1), result: parse_line(&item.to_string(), "api") });
+        }
+    } else {
+        for (index, line) in text.lines().enumerate() {
+            if !line.trim().is_empty() {
+                records.push(Record { location: format!("line {}", index + 1), result: parse_line(line, "api") });
+            }
+        }
+    }
+    if records.is_empty() {
+        return Err(Error::BadParameter("the body holds no articles: send NDJSON or a JSON array".into()));
+    }
+    Ok(records)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,5 +151,17 @@ mod tests {
         let undated = records[2].result.as_ref().unwrap();
         assert_eq!(undated.date_rule, DateRule::Unknown);
         assert!(records[3].result.as_ref().unwrap_err().contains("entities[0].kind"));
+    }
+
+    #[test]
+    fn bodies_are_arrays_or_lines() {
+        let array = parse_body(r#"[{"title":"A","body":"x"}, "just a string"]"#).unwrap();
+        assert_eq!(array.len(), 2);
+        assert!(array[0].result.is_ok() && array[1].result.is_err());
+        assert_eq!(array[1].location, "item 2");
+        let lines = parse_body("{\"title\":\"A\",\"body\":\"x\"}\n\nnot json\n").unwrap();
+        assert_eq!((lines.len(), lines[1].location.as_str()), (2, "line 3"));
+        assert!(parse_body("  ").is_err());
+        assert!(parse_body("[1, 2").is_err());
     }
 }

@@ -206,7 +206,7 @@ fn collapse_spaces(text: &str) -> String {
 /// Reuters tags are lower-case slugs (`james-baker`, `usa`, `opec`): map them to display names.
 /// Names the gazetteers know take their canonical form (`usa` → "United States").
 pub fn display_name(slug: &str, kind: EntityKind) -> String {
-    if let Some(canonical) = super::entities::canonical_name(kind, &slug.replace('-', " ")) {
+    if let Some(canonical) = crate::entities::gazetteer::canonical_name(kind, &slug.replace('-', " ")) {
         return canonical;
     }
     if kind == EntityKind::Org && slug.len() <= 6 && !slug.contains('-') {

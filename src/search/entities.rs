@@ -11,10 +11,11 @@ use tantivy::{DateTime, Order, Term};
 use utoipa::ToSchema;
 
 use super::facets::{self, FacetCollector};
+use super::query::{canonical_value, query_time_error};
 use super::request::{HistogramBucket, Interval, SearchRequest};
-use super::{query_time_error, resolve_alias, Engine};
+use super::Engine;
 use crate::error::{Error, Result};
-use crate::index::schema::keyword_term_text;
+use crate::index::schema::{keyword_term_text, PUBLISHED_AT};
 use crate::index::KeywordField;
 use crate::model::EntityKind;
 
@@ -72,6 +73,18 @@ pub struct EntityListRequest {
     pub search: SearchRequest,
 }
 
+/// A validated entity-profile request.
+#[derive(Debug, Clone)]
+pub struct EntityProfileRequest {
+    pub kind: EntityKind,
+    /// The canonical name or an alias, any case.
+    pub name: String,
+    /// The timeline's bucket.
+    pub interval: Interval,
+    /// Co-occurring entities per kind.
+    pub related: usize,
+}
+
 fn kind_field(kind: EntityKind) -> KeywordField {
     KeywordField::for_entity(kind)
 }
@@ -88,9 +101,9 @@ impl Engine {
         if request.limit == 0 || request.limit > MAX_ENTITY_LIMIT {
             return Err(Error::BadParameter(format!("limit must be between 1 and {MAX_ENTITY_LIMIT}")));
         }
-        let user_query = self.parse_query(&request.search.q)?;
-        let query = self.build_query(&request.search, user_query);
-        let searcher = self.index().reader.searcher();
+        let user_query = self.queries.analyst_everywhere(&request.search.q)?;
+        let query = self.queries.restrict(&request.search, user_query);
+        let searcher = self.index.reader.searcher();
         let collector = FacetCollector { fields: vec![kind_field(request.kind)], histogram: false };
         let mut fruit = searcher.search(&query, &collector).map_err(query_time_error)?;
         let counts = fruit.fields.pop().unwrap_or_default();
@@ -106,14 +119,10 @@ impl Engine {
             .collect())
     }
 
-    /// The profile of one entity, found case-insensitively and through the alias table.
-    pub fn entity_profile(
-        &self,
-        kind: EntityKind,
-        name: &str,
-        interval: Interval,
-        related_size: usize,
-    ) -> Result<EntityProfile> {
+    /// The profile of one entity, found case-insensitively and through the alias table. Its
+    /// `aliases` are left for the caller to fill (the forms written live in the store).
+    pub fn entity_profile(&self, request: &EntityProfileRequest) -> Result<EntityProfile> {
+        let EntityProfileRequest { kind, ref name, interval, related: related_size } = *request;
         let name = name.trim();
         if name.is_empty() {
             return Err(Error::BadParameter("the entity name must not be empty".into()));
@@ -122,15 +131,15 @@ impl Engine {
             return Err(Error::BadParameter(format!("related must be between 1 and {MAX_RELATED}")));
         }
         let field = kind_field(kind);
-        let canonical = resolve_alias(field, name);
+        let canonical = canonical_value(self.queries.aliases(), field, name);
         let request = SearchRequest {
             filters: vec![(field, vec![name.to_string()])],
             limit: 1,
             facet_size: 1,
             ..SearchRequest::default()
         };
-        let query = self.build_query(&request, None);
-        let searcher = self.index().reader.searcher();
+        let query = self.queries.restrict(&request, None);
+        let searcher = self.index.reader.searcher();
         let kinds = EntityKind::ALL.map(kind_field);
         let collector = FacetCollector { fields: kinds.to_vec(), histogram: true };
         let (article_count, fruit) = searcher.search(&query, &(Count, collector)).map_err(query_time_error)?;
@@ -152,7 +161,7 @@ impl Engine {
                     continue;
                 }
                 let other_articles = searcher
-                    .doc_freq(&Term::from_field_text(self.index().fields.keyword(*other_field), &other_key))
+                    .doc_freq(&Term::from_field_text(self.index.fields.keyword(*other_field), &other_key))
                     .unwrap_or(count)
                     .max(count) as f64;
                 let lift = count as f64 * total_articles / (article_count as f64 * other_articles);
@@ -166,12 +175,12 @@ impl Engine {
         }
         let seen = |order: Order| -> Result<Option<String>> {
             let top = searcher
-                .search(&query, &TopDocs::with_limit(1).order_by_fast_field::<DateTime>("published_at", order))
+                .search(&query, &TopDocs::with_limit(1).order_by_fast_field::<DateTime>(PUBLISHED_AT, order))
                 .map_err(query_time_error)?;
             let Some((_, address)) = top.into_iter().next() else { return Ok(None) };
             let document: TantivyDocument = searcher.doc(address)?;
             Ok(document
-                .get_first(self.index().fields.published_at)
+                .get_first(self.index.fields.published_at)
                 .and_then(|value| value.as_datetime())
                 .and_then(|date| chrono::DateTime::from_timestamp(date.into_timestamp_secs(), 0))
                 .map(|date| date.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)))

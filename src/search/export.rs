@@ -6,10 +6,12 @@ use tantivy::query::Query;
 use tantivy::schema::{TantivyDocument, Value};
 use tantivy::Searcher;
 
-use super::ranking::{Order, Position, Ranker};
-use super::request::{SearchRequest, Sort};
-use super::{query_time_error, Engine};
+use super::query::query_time_error;
+use super::ranking::{Position, RankPlan};
+use super::request::SearchRequest;
+use super::Engine;
 use crate::error::Result;
+use crate::model::ArticleId;
 
 /// Matches ranked per pass.
 const BATCH: usize = 500;
@@ -18,7 +20,7 @@ const BATCH: usize = 500;
 pub struct ExportPlan {
     searcher: Searcher,
     query: Box<dyn Query>,
-    ranker: Ranker,
+    plan: RankPlan,
     /// Matching articles in the snapshot.
     pub total: usize,
 }
@@ -26,30 +28,27 @@ pub struct ExportPlan {
 impl Engine {
     /// Reads the request (a bad query fails here, before anything is sent) and counts its matches.
     pub fn plan_export(&self, request: &SearchRequest) -> Result<ExportPlan> {
-        let searcher = self.index().reader.searcher();
-        let (user_query, _) = self.user_query(request)?;
-        let order = if request.sort == Sort::Date || user_query.is_none() { Order::Date } else { Order::Relevance };
-        let freshness = self.freshness(request, order, None, &searcher);
-        let query = self.build_query(request, user_query);
+        let searcher = self.index.reader.searcher();
+        let user_query = self.queries.read(request)?;
+        let plan = RankPlan::for_request(request, user_query.query.is_some(), &self.ranking, None, &searcher);
+        let query = self.queries.restrict(request, user_query.query);
         let total = searcher.search(&query, &Count).map_err(query_time_error)?;
-        let ranker = Ranker {
-            order,
-            limit: BATCH,
-            after: None,
-            freshness,
-            tiered: request.mode == super::request::Mode::Instant,
-        };
-        Ok(ExportPlan { searcher, query, ranker, total })
+        Ok(ExportPlan { searcher, query, plan, total })
     }
 
     /// Calls `each` with the id of every match, best first, until it returns false or `max_rows`
     /// ids were given.
-    pub fn export_ids(&self, plan: &ExportPlan, max_rows: usize, mut each: impl FnMut(String) -> bool) -> Result<()> {
-        let id_field = self.index().fields.id;
+    pub fn export_ids(
+        &self,
+        plan: &ExportPlan,
+        max_rows: usize,
+        mut each: impl FnMut(ArticleId) -> bool,
+    ) -> Result<()> {
+        let id_field = self.index.fields.id;
         let mut after: Option<Position> = None;
         let mut given = 0;
         loop {
-            let ranker = Ranker { after, limit: BATCH.min(max_rows - given), ..plan.ranker.clone() };
+            let ranker = plan.plan.ranker(BATCH.min(max_rows - given), after);
             if ranker.limit == 0 {
                 return Ok(());
             }
@@ -59,7 +58,7 @@ impl Engine {
                 let document: TantivyDocument = plan.searcher.doc(position.address)?;
                 let Some(id) = document.get_first(id_field).and_then(|value| value.as_str()) else { continue };
                 given += 1;
-                if !each(id.to_string()) || given == max_rows {
+                if !each(ArticleId::from_stored(id.to_string())) || given == max_rows {
                     return Ok(());
                 }
             }

@@ -9,6 +9,7 @@ use tantivy::columnar::{Column, StrColumn};
 use tantivy::{DateTime, DocId, Score, SegmentReader};
 
 use super::request::{FacetCount, HistogramBucket, Interval};
+use crate::index::schema::{CLUSTER, PUBLISHED_AT};
 use crate::index::KeywordField;
 
 /// Counts facet values for `fields` and, when asked, articles per day.
@@ -46,7 +47,7 @@ impl Collector for FacetCollector {
             counts.push(vec![0u32; column.as_ref().map(|column| column.num_terms()).unwrap_or(0)]);
             columns.push(column);
         }
-        let dates = if self.histogram { Some(fast_fields.date("published_at")?) } else { None };
+        let dates = if self.histogram { Some(fast_fields.date(PUBLISHED_AT)?) } else { None };
         Ok(FacetSegmentCollector { columns, counts, dates, days: HashMap::new() })
     }
 
@@ -158,7 +159,7 @@ impl Collector for StoryCollector {
     type Child = StorySegmentCollector;
 
     fn for_segment(&self, _segment_local_id: u32, segment: &SegmentReader) -> tantivy::Result<StorySegmentCollector> {
-        Ok(StorySegmentCollector { column: segment.fast_fields().u64("cluster")?, clusters: Default::default() })
+        Ok(StorySegmentCollector { column: segment.fast_fields().u64(CLUSTER)?, clusters: Default::default() })
     }
 
     fn requires_scoring(&self) -> bool {

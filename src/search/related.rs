@@ -6,13 +6,17 @@ use tantivy::query::{BooleanQuery, BoostQuery, MoreLikeThisQuery, Occur, Query, 
 use tantivy::schema::{IndexRecordOption, OwnedValue, TantivyDocument, Value};
 use tantivy::{DocAddress, Searcher, Term};
 
+use super::hits::hit;
+use super::query::query_time_error;
 use super::ranking::{Order, Ranker};
-use super::request::{Hit, HitEntity};
+use super::request::{Hit, HitEntity, DEFAULT_SNIPPET_CHARS};
 use super::snippets::{Highlighter, SnippetShape};
+use super::stories::{cluster_of, first_of_each_story};
 use super::Engine;
 use crate::error::{Error, Result};
 use crate::index::schema::{analysis_for, keyword_term_text};
 use crate::index::KeywordField;
+use crate::model::{ArticleId, EntityKind};
 
 pub const DEFAULT_RELATED: usize = 5;
 pub const MAX_RELATED_STORIES: usize = 50;
@@ -21,13 +25,15 @@ const ENTITY_BOOST: f32 = 1.5;
 
 impl Engine {
     /// The stories most like article `id`, best first.
-    pub fn related(&self, id: &str, limit: usize) -> Result<Vec<Hit>> {
+    pub fn related(&self, id: &ArticleId, limit: usize) -> Result<Vec<Hit>> {
         if limit == 0 || limit > MAX_RELATED_STORIES {
             return Err(Error::BadParameter(format!("limit must be between 1 and {MAX_RELATED_STORIES}")));
         }
-        let searcher = self.index().reader.searcher();
-        let address = self.find(&searcher, id)?.ok_or_else(|| Error::NotFound(format!("no article with id {id:?}")))?;
-        let fields = &self.index().fields;
+        let searcher = self.index.reader.searcher();
+        let address = self
+            .find(&searcher, id)?
+            .ok_or_else(|| Error::NotFound(format!("no article with id {:?}", id.as_str())))?;
+        let fields = &self.index.fields;
         let document: TantivyDocument = searcher.doc(address)?;
         let text = |field| document.get_first(field).and_then(|value| value.as_str()).unwrap_or("").to_string();
         let lang = text(fields.keyword(KeywordField::Lang));
@@ -45,31 +51,31 @@ impl Engine {
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Should, Box::new(like_this))];
         let entities: Vec<HitEntity> = serde_json::from_str(&text(fields.entities)).unwrap_or_default();
         for entity in &entities {
-            let Some(kind) = crate::model::EntityKind::parse(&entity.kind) else { continue };
+            let Some(kind) = EntityKind::parse(&entity.kind) else { continue };
             let field = fields.keyword(KeywordField::for_entity(kind));
             let term = Term::from_field_text(field, &keyword_term_text(&entity.name));
             let query = TermQuery::new(term, IndexRecordOption::WithFreqs);
             clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(query), ENTITY_BOOST))));
         }
-        let cluster = super::cluster_of(&searcher, address)?;
+        let cluster = cluster_of(&searcher, address)?;
         let same_story = TermQuery::new(Term::from_field_u64(fields.cluster, cluster), IndexRecordOption::Basic);
         clauses.push((Occur::MustNot, Box::new(same_story)));
         let query = BooleanQuery::new(clauses);
         // One story per hit: copies of one story share a cluster, so rank more and keep the first
         // of each.
         let ranker = Ranker { order: Order::Relevance, limit: limit * 4, after: None, freshness: None, tiered: false };
-        let ranked = searcher.search(&query, &ranker).map_err(super::query_time_error)?;
-        let top = super::first_of_each_story(&searcher, &ranked, limit)?;
-        let highlighter = Highlighter::new(&searcher, self.index(), None, &[]);
-        let shape = SnippetShape { fragments: 1, chars: super::request::DEFAULT_SNIPPET_CHARS };
+        let ranked = searcher.search(&query, &ranker).map_err(query_time_error)?;
+        let top = first_of_each_story(&searcher, &ranked, limit)?;
+        let highlighter = Highlighter::new(&searcher, &self.index, None, &[]);
+        let shape = SnippetShape { fragments: 1, chars: DEFAULT_SNIPPET_CHARS };
         top.into_iter()
-            .map(|position| self.hit(&searcher, &highlighter, shape, Some(position.key as f32), position.address))
+            .map(|position| hit(fields, &searcher, &highlighter, shape, Some(position.key as f32), position.address))
             .collect()
     }
 
     /// Where article `id` is in a snapshot.
-    pub(crate) fn find(&self, searcher: &Searcher, id: &str) -> Result<Option<DocAddress>> {
-        let query = TermQuery::new(Term::from_field_text(self.index().fields.id, id), IndexRecordOption::Basic);
+    fn find(&self, searcher: &Searcher, id: &ArticleId) -> Result<Option<DocAddress>> {
+        let query = TermQuery::new(Term::from_field_text(self.index.fields.id, id.as_str()), IndexRecordOption::Basic);
         let ranker = Ranker { order: Order::Date, limit: 1, after: None, freshness: None, tiered: false };
         Ok(searcher.search(&query, &ranker)?.first().map(|position| position.address))
     }

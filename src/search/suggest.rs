@@ -54,6 +54,30 @@ impl SuggestionKind {
     }
 }
 
+/// A suggestion request: what was typed, how many, which kinds.
+#[derive(Debug, Clone, Default)]
+pub struct SuggestRequest {
+    /// What was typed so far; every word must start a word of the suggestion.
+    pub q: String,
+    pub limit: usize,
+    /// Only these kinds (`None`: every kind).
+    pub kinds: Option<Vec<SuggestionKind>>,
+}
+
+impl SuggestRequest {
+    /// Checks the bounds every caller must respect.
+    pub fn validate(&self) -> crate::error::Result<()> {
+        use crate::error::Error;
+        if self.q.chars().count() > MAX_SUGGEST_CHARS {
+            return Err(Error::BadParameter(format!("q is longer than {MAX_SUGGEST_CHARS} characters")));
+        }
+        if self.limit == 0 || self.limit > MAX_SUGGESTIONS {
+            return Err(Error::BadParameter(format!("limit must be between 1 and {MAX_SUGGESTIONS}")));
+        }
+        Ok(())
+    }
+}
+
 /// One suggestion.
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
 pub struct Suggestion {
@@ -115,7 +139,7 @@ pub struct Suggester {
 }
 
 impl Suggester {
-    pub fn new(index: &SearchIndex) -> Suggester {
+    pub(crate) fn new(index: &SearchIndex) -> Suggester {
         Suggester {
             current: RwLock::new(Arc::new(Snapshot { generation: u64::MAX, ..Snapshot::default() })),
             segments: Mutex::new(HashMap::new()),
@@ -126,7 +150,7 @@ impl Suggester {
 
     /// Rebuilds the snapshot from the index's current searcher when it changed (and no rebuild ran
     /// in the last moment). Returns whether it rebuilt.
-    pub fn refresh(&self, index: &SearchIndex) -> crate::error::Result<bool> {
+    pub(crate) fn refresh(&self, index: &SearchIndex) -> crate::error::Result<bool> {
         let searcher = index.reader.searcher();
         let generation = searcher.generation().generation_id();
         if self.current.read().map(|snapshot| snapshot.generation == generation).unwrap_or(false) {
@@ -152,7 +176,7 @@ impl Suggester {
                 Some(facts) => facts,
                 None => {
                     let store = segment.get_store_reader(64)?;
-                    let dates = segment.fast_fields().date("published_at")?;
+                    let dates = segment.fast_fields().date(crate::index::schema::PUBLISHED_AT)?;
                     let mut facts = Vec::with_capacity(segment.max_doc() as usize);
                     for doc in 0..segment.max_doc() {
                         let document: TantivyDocument = store.get(doc)?;
@@ -263,7 +287,7 @@ impl Suggester {
 
     /// Suggestions for what was typed: entries having, for each typed word, a word starting with
     /// it. Best first: article count and freshness.
-    pub fn suggest(&self, typed: &str, limit: usize, kinds: Option<&[SuggestionKind]>) -> Vec<Suggestion> {
+    pub(crate) fn suggest(&self, typed: &str, limit: usize, kinds: Option<&[SuggestionKind]>) -> Vec<Suggestion> {
         let Ok(snapshot) = self.current.read().map(|snapshot| Arc::clone(&snapshot)) else { return Vec::new() };
         let mut fold = self.fold.clone();
         let typed_words = folded_words(&mut fold, typed);

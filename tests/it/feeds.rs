@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
-use tidings::ingest::extraction_eval::page_scores;
 use tidings::store::Store;
+use tidings::tooling::eval::extraction::page_scores;
 
 use crate::helpers::repo_path;
 use crate::ingest::cli_ingest;

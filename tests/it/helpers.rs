@@ -41,7 +41,7 @@ impl TestApp {
         adjust(&mut settings);
         if !fixtures.is_empty() {
             let paths: Vec<PathBuf> = fixtures.iter().map(|fixture| repo_path(fixture)).collect();
-            tidings::cli::ingest_and_index(&settings, &paths, IngestOptions::default()).expect("fixtures ingest");
+            tidings::ingest::ingest_and_index(&settings, &paths, IngestOptions::default()).expect("fixtures ingest");
         }
         TestApp::serve(settings, data_dir).await
     }
@@ -52,7 +52,7 @@ impl TestApp {
         let settings = settings_for(data_dir.path());
         let file = data_dir.path().join("articles.jsonl");
         std::fs::write(&file, lines).expect("fixture written");
-        tidings::cli::ingest_and_index(&settings, &[file], IngestOptions::default()).expect("fixture ingest");
+        tidings::ingest::ingest_and_index(&settings, &[file], IngestOptions::default()).expect("fixture ingest");
         TestApp::serve(settings, data_dir).await
     }
 

@@ -4,10 +4,11 @@
 use std::io::Write;
 use std::path::Path;
 use std::process::Command;
+use std::sync::Arc;
 
 use serde_json::Value;
-use tidings::ingest::entities::HeuristicExtractor;
-use tidings::ingest::{ingest_paths, IngestOptions};
+use tidings::entities::{Aliases, HeuristicExtractor};
+use tidings::ingest::{IndexHandOff, IngestOptions, Ingestor};
 use tidings::store::Store;
 
 use crate::helpers::{raw_stories, repo_path};
@@ -133,8 +134,11 @@ fn broken_sgml_keeps_the_good_stories_and_names_the_broken_one() {
 fn plain_text_pages_lose_chrome_and_take_the_date_from_the_text() {
     let dir = tempfile::tempdir().unwrap();
     let seed = repo_path("tests/fixtures/seed/kremlin-trump-putin-meeting.txt");
-    let mut store = Store::open(&dir.path().join("store.sqlite3")).unwrap();
-    let report = ingest_paths(&mut store, &[seed], &HeuristicExtractor, &IngestOptions::default()).unwrap();
+    let store = Store::open(&dir.path().join("store.sqlite3")).unwrap();
+    let extractor = Box::new(HeuristicExtractor);
+    let mut ingestor = Ingestor::new(store, extractor, Arc::new(Aliases::shipped()), IndexHandOff::Follower);
+    let report = ingestor.ingest_paths(&[seed], &IngestOptions::default()).unwrap();
+    let store = ingestor.store();
     assert_eq!((report.counts.new, report.counts.rejected), (1, 0));
     let stored = store.articles_after(0, 10).unwrap().remove(0);
     assert_eq!(
@@ -185,7 +189,7 @@ fn reindex_rebuilds_the_index_from_the_store() {
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     assert!(String::from_utf8_lossy(&output.stdout).contains("reindexed 5 articles"));
     let index = tidings::index::SearchIndex::open(&dir.path().join("tantivy")).unwrap();
-    assert_eq!(index.reader.searcher().num_docs(), 5);
+    assert_eq!(index.num_docs(), 5);
     assert_eq!(index.indexed_seq().unwrap(), 5);
 }
 

@@ -2,10 +2,11 @@
 //! searchable without a restart, and an index left behind the store catches up on start.
 
 use std::process::Command;
+use std::sync::Arc;
 use std::time::Duration;
 
-use tidings::ingest::entities::HeuristicExtractor;
-use tidings::ingest::{ingest_paths, IngestOptions};
+use tidings::entities::{Aliases, HeuristicExtractor};
+use tidings::ingest::{IndexHandOff, IngestOptions, Ingestor};
 use tidings::store::Store;
 
 use crate::helpers::{repo_path, settings_for, TestApp};
@@ -41,22 +42,19 @@ async fn an_index_behind_the_store_catches_up_on_start() {
     let data_dir = tempfile::tempdir().unwrap();
     let settings = settings_for(data_dir.path());
     // Index five articles, then let the store move on without the index (as after a crash).
-    tidings::cli::ingest_and_index(
+    tidings::ingest::ingest_and_index(
         &settings,
         &[repo_path("tests/fixtures/jsonl/articles.jsonl")],
         IngestOptions::default(),
     )
     .unwrap();
-    let mut store = Store::open(&settings.store_path()).unwrap();
-    let report = ingest_paths(
-        &mut store,
-        &[repo_path("sample/reut2-000-stories-201-400.sgm")],
-        &HeuristicExtractor,
-        &IngestOptions::default(),
-    )
-    .unwrap();
+    let store = Store::open(&settings.store_path()).unwrap();
+    let extractor = Box::new(HeuristicExtractor);
+    let mut ingestor = Ingestor::new(store, extractor, Arc::new(Aliases::shipped()), IndexHandOff::Follower);
+    let report =
+        ingestor.ingest_paths(&[repo_path("sample/reut2-000-stories-201-400.sgm")], &IngestOptions::default()).unwrap();
     assert_eq!(report.counts.new, 200);
-    drop(store);
+    drop(ingestor);
     let app = TestApp::serve(settings, data_dir).await;
     let caught_up = app
         .eventually(Duration::from_secs(20), || async {

@@ -1,0 +1,105 @@
+//! The OpenAPI document, generated from the typed request and response structs and the handlers'
+//! declarations.
+
+use axum::Json;
+use utoipa::OpenApi;
+
+use super::articles::{self, RelatedStories};
+use super::entities::{self, EntityList};
+use super::error::{ErrorBody, ErrorDetail};
+use super::export;
+use super::ops::{self, Health, Readiness, Stats};
+use super::params::SearchParams;
+use super::queue::QueueFigures;
+use super::search::{self, SuggestResponse};
+use crate::search::entities::{EntityCount, EntityProfile, RelatedEntity};
+use crate::search::request::{
+    Duplicates, FacetCount, Highlights, HistogramBucket, Hit, HitEntity, MatchSpan, Matches, SearchResponse,
+};
+use crate::search::suggest::{Suggestion, SuggestionKind};
+use crate::service::{ArticleEntity, ArticleView, WriteReport};
+use crate::store::{IngestCounts, IngestRun};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "tidings",
+        description = "Full-text news search: ranked queries with highlighted snippets, facets, filters and date histograms."
+    ),
+    paths(
+        ops::healthz,
+        ops::readyz,
+        ops::stats,
+        search::search_get,
+        search::search_post,
+        search::suggest,
+        articles::article,
+        articles::related,
+        export::export,
+        articles::post_articles,
+        articles::delete_article,
+        entities::entity_list,
+        entities::entity_profile,
+        openapi_json
+    ),
+    modifiers(&BearerKeys),
+    components(schemas(
+        SearchParams,
+        SearchResponse,
+        SuggestResponse,
+        RelatedStories,
+        Suggestion,
+        SuggestionKind,
+        Matches,
+        MatchSpan,
+        Hit,
+        HitEntity,
+        Highlights,
+        FacetCount,
+        HistogramBucket,
+        ErrorBody,
+        ErrorDetail,
+        ArticleView,
+        ArticleEntity,
+        Stats,
+        QueueFigures,
+        Readiness,
+        Health,
+        IngestRun,
+        IngestCounts,
+        EntityList,
+        EntityCount,
+        EntityProfile,
+        RelatedEntity,
+        WriteReport,
+        Duplicates
+    ))
+)]
+pub struct ApiDoc;
+
+/// Declares the `api_key` security scheme the write endpoints use.
+struct BearerKeys;
+
+impl utoipa::Modify for BearerKeys {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "A key from TIDINGS_API_KEYS (comma-separated) or `api_keys` in the configuration file",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The OpenAPI document, generated from the typed request and response structs.
+#[utoipa::path(get, path = "/openapi.json", responses((status = 200, description = "OpenAPI 3.1 document")))]
+pub(super) async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

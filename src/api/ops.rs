@@ -1,0 +1,74 @@
+//! Operations: liveness, readiness (the index holds every store change) and the store's and
+//! index's figures. None of them waits behind the search queue.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::error::ApiError;
+use super::queue::QueueFigures;
+use super::{off_the_runtime, Shared};
+use crate::store::IngestRun;
+
+#[derive(Serialize, ToSchema)]
+pub(super) struct Health {
+    status: String,
+}
+
+/// Alive.
+#[utoipa::path(get, path = "/healthz", responses((status = 200, body = Health)))]
+pub(super) async fn healthz() -> Json<Health> {
+    Json(Health { status: "ok".into() })
+}
+
+#[derive(Serialize, ToSchema)]
+pub(super) struct Readiness {
+    /// `ready` or `catching_up`.
+    status: String,
+    /// Store changes not yet in the index.
+    index_lag: i64,
+}
+
+/// Ready: the index is open and holds every change of the store.
+#[utoipa::path(get, path = "/readyz", responses((status = 200, body = Readiness), (status = 503, body = Readiness)))]
+pub(super) async fn readyz(State(state): State<Shared>) -> Result<Response, ApiError> {
+    let lag = off_the_runtime(&state, |state| state.service.index_lag()).await?;
+    let status = if lag == 0 { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let readiness = Readiness { status: if lag == 0 { "ready" } else { "catching_up" }.into(), index_lag: lag };
+    Ok((status, Json(readiness)).into_response())
+}
+
+#[derive(Serialize, ToSchema)]
+pub(super) struct Stats {
+    /// Articles in the store.
+    articles: u64,
+    /// Documents in the index.
+    indexed_documents: u64,
+    /// Last change sequence of the store and of the index.
+    store_seq: i64,
+    index_seq: i64,
+    /// Store changes not yet indexed.
+    index_lag: i64,
+    /// The most recent finished ingestion run.
+    last_ingest: Option<IngestRun>,
+    /// The search queue: permits, what runs and waits now, and what was turned away.
+    searches: QueueFigures,
+}
+
+/// Store and index figures.
+#[utoipa::path(get, path = "/v1/stats", responses((status = 200, body = Stats)))]
+pub(super) async fn stats(State(state): State<Shared>) -> Result<Json<Stats>, ApiError> {
+    let status = off_the_runtime(&state, |state| state.service.status()).await?;
+    Ok(Json(Stats {
+        articles: status.articles,
+        indexed_documents: status.index.documents,
+        store_seq: status.store_seq,
+        index_seq: status.index.visible_seq,
+        index_lag: status.index_lag(),
+        last_ingest: status.last_ingest,
+        searches: state.queue.figures(),
+    }))
+}

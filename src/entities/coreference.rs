@@ -1,0 +1,117 @@
+//! In-article coreference: a later "Putin" or "Mr. Peskov" joins the full name given earlier, and
+//! mentions of one entity are merged under one name.
+
+use crate::model::{entity_key, Entity, EntityKind};
+
+/// Edit distance at most one (for "Zelensky" / "Zelenskyy").
+fn within_one_edit(left: &str, right: &str) -> bool {
+    let (left, right): (Vec<char>, Vec<char>) = (left.chars().collect(), right.chars().collect());
+    if left.len().abs_diff(right.len()) > 1 {
+        return false;
+    }
+    let (mut i, mut j, mut edits) = (0, 0, 0);
+    while i < left.len() && j < right.len() {
+        if left[i] == right[j] {
+            i += 1;
+            j += 1;
+            continue;
+        }
+        edits += 1;
+        if edits > 1 {
+            return false;
+        }
+        match left.len().cmp(&right.len()) {
+            std::cmp::Ordering::Greater => i += 1,
+            std::cmp::Ordering::Less => j += 1,
+            std::cmp::Ordering::Equal => {
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    edits + (left.len() - i) + (right.len() - j) <= 1
+}
+
+/// Adds `mentions` mentions of an entity, merging with one of the same kind and name.
+pub fn add_mention(entities: &mut Vec<Entity>, kind: EntityKind, name: String, surface: String, mentions: u32) {
+    let key = entity_key(&name);
+    match entities.iter_mut().find(|entity| entity.kind == kind && entity_key(&entity.name) == key) {
+        Some(entity) => {
+            entity.mentions += mentions;
+            if !entity.surfaces.contains(&surface) {
+                entity.surfaces.push(surface);
+            }
+        }
+        None => entities.push(Entity { kind, name, surfaces: vec![surface], mentions }),
+    }
+}
+
+/// The people an article names in full, for in-article coreference.
+pub struct People {
+    full_names: Vec<String>,
+}
+
+impl People {
+    pub fn of(entities: &[Entity]) -> People {
+        let full_names = entities
+            .iter()
+            .filter(|entity| entity.kind == EntityKind::Person && entity.name.contains(' '))
+            .map(|entity| entity.name.clone())
+            .collect();
+        People { full_names }
+    }
+
+    /// The full name whose surname is `word` (or, for surnames of six letters or more, one edit
+    /// away: Zelensky / Zelenskyy).
+    pub fn full_name_for(&self, word: &str) -> Option<String> {
+        let lower = word.to_lowercase();
+        let surname = |full: &String| full.rsplit(' ').next().map(str::to_lowercase).unwrap_or_default();
+        self.full_names
+            .iter()
+            .find(|full| surname(full) == lower)
+            .or_else(|| {
+                self.full_names.iter().find(|full| {
+                    let surname = surname(full);
+                    surname.len() >= 6 && within_one_edit(&surname, &lower)
+                })
+            })
+            .cloned()
+    }
+}
+
+/// Joins a one-word person ("Putin") to the full name given elsewhere in the article
+/// ("Vladimir Putin").
+pub fn join_people(entities: Vec<Entity>) -> Vec<Entity> {
+    let people = People::of(&entities);
+    let mut merged: Vec<Entity> = Vec::with_capacity(entities.len());
+    for entity in entities {
+        if entity.kind == EntityKind::Person && !entity.name.contains(' ') {
+            if let Some(full) = people.full_name_for(&entity.name) {
+                for surface in entity.surfaces {
+                    add_mention(&mut merged, EntityKind::Person, full.clone(), surface, 0);
+                }
+                add_mention(&mut merged, EntityKind::Person, full, entity.name, entity.mentions);
+                continue;
+            }
+        }
+        let Entity { kind, name, surfaces, mentions } = entity;
+        let mut surfaces = surfaces.into_iter();
+        add_mention(&mut merged, kind, name.clone(), surfaces.next().unwrap_or_else(|| name.clone()), mentions);
+        for surface in surfaces {
+            add_mention(&mut merged, kind, name.clone(), surface, 0);
+        }
+    }
+    merged
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_edit_distance() {
+        assert!(within_one_edit("zelensky", "zelenskyy"));
+        assert!(within_one_edit("peskov", "peskow"));
+        assert!(!within_one_edit("putin", "trump"));
+    }
+}

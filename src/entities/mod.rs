@@ -1,0 +1,33 @@
+//! Entities: who and what an article names. The extractor interface, the tagger (a greedy
+//! averaged perceptron, `tagger/`) with the rules for real text around it, the first rule-based
+//! extractor, in-article coreference, the gazetteers and the alias table that maps variant names
+//! to one canonical name.
+
+pub mod aliases;
+pub mod coreference;
+pub mod gazetteer;
+pub mod heuristic;
+pub mod tagger;
+
+use crate::model::Entity;
+
+pub use aliases::Aliases;
+pub use heuristic::HeuristicExtractor;
+pub use tagger::text::TaggerExtractor;
+
+/// Anything that finds people, organisations and places in an article.
+pub trait EntityExtractor: Send + Sync {
+    fn extract(&self, title: &str, body: &str) -> Vec<Entity>;
+}
+
+/// The extractor ingestion uses: the tagger over the shipped weights, or the heuristic extractor
+/// when the weights cannot be decoded (said once on stderr).
+pub fn default_extractor() -> Box<dyn EntityExtractor> {
+    match TaggerExtractor::shipped() {
+        Some(tagger) => Box::new(tagger),
+        None => {
+            tracing::warn!("models/ner.bin could not be decoded: using the heuristic entity extractor");
+            Box::new(HeuristicExtractor)
+        }
+    }
+}

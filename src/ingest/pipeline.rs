@@ -1,0 +1,235 @@
+//! The one ingestion pipeline: records → tally → entities → store → counts → index, each run
+//! recorded in the store's ledger. The command line, the write API and `watch` all go through an
+//! [`Ingestor`], so every path counts, rejects and records the same way.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::files::{expand_paths, parse_file, read_file};
+use super::{ExtractPolicy, IngestOptions, IngestReport, Record};
+use crate::config::Settings;
+use crate::entities::{Aliases, EntityExtractor};
+use crate::error::{Error, Result};
+use crate::index::{SearchIndex, WriterBudget};
+use crate::model::{Article, ArticleId};
+use crate::store::Store;
+
+/// Who brings the index up to date with what an [`Ingestor`] stores.
+pub enum IndexHandOff {
+    /// This process holds the index writer: each stored batch is handed to it at once (indexing
+    /// overlaps the next batch's extraction) and [`Ingestor::commit`] makes it searchable.
+    Writer(Arc<SearchIndex>),
+    /// Another process, or this server's own background indexer, follows the store.
+    Follower,
+}
+
+/// Ingests into one store: owns the store connection, the entity extractor, the alias table and
+/// the hand-off to the index.
+pub struct Ingestor {
+    store: Store,
+    extractor: Box<dyn EntityExtractor>,
+    aliases: Arc<Aliases>,
+    index: IndexHandOff,
+}
+
+/// The articles one batch of records became, and the run's report.
+pub struct Ingested {
+    pub report: IngestReport,
+    /// The ids of the articles written or found unchanged, in the order of the records.
+    pub ids: Vec<ArticleId>,
+}
+
+impl Ingestor {
+    pub fn new(
+        store: Store,
+        extractor: Box<dyn EntityExtractor>,
+        aliases: Arc<Aliases>,
+        index: IndexHandOff,
+    ) -> Ingestor {
+        Ingestor { store, extractor, aliases, index }
+    }
+
+    /// Opens the data directory's store with the default extractor and the settings' alias table
+    /// (the shipped one extended by `aliases_file`), and takes the index writer with `budget` when
+    /// no other process holds it (else a running server indexes what this stores).
+    pub fn open(settings: &Settings, budget: WriterBudget) -> Result<Ingestor> {
+        let aliases = Arc::new(Aliases::load(settings.aliases_file.as_deref())?);
+        let store = Store::open(&settings.store_path())?;
+        let index = Arc::new(SearchIndex::open(&settings.index_path())?);
+        let hand_off = if index.acquire_writer(budget)? { IndexHandOff::Writer(index) } else { IndexHandOff::Follower };
+        Ok(Ingestor::new(store, crate::entities::default_extractor(), aliases, hand_off))
+    }
+
+    /// The store this ingestor writes (for what the pipeline does not cover: feed state, lookups).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// True when a running server (not this process) will index what is stored.
+    pub fn indexed_elsewhere(&self) -> bool {
+        matches!(self.index, IndexHandOff::Follower)
+    }
+
+    /// Ingests files and directories as one run of the ledger. A file's articles are stored while
+    /// the next file's entities are extracted, and handed to the index writer as they are stored.
+    pub fn ingest_paths(&mut self, paths: &[PathBuf], options: &IngestOptions) -> Result<IngestReport> {
+        let files = expand_paths(paths)?;
+        let origins: Vec<String> = paths.iter().map(|path| path.display().to_string()).collect();
+        let run_id = self.store.start_run(&origins)?;
+        let mut report = IngestReport { files: files.len() as u64, ..IngestReport::default() };
+        let progress = progress_bar(options.progress, &files);
+        let mut stored_batch: Option<Vec<Article>> = None;
+        for path in &files {
+            progress.set_message(path.file_name().map(|name| name.to_string_lossy().to_string()).unwrap_or_default());
+            let bytes = match read_file(path) {
+                Ok(bytes) => bytes,
+                Err(error) => {
+                    report.reject_file(format!("{}:0", path.display()), format!("cannot read file: {error}"));
+                    continue;
+                }
+            };
+            report.bytes += bytes.len() as u64;
+            progress.inc(bytes.len() as u64);
+            let articles = report.tally(parse_file(path, bytes, options));
+            // The previous file's articles are stored while this file's are extracted.
+            let previous = stored_batch.replace(articles);
+            let current = stored_batch.as_mut().expect("just stored");
+            self.store_while_extracting(previous, current, options.extract, &mut report)?;
+        }
+        if let Some(batch) = stored_batch {
+            self.store_batch(&batch, &mut report)?;
+        }
+        progress.finish_and_clear();
+        self.store.finish_run(run_id, &report.counts, &report.ledger_rejections())?;
+        Ok(report)
+    }
+
+    /// Ingests records read elsewhere (a write request's body, a feed poll) as one run of the
+    /// ledger, named by `origin`; the extractor runs on records without entities.
+    pub fn ingest_records(&mut self, origin: &str, records: Vec<Record>) -> Result<Ingested> {
+        let run_id = self.store.start_run(&[origin.to_string()])?;
+        let mut report = IngestReport::default();
+        let mut articles = report.tally(records);
+        extract_entities(&mut articles, self.extractor.as_ref(), &self.aliases, ExtractPolicy::Auto);
+        self.store_batch(&articles, &mut report)?;
+        self.store.finish_run(run_id, &report.counts, &report.ledger_rejections())?;
+        Ok(Ingested { report, ids: articles.iter().map(Article::id).collect() })
+    }
+
+    /// Deletes one article (a tombstone the index follows); `false` when there is none.
+    pub fn delete(&mut self, id: &ArticleId) -> Result<bool> {
+        self.store.delete_article(id)
+    }
+
+    /// Makes everything handed to the index writer searchable, with a last catch-up for what
+    /// another process stored meanwhile. Nothing to do when the index is followed elsewhere.
+    pub fn commit(&self) -> Result<()> {
+        if let IndexHandOff::Writer(index) = &self.index {
+            index.catch_up(&self.store)?;
+        }
+        Ok(())
+    }
+
+    /// Commits and releases the index writer (waiting for its merges).
+    pub fn finish(self) -> Result<()> {
+        self.commit()?;
+        if let IndexHandOff::Writer(index) = &self.index {
+            index.release_writer()?;
+        }
+        Ok(())
+    }
+
+    /// Stores `previous` (when there is one) on another thread while the entities of `current`
+    /// are extracted.
+    fn store_while_extracting(
+        &mut self,
+        previous: Option<Vec<Article>>,
+        current: &mut [Article],
+        policy: ExtractPolicy,
+        report: &mut IngestReport,
+    ) -> Result<()> {
+        let Ingestor { store, extractor, aliases, .. } = self;
+        let outcomes = std::thread::scope(|scope| {
+            let storing = previous.map(|batch| scope.spawn(move || store.upsert_articles(&batch)));
+            extract_entities(current, extractor.as_ref(), aliases, policy);
+            storing
+                .map(|handle| handle.join().map_err(|_| Error::Internal("the store writer panicked".into()))?)
+                .transpose()
+        })?;
+        if let Some(outcomes) = outcomes {
+            report.count_outcomes(outcomes);
+            self.hand_to_index()?;
+        }
+        Ok(())
+    }
+
+    fn store_batch(&mut self, articles: &[Article], report: &mut IngestReport) -> Result<()> {
+        report.count_outcomes(self.store.upsert_articles(articles)?);
+        self.hand_to_index()
+    }
+
+    fn hand_to_index(&self) -> Result<()> {
+        if let IndexHandOff::Writer(index) = &self.index {
+            index.add_changes(&self.store)?;
+        }
+        Ok(())
+    }
+}
+
+/// Ingests files into a data directory and makes them searchable: indexed here when no server
+/// holds the index, else left to the server, which follows the store.
+pub fn ingest_and_index(settings: &Settings, paths: &[PathBuf], options: IngestOptions) -> Result<IngestReport> {
+    let mut ingestor = Ingestor::open(settings, WriterBudget::Batch)?;
+    let report = ingestor.ingest_paths(paths, &options)?;
+    if ingestor.indexed_elsewhere() {
+        eprintln!("a running server holds the index: it will index these changes within seconds");
+    }
+    ingestor.finish()?;
+    Ok(report)
+}
+
+/// Runs the extractor where the policy says, on all cores, and stores entities under their
+/// canonical names.
+pub fn extract_entities(
+    articles: &mut [Article],
+    extractor: &dyn EntityExtractor,
+    aliases: &Aliases,
+    policy: ExtractPolicy,
+) {
+    let workers = std::thread::available_parallelism().map(|cores| cores.get()).unwrap_or(1).max(1);
+    let chunk = articles.len().div_ceil(workers).max(1);
+    std::thread::scope(|scope| {
+        for part in articles.chunks_mut(chunk) {
+            scope.spawn(move || {
+                for article in part {
+                    let run_extractor = match policy {
+                        ExtractPolicy::Auto => article.entities.is_empty(),
+                        ExtractPolicy::Always => true,
+                        ExtractPolicy::Never => false,
+                    };
+                    if run_extractor {
+                        let found = extractor.extract(&article.title, &article.body);
+                        article.entities.extend(found);
+                    }
+                    article.entities = aliases.canonicalise(std::mem::take(&mut article.entities));
+                }
+            });
+        }
+    });
+}
+
+fn progress_bar(enabled: bool, files: &[PathBuf]) -> ProgressBar {
+    use std::io::IsTerminal;
+    if !enabled || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let total: u64 = files.iter().filter_map(|path| std::fs::metadata(path).ok()).map(|metadata| metadata.len()).sum();
+    let bar = ProgressBar::new(total);
+    if let Ok(style) = ProgressStyle::with_template("{spinner} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {msg}")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}

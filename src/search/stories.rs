@@ -1,0 +1,95 @@
+//! Stories: near-duplicate copies of one story share a cluster, kept as a fast column. Collapsing
+//! shows one hit per story (its best-ranked copy) with the ids of the story's other matches.
+
+use std::collections::HashSet;
+
+use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
+use tantivy::schema::{IndexRecordOption, TantivyDocument, Value};
+use tantivy::{DocAddress, Searcher, Term};
+
+use super::ranking::{Position, RankPlan};
+use super::request::{Duplicates, SearchRequest};
+use super::window::{ranked, Tallies, Window};
+use crate::error::Result;
+use crate::index::schema::CLUSTER;
+use crate::index::Fields;
+
+/// Ids of other articles listed with a collapsed hit.
+const MAX_DUPLICATE_IDS: usize = 20;
+
+/// The story (cluster number) of a document, from its fast column.
+pub(crate) fn cluster_of(searcher: &Searcher, address: DocAddress) -> Result<u64> {
+    let column = searcher.segment_reader(address.segment_ord).fast_fields().u64(CLUSTER)?;
+    Ok(column.first(address.doc_id).unwrap_or(0))
+}
+
+/// The first-ranked hit of each story, in rank order, until `wanted` stories.
+pub(crate) fn first_of_each_story(searcher: &Searcher, ranked: &[Position], wanted: usize) -> Result<Vec<Position>> {
+    let mut seen = HashSet::new();
+    let mut chosen = Vec::new();
+    for &position in ranked {
+        if seen.insert(cluster_of(searcher, position.address)?) {
+            chosen.push(position);
+            if chosen.len() == wanted {
+                break;
+            }
+        }
+    }
+    Ok(chosen)
+}
+
+/// A page of a collapsed search: one hit per story, each with its story's other matches. More
+/// candidates are ranked than hits shown (several may share a story), four times as many each
+/// round until enough stories are found or the matches run out.
+pub(crate) fn collapsed(
+    fields: &Fields,
+    searcher: &Searcher,
+    query: &dyn Query,
+    plan: RankPlan,
+    request: &SearchRequest,
+) -> Result<Window> {
+    let shown = request.offset + request.limit;
+    let mut wanted = (shown * 4).max(50);
+    let mut ranked = ranked(searcher, query, plan.ranker(wanted, None), 0, Tallies::for_request(request))?;
+    loop {
+        let chosen = first_of_each_story(searcher, &ranked.positions, shown)?;
+        if chosen.len() >= shown || ranked.positions.len() < wanted || wanted >= ranked.total {
+            ranked.positions = chosen.into_iter().skip(request.offset).collect();
+            break;
+        }
+        wanted = (wanted * 4).min(ranked.total.max(1));
+        ranked.positions =
+            super::window::ranked(searcher, query, plan.ranker(wanted, None), 0, Tallies::default())?.positions;
+    }
+    let duplicates = ranked
+        .positions
+        .iter()
+        .map(|position| duplicates_of(fields, searcher, query, plan, position.address).map(Some))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Window { ranked, duplicates, next: None })
+}
+
+/// The other matching articles of a hit's story, best first.
+fn duplicates_of(
+    fields: &Fields,
+    searcher: &Searcher,
+    query: &dyn Query,
+    plan: RankPlan,
+    address: DocAddress,
+) -> Result<Duplicates> {
+    let cluster = cluster_of(searcher, address)?;
+    let same_story = TermQuery::new(Term::from_field_u64(fields.cluster, cluster), IndexRecordOption::Basic);
+    let members = BooleanQuery::new(vec![
+        (Occur::Must, query.box_clone()),
+        (Occur::Must, Box::new(ConstScoreQuery::new(Box::new(same_story), 0.0))),
+    ]);
+    let story = ranked(searcher, &members, plan.ranker(MAX_DUPLICATE_IDS + 1, None), 0, Tallies::default())?;
+    let mut ids = Vec::new();
+    for position in story.positions.into_iter().filter(|position| position.address != address).take(MAX_DUPLICATE_IDS) {
+        let document: TantivyDocument = searcher.doc(position.address)?;
+        if let Some(id) = document.get_first(fields.id).and_then(|value| value.as_str()) {
+            ids.push(id.to_string());
+        }
+    }
+    Ok(Duplicates { count: story.total.saturating_sub(1) as u64, ids })
+}

@@ -1,0 +1,107 @@
+//! The application services the HTTP API calls. Each joins what the search layer answers with
+//! what only the store knows (an article in full with its story, the forms an entity was written
+//! in, export rows), or writes through the one ingestion pipeline. They know nothing of HTTP.
+
+mod articles;
+mod export;
+mod writes;
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+pub use articles::{ArticleEntity, ArticleView};
+pub use export::{csv_field, ExportFormat, CSV_COLUMNS};
+pub use writes::WriteReport;
+
+use crate::config::Settings;
+use crate::entities::{default_extractor, Aliases};
+use crate::error::{Error, Result};
+use crate::index::SearchIndex;
+use crate::ingest::{IndexHandOff, Ingestor};
+use crate::search::entities::{EntityProfile, EntityProfileRequest};
+use crate::search::{Engine, IndexStatus};
+use crate::store::{IngestRun, Store};
+
+/// Everything the API serves: the search engine, a store connection for lookups, and the
+/// ingestion pipeline for writes.
+pub struct Service {
+    engine: Engine,
+    /// Lookups (articles, entity forms, figures); never on the search path.
+    reader: Mutex<Store>,
+    /// Writes, through the pipeline every other path uses; this server's background indexer
+    /// follows the store.
+    writer: Mutex<Ingestor>,
+    /// Exports read the store through a connection of their own.
+    store_path: PathBuf,
+}
+
+/// The store's and the index's figures.
+#[derive(Debug, Clone)]
+pub struct Status {
+    /// Articles in the store.
+    pub articles: u64,
+    /// The store's last change sequence.
+    pub store_seq: i64,
+    pub index: IndexStatus,
+    /// The most recent finished ingestion run.
+    pub last_ingest: Option<IngestRun>,
+}
+
+impl Status {
+    /// Store changes the index does not hold yet.
+    pub fn index_lag(&self) -> i64 {
+        (self.store_seq - self.index.visible_seq).max(0)
+    }
+}
+
+impl Service {
+    /// Opens the data directory's store twice (lookups, writes) over an open index.
+    pub fn open(settings: &Settings, index: Arc<SearchIndex>, aliases: Arc<Aliases>) -> Result<Service> {
+        let engine = Engine::new(index, settings.ranking(), Arc::clone(&aliases));
+        let reader = Store::open(&settings.store_path())?;
+        let writer =
+            Ingestor::new(Store::open(&settings.store_path())?, default_extractor(), aliases, IndexHandOff::Follower);
+        Ok(Service {
+            engine,
+            reader: Mutex::new(reader),
+            writer: Mutex::new(writer),
+            store_path: settings.store_path(),
+        })
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Store changes the index does not hold yet.
+    pub fn index_lag(&self) -> Result<i64> {
+        let store_seq = self.reader()?.max_seq()?;
+        Ok((store_seq - self.engine.status().visible_seq).max(0))
+    }
+
+    pub fn status(&self) -> Result<Status> {
+        let store = self.reader()?;
+        let store_seq = store.max_seq()?;
+        Ok(Status {
+            articles: store.count_articles()?,
+            store_seq,
+            index: self.engine.status(),
+            last_ingest: store.last_run()?,
+        })
+    }
+
+    /// An entity's profile from the index, with the forms articles wrote it in from the store.
+    pub fn entity_profile(&self, request: &EntityProfileRequest) -> Result<EntityProfile> {
+        let mut profile = self.engine.entity_profile(request)?;
+        profile.aliases = self.reader()?.entity_surfaces(request.kind, &profile.name)?;
+        Ok(profile)
+    }
+
+    fn reader(&self) -> Result<MutexGuard<'_, Store>> {
+        self.reader.lock().map_err(|_| Error::Internal("store mutex poisoned".into()))
+    }
+
+    fn writer(&self) -> Result<MutexGuard<'_, Ingestor>> {
+        self.writer.lock().map_err(|_| Error::Internal("ingestor mutex poisoned".into()))
+    }
+}

@@ -1,0 +1,51 @@
+//! Writes: articles added or replaced, and deleted, through the ingestion pipeline; the server's
+//! background indexer makes them searchable.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::Service;
+use crate::error::{Error, Result};
+use crate::ingest::{Record, Rejection};
+use crate::model::ArticleId;
+use crate::store::IngestCounts;
+
+/// The ledger's name for runs written over HTTP.
+const ORIGIN: &str = "api";
+
+/// What a write did: the ingestion counts, each rejected item with its position, and the ids of
+/// the articles written or found unchanged, in the order sent.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WriteReport {
+    #[serde(flatten)]
+    pub counts: IngestCounts,
+    #[schema(value_type = Vec<Object>)]
+    pub rejections: Vec<Rejection>,
+    pub ids: Vec<String>,
+}
+
+impl Service {
+    /// Adds or replaces the articles of `records` (one run of the ledger); records that could not
+    /// be read are reported, the rest written.
+    pub fn write(&self, records: Vec<Record>) -> Result<WriteReport> {
+        let ingested = self.writer()?.ingest_records(ORIGIN, records)?;
+        Ok(WriteReport {
+            counts: ingested.report.counts,
+            rejections: ingested.report.rejections,
+            ids: ingested.ids.into_iter().map(String::from).collect(),
+        })
+    }
+
+    /// Deletes the article with tidings id `id` (as a client sent it).
+    pub fn delete(&self, id: &str) -> Result<()> {
+        let deleted = match ArticleId::parse(id) {
+            Some(article_id) => self.writer()?.delete(&article_id)?,
+            None => false,
+        };
+        if deleted {
+            Ok(())
+        } else {
+            Err(Error::NotFound(format!("no article with id {id:?}")))
+        }
+    }
+}

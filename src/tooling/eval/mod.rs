@@ -1,0 +1,6 @@
+//! `tidings eval extraction|dedup|relevance`: quality measured against reference data, each
+//! printing `system=…` lines for what it is compared with and tidings' own line last.
+
+pub mod dedup;
+pub mod extraction;
+pub mod relevance;
