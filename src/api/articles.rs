@@ -12,7 +12,6 @@ use super::error::{ApiError, ErrorBody};
 use super::params::RelatedParams;
 use super::{on_a_permit, Shared};
 use crate::error::Error;
-use crate::ingest::jsonl;
 use crate::model::ArticleId;
 use crate::search::request::Hit;
 use crate::service::{ArticleView, WriteReport};
@@ -81,7 +80,7 @@ pub(super) async fn post_articles(State(state): State<Shared>, body: Bytes) -> R
     let report = on_a_permit(&state, move |state| {
         let text = std::str::from_utf8(&body)
             .map_err(|error| Error::BadParameter(format!("the body is not UTF-8: {error}")))?;
-        state.service.write(jsonl::parse_body(text)?)
+        state.service.write(text)
     })
     .await?;
     Ok(Json(report))

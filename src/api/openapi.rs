@@ -17,8 +17,7 @@ use crate::search::request::{
     Duplicates, FacetCount, Highlights, HistogramBucket, Hit, HitEntity, MatchSpan, Matches, SearchResponse,
 };
 use crate::search::suggest::{Suggestion, SuggestionKind};
-use crate::service::{ArticleEntity, ArticleView, WriteReport};
-use crate::store::{IngestCounts, IngestRun};
+use crate::service::{ArticleEntity, ArticleView, IngestCounts, IngestRun, WriteReport};
 
 #[derive(OpenApi)]
 #[openapi(

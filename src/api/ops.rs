@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use super::error::ApiError;
 use super::queue::QueueFigures;
 use super::{off_the_runtime, Shared};
-use crate::store::IngestRun;
+use crate::service::IngestRun;
 
 #[derive(Serialize, ToSchema)]
 pub(super) struct Health {

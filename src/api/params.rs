@@ -5,13 +5,12 @@ use serde::{Deserialize, Deserializer};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{Error, Result};
-use crate::index::KeywordField;
 use crate::model::EntityKind;
 use crate::search::entities::{EntityListRequest, EntityProfileRequest};
 use crate::search::related::{DEFAULT_RELATED, MAX_RELATED_STORIES};
 use crate::search::request::{
-    parse_bound, Interval, Mode, SearchRequest, Sort, DEFAULT_FACET_SIZE, DEFAULT_SNIPPETS, DEFAULT_SNIPPET_CHARS,
-    FACETABLE,
+    parse_bound, Interval, KeywordField, Mode, SearchRequest, Sort, DEFAULT_FACET_SIZE, DEFAULT_SNIPPETS,
+    DEFAULT_SNIPPET_CHARS, FACETABLE,
 };
 use crate::search::suggest::{SuggestRequest, SuggestionKind, DEFAULT_SUGGESTIONS};
 use crate::service::ExportFormat;

@@ -5,7 +5,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::error::{Error, Result};
-use crate::index::KeywordField;
+pub use crate::index::KeywordField;
 use crate::model::midnight;
 
 pub const MAX_LIMIT: usize = 100;

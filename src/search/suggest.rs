@@ -15,12 +15,13 @@ use serde::Serialize;
 use tantivy::index::SegmentId;
 use tantivy::schema::{TantivyDocument, Value};
 use tantivy::tokenizer::TextAnalyzer;
-use tantivy::Searcher;
+use tantivy::{Searcher, SegmentReader};
 use utoipa::ToSchema;
 
 use super::request::HitEntity;
-use super::snippets::escape_html;
-use crate::index::SearchIndex;
+use super::snippets::mark;
+use crate::index::schema::PUBLISHED_AT;
+use crate::index::{Fields, SearchIndex};
 
 pub const DEFAULT_SUGGESTIONS: usize = 8;
 pub const MAX_SUGGESTIONS: usize = 50;
@@ -165,96 +166,30 @@ impl Suggester {
     }
 
     fn build(&self, index: &SearchIndex, searcher: &Searcher, generation: u64) -> crate::error::Result<Snapshot> {
-        let fields = &index.fields;
         let mut cached = self.segments.lock().map_err(|_| poisoned())?.clone();
         let mut kept = HashMap::new();
-        let mut entities: HashMap<(SuggestionKind, String), (String, u32, Option<i64>)> = HashMap::new();
-        let mut titles: HashMap<String, (String, u32, Option<i64>, String)> = HashMap::new();
+        let mut tally = Tally::default();
         for segment in searcher.segment_readers() {
             let id = segment.segment_id();
             let facts = match cached.remove(&id) {
                 Some(facts) => facts,
-                None => {
-                    let store = segment.get_store_reader(64)?;
-                    let dates = segment.fast_fields().date(crate::index::schema::PUBLISHED_AT)?;
-                    let mut facts = Vec::with_capacity(segment.max_doc() as usize);
-                    for doc in 0..segment.max_doc() {
-                        let document: TantivyDocument = store.get(doc)?;
-                        let text = |field| document.get_first(field).and_then(|value| value.as_str()).unwrap_or("");
-                        let listed: Vec<HitEntity> = serde_json::from_str(text(fields.entities)).unwrap_or_default();
-                        facts.push(DocFacts {
-                            doc,
-                            id: text(fields.id).to_string(),
-                            title: text(fields.title).trim().to_string(),
-                            published: dates.first(doc).map(|date| date.into_timestamp_secs()),
-                            entities: listed
-                                .into_iter()
-                                .filter_map(|entity| Some((SuggestionKind::of_entity(&entity.kind)?, entity.name)))
-                                .collect(),
-                        });
-                    }
-                    Arc::new(facts)
-                }
+                None => Arc::new(segment_facts(&index.fields, segment)?),
             };
             let alive = segment.alive_bitset();
             for fact in facts.iter().filter(|fact| alive.is_none_or(|alive| alive.is_alive(fact.doc))) {
-                for (kind, name) in fact.entities.iter().filter(|(_, name)| is_presentable(name)) {
-                    let entry = entities.entry((*kind, name.to_lowercase())).or_insert_with(|| (name.clone(), 0, None));
-                    entry.1 += 1;
-                    entry.2 = entry.2.max(fact.published);
-                }
-                if !fact.title.is_empty() {
-                    let entry = titles
-                        .entry(fact.title.to_lowercase())
-                        .or_insert_with(|| (fact.title.clone(), 0, None, fact.id.clone()));
-                    entry.1 += 1;
-                    if fact.published >= entry.2 {
-                        entry.2 = fact.published;
-                        entry.3 = fact.id.clone();
-                    }
-                }
+                tally.add(fact);
             }
             kept.insert(id, facts);
         }
         *self.segments.lock().map_err(|_| poisoned())? = kept;
+        let mut entries = tally.entries();
+        let words = self.index_words(&mut entries);
+        let short = best_of_short_prefixes(&words);
+        Ok(Snapshot { generation, entries, words, short })
+    }
 
-        let newest = entities
-            .values()
-            .map(|entry| entry.2)
-            .chain(titles.values().map(|entry| entry.2))
-            .flatten()
-            .max()
-            .unwrap_or(0);
-        let score = |count: u32, published: Option<i64>| {
-            let age_days = published.map(|secs| (newest - secs).max(0) as f64 / 86_400.0);
-            let recency = age_days.map(|days| (-days / HALF_LIFE_DAYS * std::f64::consts::LN_2).exp()).unwrap_or(0.0);
-            ((1.0 + (count as f64).ln()) * (0.5 + 0.5 * recency)) as f32
-        };
-        let mut entries: Vec<Entry> = entities
-            .into_iter()
-            .map(|((kind, _), (text, count, newest))| Entry {
-                score: score(count, newest),
-                text,
-                kind,
-                count,
-                newest,
-                id: None,
-                words: Vec::new(),
-            })
-            .chain(titles.into_values().map(|(text, count, newest, id)| Entry {
-                score: score(count, newest),
-                text,
-                kind: SuggestionKind::Title,
-                count,
-                newest,
-                id: Some(id),
-                words: Vec::new(),
-            }))
-            .collect();
-        // Best first, so that a scan meets good entries early and ties break the same way.
-        entries.sort_by(|a, b| {
-            b.score.total_cmp(&a.score).then_with(|| b.newest.cmp(&a.newest)).then_with(|| a.text.cmp(&b.text))
-        });
+    /// Gives each entry its folded words and returns every (word, entry) pair, sorted by word.
+    fn index_words(&self, entries: &mut [Entry]) -> Vec<(Box<str>, u32)> {
         let mut fold = self.fold.clone();
         let mut words: Vec<(Box<str>, u32)> = Vec::new();
         for (position, entry) in entries.iter_mut().enumerate() {
@@ -266,23 +201,7 @@ impl Suggester {
             entry.words = own;
         }
         words.sort_unstable();
-        let mut short: HashMap<Box<str>, Vec<u32>> = HashMap::new();
-        for (word, entry) in &words {
-            for length in 1..=3 {
-                if word.chars().count() >= length {
-                    let prefix: String = word.chars().take(length).collect();
-                    short.entry(prefix.into_boxed_str()).or_default().push(*entry);
-                }
-            }
-        }
-        for list in short.values_mut() {
-            // Entries are numbered best first.
-            list.sort_unstable();
-            list.dedup();
-            list.truncate(PRECOMPUTED);
-            list.shrink_to_fit();
-        }
-        Ok(Snapshot { generation, entries, words, short })
+        words
     }
 
     /// Suggestions for what was typed: entries having, for each typed word, a word starting with
@@ -345,6 +264,124 @@ impl Suggester {
     }
 }
 
+/// What every document of one segment contributes, read once from its stored fields.
+fn segment_facts(fields: &Fields, segment: &SegmentReader) -> crate::error::Result<Vec<DocFacts>> {
+    let store = segment.get_store_reader(64)?;
+    let dates = segment.fast_fields().date(PUBLISHED_AT)?;
+    let mut facts = Vec::with_capacity(segment.max_doc() as usize);
+    for doc in 0..segment.max_doc() {
+        let document: TantivyDocument = store.get(doc)?;
+        let text = |field| document.get_first(field).and_then(|value| value.as_str()).unwrap_or("");
+        let listed: Vec<HitEntity> = serde_json::from_str(text(fields.entities)).unwrap_or_default();
+        facts.push(DocFacts {
+            doc,
+            id: text(fields.id).to_string(),
+            title: text(fields.title).trim().to_string(),
+            published: dates.first(doc).map(|date| date.into_timestamp_secs()),
+            entities: listed
+                .into_iter()
+                .filter_map(|entity| Some((SuggestionKind::of_entity(&entity.kind)?, entity.name)))
+                .collect(),
+        });
+    }
+    Ok(facts)
+}
+
+/// Article counts and newest dates of every entity name and distinct headline.
+#[derive(Default)]
+struct Tally {
+    /// (kind, lower-cased name) → (name as first written, articles, newest).
+    entities: HashMap<(SuggestionKind, String), (String, u32, Option<i64>)>,
+    /// Lower-cased headline → (headline, articles, newest, the newest article's id).
+    titles: HashMap<String, (String, u32, Option<i64>, String)>,
+}
+
+impl Tally {
+    fn add(&mut self, fact: &DocFacts) {
+        for (kind, name) in fact.entities.iter().filter(|(_, name)| is_presentable(name)) {
+            let entry = self.entities.entry((*kind, name.to_lowercase())).or_insert_with(|| (name.clone(), 0, None));
+            entry.1 += 1;
+            entry.2 = entry.2.max(fact.published);
+        }
+        if !fact.title.is_empty() {
+            let entry = self
+                .titles
+                .entry(fact.title.to_lowercase())
+                .or_insert_with(|| (fact.title.clone(), 0, None, fact.id.clone()));
+            entry.1 += 1;
+            if fact.published >= entry.2 {
+                entry.2 = fact.published;
+                entry.3 = fact.id.clone();
+            }
+        }
+    }
+
+    /// The entries, scored by article count and recency (counted back from the newest), best
+    /// first so that a scan meets good entries early and ties break the same way.
+    fn entries(self) -> Vec<Entry> {
+        let newest = self
+            .entities
+            .values()
+            .map(|entry| entry.2)
+            .chain(self.titles.values().map(|entry| entry.2))
+            .flatten()
+            .max()
+            .unwrap_or(0);
+        let score = |count: u32, published: Option<i64>| {
+            let age_days = published.map(|secs| (newest - secs).max(0) as f64 / 86_400.0);
+            let recency = age_days.map(|days| (-days / HALF_LIFE_DAYS * std::f64::consts::LN_2).exp()).unwrap_or(0.0);
+            ((1.0 + (count as f64).ln()) * (0.5 + 0.5 * recency)) as f32
+        };
+        let mut entries: Vec<Entry> = self
+            .entities
+            .into_iter()
+            .map(|((kind, _), (text, count, newest))| Entry {
+                score: score(count, newest),
+                text,
+                kind,
+                count,
+                newest,
+                id: None,
+                words: Vec::new(),
+            })
+            .chain(self.titles.into_values().map(|(text, count, newest, id)| Entry {
+                score: score(count, newest),
+                text,
+                kind: SuggestionKind::Title,
+                count,
+                newest,
+                id: Some(id),
+                words: Vec::new(),
+            }))
+            .collect();
+        entries.sort_by(|a, b| {
+            b.score.total_cmp(&a.score).then_with(|| b.newest.cmp(&a.newest)).then_with(|| a.text.cmp(&b.text))
+        });
+        entries
+    }
+}
+
+/// The best entries (lowest numbers: entries are numbered best first) of every one- to
+/// three-letter word prefix.
+fn best_of_short_prefixes(words: &[(Box<str>, u32)]) -> HashMap<Box<str>, Vec<u32>> {
+    let mut short: HashMap<Box<str>, Vec<u32>> = HashMap::new();
+    for (word, entry) in words {
+        for length in 1..=3 {
+            if word.chars().count() >= length {
+                let prefix: String = word.chars().take(length).collect();
+                short.entry(prefix.into_boxed_str()).or_default().push(*entry);
+            }
+        }
+    }
+    for list in short.values_mut() {
+        list.sort_unstable();
+        list.dedup();
+        list.truncate(PRECOMPUTED);
+        list.shrink_to_fit();
+    }
+    short
+}
+
 /// Names a search box can show: not markup or data debris that a tagger took for a name.
 fn is_presentable(name: &str) -> bool {
     let length = name.chars().count();
@@ -367,8 +404,7 @@ fn folded_words(fold: &mut TextAnalyzer, text: &str) -> Vec<String> {
 
 /// Escapes `text`, marking the start of each word that a typed word begins.
 fn highlight_prefixes(text: &str, typed: &[String], fold: &mut TextAnalyzer) -> String {
-    let mut html = String::with_capacity(text.len() + 16);
-    let mut from = 0;
+    let mut ranges = Vec::new();
     let mut stream = fold.token_stream(text);
     while let Some(token) = stream.next() {
         let longest = typed
@@ -382,12 +418,7 @@ fn highlight_prefixes(text: &str, typed: &[String], fold: &mut TextAnalyzer) -> 
         let word = &text[token.offset_from..token.offset_to];
         // The folded prefix covers as many characters of the word as were typed.
         let cut = word.char_indices().nth(longest).map(|(index, _)| index).unwrap_or(word.len());
-        html.push_str(&escape_html(&text[from..token.offset_from]));
-        html.push_str("<mark>");
-        html.push_str(&escape_html(&word[..cut]));
-        html.push_str("</mark>");
-        from = token.offset_from + cut;
+        ranges.push(token.offset_from..token.offset_from + cut);
     }
-    html.push_str(&escape_html(&text[from..]));
-    html
+    mark(text, &ranges)
 }

@@ -13,6 +13,8 @@ pub use articles::{ArticleEntity, ArticleView};
 pub use export::{csv_field, ExportFormat, CSV_COLUMNS};
 pub use writes::WriteReport;
 
+pub use crate::store::{IngestCounts, IngestRun};
+
 use crate::config::Settings;
 use crate::entities::{default_extractor, Aliases};
 use crate::error::{Error, Result};
@@ -20,7 +22,7 @@ use crate::index::SearchIndex;
 use crate::ingest::{IndexHandOff, Ingestor};
 use crate::search::entities::{EntityProfile, EntityProfileRequest};
 use crate::search::{Engine, IndexStatus};
-use crate::store::{IngestRun, Store};
+use crate::store::Store;
 
 /// Everything the API serves: the search engine, a store connection for lookups, and the
 /// ingestion pipeline for writes.

@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 
 use super::Service;
 use crate::error::{Error, Result};
-use crate::ingest::{Record, Rejection};
+use crate::ingest::{jsonl, Rejection};
 use crate::model::ArticleId;
 use crate::store::IngestCounts;
 
@@ -25,9 +25,11 @@ pub struct WriteReport {
 }
 
 impl Service {
-    /// Adds or replaces the articles of `records` (one run of the ledger); records that could not
-    /// be read are reported, the rest written.
-    pub fn write(&self, records: Vec<Record>) -> Result<WriteReport> {
+    /// Adds or replaces the articles of a write body (NDJSON or a JSON array of articles in the
+    /// JSONL format) as one run of the ledger; items that cannot be read are reported, the rest
+    /// written.
+    pub fn write(&self, body: &str) -> Result<WriteReport> {
+        let records = jsonl::parse_body(body)?;
         let ingested = self.writer()?.ingest_records(ORIGIN, records)?;
         Ok(WriteReport {
             counts: ingested.report.counts,

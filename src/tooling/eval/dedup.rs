@@ -135,54 +135,11 @@ pub fn eval_command(reuters_dir: &Path, bbc_dir: &Path, labels_path: &Path, samp
     let (mut labelled_total, mut labelled_same) = (0usize, 0usize);
     for (collection, docs) in [("reuters", reuters(reuters_dir)?), ("bbc", bbc(bbc_dir)?)] {
         let pairs = joined_pairs(&docs);
-        // Exact duplicate bodies: every pair of copies must be joined (when long enough to compare).
-        let mut by_body: HashMap<String, Vec<usize>> = HashMap::new();
-        for (index, doc) in docs.iter().enumerate() {
-            if Signature::of(&doc.body).is_some() {
-                by_body.entry(normalised(&doc.body)).or_default().push(index);
-            }
-        }
         let joined: HashSet<(usize, usize)> = pairs.iter().map(|(_, a, b)| (*a, *b)).collect();
-        let (mut exact_pairs, mut exact_joined) = (0usize, 0usize);
-        for members in by_body.values().filter(|members| members.len() > 1) {
-            for (position, &a) in members.iter().enumerate() {
-                for &b in &members[position + 1..] {
-                    exact_pairs += 1;
-                    exact_joined += usize::from(joined.contains(&(a.min(b), a.max(b))));
-                }
-            }
-        }
-        let repeated_texts = by_body.values().filter(|members| members.len() > 1).map(Vec::len).sum::<usize>()
-            - by_body.values().filter(|members| members.len() > 1).count();
+        let exact = exact_duplicates(&docs, &joined);
         let near: Vec<&(f64, usize, usize)> =
             pairs.iter().filter(|(_, a, b)| normalised(&docs[*a].body) != normalised(&docs[*b].body)).collect();
-        let (mut total, mut same) = (0usize, 0usize);
-        for (similarity, a, b) in &near {
-            let (x, y) = (&docs[*a], &docs[*b]);
-            let key = if x.id <= y.id { (x.id.clone(), y.id.clone()) } else { (y.id.clone(), x.id.clone()) };
-            match labels.get(&(collection.to_string(), key.0.clone(), key.1.clone())) {
-                Some(label) => {
-                    total += 1;
-                    same += usize::from(*label);
-                }
-                None => {
-                    if let Some(out) = sample_out.as_mut() {
-                        let opening = |doc: &Doc| normalised(&doc.body).chars().take(400).collect::<String>();
-                        writeln!(
-                            out,
-                            "{collection}\t{}\t{}\t?\t{similarity:.3}\t{:.3}\t{} | {}\t{} | {}",
-                            key.0,
-                            key.1,
-                            jaccard(&x.body, &y.body),
-                            x.title,
-                            opening(x),
-                            y.title,
-                            opening(y)
-                        )?;
-                    }
-                }
-            }
-        }
+        let (total, same) = score_near_pairs(collection, &docs, &near, &labels, sample_out.as_mut())?;
         labelled_total += total;
         labelled_same += same;
         // Same-story pairs labelled at the lowest threshold ever labelled, and how many are joined now.
@@ -198,11 +155,13 @@ pub fn eval_command(reuters_dir: &Path, bbc_dir: &Path, labels_path: &Path, samp
             .count();
         let precision = if total == 0 { f64::NAN } else { same as f64 / total as f64 };
         println!(
-            "collection={collection} docs={} repeated_texts={repeated_texts} exact_pairs={exact_pairs} exact_recall={:.4} \
+            "collection={collection} docs={} repeated_texts={} exact_pairs={} exact_recall={:.4} \
              joined_pairs={} near_pairs={} labelled={total} near_precision={precision:.4} \
              labelled_same_joined={same_joined}/{}",
             docs.len(),
-            if exact_pairs == 0 { 1.0 } else { exact_joined as f64 / exact_pairs as f64 },
+            exact.repeated_texts,
+            exact.pairs,
+            if exact.pairs == 0 { 1.0 } else { exact.joined as f64 / exact.pairs as f64 },
             pairs.len(),
             near.len(),
             all_same.len(),
@@ -211,4 +170,72 @@ pub fn eval_command(reuters_dir: &Path, bbc_dir: &Path, labels_path: &Path, samp
     let precision = if labelled_total == 0 { f64::NAN } else { labelled_same as f64 / labelled_total as f64 };
     println!("threshold={THRESHOLD} labelled={labelled_total} near_precision={precision:.4}");
     Ok(())
+}
+
+/// Exact duplicate bodies (long enough to compare): how many texts repeat, the pairs of copies,
+/// and how many of those pairs are joined.
+struct ExactDuplicates {
+    repeated_texts: usize,
+    pairs: usize,
+    joined: usize,
+}
+
+fn exact_duplicates(docs: &[Doc], joined: &HashSet<(usize, usize)>) -> ExactDuplicates {
+    let mut by_body: HashMap<String, Vec<usize>> = HashMap::new();
+    for (index, doc) in docs.iter().enumerate() {
+        if Signature::of(&doc.body).is_some() {
+            by_body.entry(normalised(&doc.body)).or_default().push(index);
+        }
+    }
+    let repeated: Vec<&Vec<usize>> = by_body.values().filter(|members| members.len() > 1).collect();
+    let (mut pairs, mut joined_pairs) = (0usize, 0usize);
+    for members in &repeated {
+        for (position, &a) in members.iter().enumerate() {
+            for &b in &members[position + 1..] {
+                pairs += 1;
+                joined_pairs += usize::from(joined.contains(&(a.min(b), a.max(b))));
+            }
+        }
+    }
+    let repeated_texts = repeated.iter().map(|members| members.len()).sum::<usize>() - repeated.len();
+    ExactDuplicates { repeated_texts, pairs, joined: joined_pairs }
+}
+
+/// Of the near (not identical) pairs joined, how many are labelled and how many of those are the
+/// same story; unlabelled pairs go to `sample` for labelling.
+fn score_near_pairs(
+    collection: &str,
+    docs: &[Doc],
+    near: &[&(f64, usize, usize)],
+    labels: &HashMap<(String, String, String), bool>,
+    mut sample: Option<&mut std::io::BufWriter<std::fs::File>>,
+) -> Result<(usize, usize)> {
+    let (mut total, mut same) = (0usize, 0usize);
+    for (similarity, a, b) in near.iter().copied() {
+        let (x, y) = (&docs[*a], &docs[*b]);
+        let key = if x.id <= y.id { (x.id.clone(), y.id.clone()) } else { (y.id.clone(), x.id.clone()) };
+        match labels.get(&(collection.to_string(), key.0.clone(), key.1.clone())) {
+            Some(label) => {
+                total += 1;
+                same += usize::from(*label);
+            }
+            None => {
+                if let Some(out) = sample.as_mut() {
+                    let opening = |doc: &Doc| normalised(&doc.body).chars().take(400).collect::<String>();
+                    writeln!(
+                        out,
+                        "{collection}\t{}\t{}\t?\t{similarity:.3}\t{:.3}\t{} | {}\t{} | {}",
+                        key.0,
+                        key.1,
+                        jaccard(&x.body, &y.body),
+                        x.title,
+                        opening(x),
+                        y.title,
+                        opening(y)
+                    )?;
+                }
+            }
+        }
+    }
+    Ok((total, same))
 }
