@@ -9,6 +9,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::Response;
+use futures_util::StreamExt;
 use tokio::sync::mpsc::{self, error::TrySendError};
 
 use super::error::ApiError;
@@ -64,9 +65,12 @@ pub(super) async fn export(
             let _ = sender.try_send(Err(std::io::Error::other(error.to_string())));
         }
     });
+    // Fused: the compression layer polls the body once more after its end, which an unfused
+    // `unfold` answers with a panic (and the client with a cut download).
     let stream = futures_util::stream::unfold(receiver, |mut receiver| async move {
         receiver.recv().await.map(|item| (item, receiver))
-    });
+    })
+    .fuse();
     let (content_type, extension) = format.content_type();
     let mut response = Response::new(Body::from_stream(stream));
     let response_headers = response.headers_mut();

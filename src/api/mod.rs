@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::Response;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, MethodRouter};
 use axum::Router;
 use tokio::sync::Semaphore;
 use tower_http::compression::CompressionLayer;
@@ -80,26 +80,30 @@ impl AppState {
 
 type Shared = Arc<AppState>;
 
-/// The whole application router with its middleware.
+/// The whole application router with its middleware. Keys are checked on the methods a route
+/// has, after method routing: another method is a 405, not a 401.
 pub fn router(state: Shared, settings: &Settings) -> Router {
-    let reads = Router::new()
-        .route("/v1/stats", get(ops::stats))
-        .route("/v1/search", get(search::search_get).post(search::search_post))
-        .route("/v1/suggest", get(search::suggest))
-        .route("/v1/articles/{id}", get(articles::article))
-        .route("/v1/articles/{id}/related", get(articles::related))
-        .route("/v1/export", get(export::export))
-        .route("/v1/entities", get(entities::entity_list))
-        .route("/v1/entities/{kind}/", get(entities::entity_without_name))
-        .route("/v1/entities/{kind}/{name}", get(entities::entity_profile))
-        .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&state), auth::require_key_for_reads))
-        .layer(RequestBodyLimitLayer::new(settings.max_body_bytes));
-    let writes = Router::new()
-        .route("/v1/articles", post(articles::post_articles))
-        .route("/v1/articles/{id}", delete(articles::delete_article))
-        .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&state), auth::require_key))
-        .layer(RequestBodyLimitLayer::new(settings.max_write_bytes));
+    let read = |handlers: MethodRouter<Shared>| {
+        handlers
+            .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&state), auth::require_key_for_reads))
+            .layer(RequestBodyLimitLayer::new(settings.max_body_bytes))
+    };
+    let write = |handlers: MethodRouter<Shared>| {
+        handlers
+            .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&state), auth::require_key))
+            .layer(RequestBodyLimitLayer::new(settings.max_write_bytes))
+    };
     Router::new()
+        .route("/v1/stats", read(get(ops::stats)))
+        .route("/v1/search", read(get(search::search_get).post(search::search_post)))
+        .route("/v1/suggest", read(get(search::suggest)))
+        .route("/v1/articles", write(post(articles::post_articles)))
+        .route("/v1/articles/{id}", read(get(articles::article)).merge(write(delete(articles::delete_article))))
+        .route("/v1/articles/{id}/related", read(get(articles::related)))
+        .route("/v1/export", read(get(export::export)))
+        .route("/v1/entities", read(get(entities::entity_list)))
+        .route("/v1/entities/{kind}/", read(get(entities::entity_without_name)))
+        .route("/v1/entities/{kind}/{name}", read(get(entities::entity_profile)))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/openapi.json", get(openapi::openapi_json))
@@ -107,8 +111,6 @@ pub fn router(state: Shared, settings: &Settings) -> Router {
         .route("/app.js", get(web::app_js))
         .route("/app.css", get(web::app_css))
         .route("/widget.js", get(web::widget))
-        .merge(reads)
-        .merge(writes)
         .fallback(not_found)
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

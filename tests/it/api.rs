@@ -110,6 +110,25 @@ async fn bad_requests_get_documented_errors() {
     app.stop().await;
 }
 
+/// Regression (schemathesis): the key check ran before method routing, so an unsupported method
+/// on a write route was a 401.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unsupported_method_is_405_before_any_key_check() {
+    let app = TestApp::with_fixtures(&["tests/fixtures/jsonl/articles.jsonl"]).await;
+    for (method, path) in [("TRACE", "/v1/articles/0123456789abcdef"), ("PUT", "/v1/articles"), ("PATCH", "/v1/search")]
+    {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let response = app.client.request(method.clone(), format!("{}{path}", app.base)).send().await.unwrap();
+        let status = response.status().as_u16();
+        let body: Value = response.json().await.unwrap();
+        assert_error(status, &body, 405, "method_not_allowed");
+    }
+    // The methods a route has still ask for a key.
+    let response = app.client.delete(format!("{}/v1/articles/0123456789abcdef", app.base)).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 401);
+    app.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cors_and_compression() {
     let app = TestApp::with_fixtures(&["sample"]).await;

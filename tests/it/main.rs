@@ -13,6 +13,7 @@ mod feeds;
 mod ingest;
 mod instant;
 mod live;
+mod overload;
 mod search;
 mod suggest;
 mod watch;
