@@ -6,7 +6,9 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Serialize;
-use utoipa::ToSchema;
+use utoipa::openapi::schema::{ArrayBuilder, Schema};
+use utoipa::openapi::{Ref, RefOr};
+use utoipa::{PartialSchema, ToSchema};
 
 use super::error::{ApiError, ErrorBody};
 use super::params::RelatedParams;
@@ -67,7 +69,10 @@ pub(super) async fn related(
 #[utoipa::path(
     post,
     path = "/v1/articles",
-    request_body(content = String, description = "NDJSON or a JSON array of articles", content_type = "application/x-ndjson"),
+    request_body(
+        description = "A JSON array of articles, or NDJSON: the same objects one per line",
+        content((inline(ArticleBatch) = "application/json"), (inline(ArticleBatch) = "application/x-ndjson"))
+    ),
     responses(
         (status = 200, body = WriteReport),
         (status = 400, body = ErrorBody),
@@ -85,6 +90,17 @@ pub(super) async fn post_articles(State(state): State<Shared>, body: Bytes) -> R
     .await?;
     Ok(Json(report))
 }
+
+/// The articles of a write: at least one.
+pub(super) struct ArticleBatch;
+
+impl PartialSchema for ArticleBatch {
+    fn schema() -> RefOr<Schema> {
+        ArrayBuilder::new().items(RefOr::Ref(Ref::from_schema_name("Article"))).min_items(Some(1)).into()
+    }
+}
+
+impl ToSchema for ArticleBatch {}
 
 /// Deletes an article from the store and, within the index's poll interval, from search.
 #[utoipa::path(

@@ -8,9 +8,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::error::{ApiError, ErrorBody};
-use super::params::{self, EntityListParams, EntityProfileParams};
+use super::params::{parse_kind, EntityListParams, EntityProfileParams};
 use super::{on_a_permit, Shared};
 use crate::error::Error;
+use crate::model::EntityKind;
 use crate::search::entities::{EntityCount, EntityProfile};
 
 /// Entities with article counts.
@@ -31,7 +32,7 @@ pub(super) async fn entity_list(
     State(state): State<Shared>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<EntityList>, ApiError> {
-    let request = params::entity_list_request(query.as_deref().unwrap_or(""))?;
+    let request = EntityListParams::request(query.as_deref().unwrap_or(""))?;
     let entities = on_a_permit(&state, move |state| state.service.engine().entities(&request)).await?;
     Ok(Json(EntityList { entities }))
 }
@@ -42,8 +43,8 @@ pub(super) async fn entity_list(
     get,
     path = "/v1/entities/{kind}/{name}",
     params(
-        ("kind" = String, Path, description = "person, org or place"),
-        ("name" = String, Path, description = "canonical name or an alias, URL-encoded; case-insensitive"),
+        ("kind" = inline(EntityKind), Path, description = "person, org or place"),
+        ("name" = String, Path, description = "canonical name or an alias, URL-encoded; case-insensitive", pattern = r"\S"),
         EntityProfileParams
     ),
     responses((status = 200, body = EntityProfile), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody))
@@ -60,6 +61,6 @@ pub(super) async fn entity_profile(
 
 /// `/v1/entities/{kind}/` without a name.
 pub(super) async fn entity_without_name(Path(kind): Path<String>) -> Result<Response, ApiError> {
-    params::parse_kind(&kind)?;
+    parse_kind(&kind)?;
     Err(ApiError(Error::BadParameter("the entity name is empty: use /v1/entities/{kind}/{name}".into())))
 }

@@ -13,7 +13,7 @@ use futures_util::StreamExt;
 use tokio::sync::mpsc::{self, error::TrySendError};
 
 use super::error::ApiError;
-use super::params::{self, ExportParams};
+use super::params::ExportParams;
 use super::{on_a_permit, Shared};
 use crate::error::Error;
 
@@ -32,7 +32,7 @@ type Chunk = Result<Bytes, std::io::Error>;
     path = "/v1/export",
     params(ExportParams),
     responses(
-        (status = 200, description = "CSV (columns id, published_at, source, title, url, people, orgs, places, topics; lists joined with \"; \") or JSON Lines; `x-total-count` is the number of matches, `x-export-rows` the rows sent", content_type = "text/csv"),
+        (status = 200, description = "CSV (columns id, published_at, source, title, url, people, orgs, places, topics; lists joined with \"; \") or JSON Lines; `x-total-count` is the number of matches, `x-export-rows` the rows sent", content((String = "text/csv"), (String = "application/x-ndjson"))),
         (status = 400, body = super::error::ErrorBody),
         (status = 401, body = super::error::ErrorBody)
     )
@@ -45,7 +45,7 @@ pub(super) async fn export(
     if state.export.requires_key {
         state.keys.check_headers(&headers)?;
     }
-    let (request, format, max_rows) = params::export_request(query.as_deref().unwrap_or(""), state.export.max_rows)?;
+    let (request, format, max_rows) = ExportParams::request(query.as_deref().unwrap_or(""), state.export.max_rows)?;
     let permit = Arc::clone(&state.export.permits)
         .acquire_owned()
         .await

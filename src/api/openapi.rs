@@ -1,23 +1,25 @@
 //! The OpenAPI document, generated from the typed request and response structs and the handlers'
 //! declarations.
 
+use axum::extract::State;
 use axum::Json;
+use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
 use utoipa::OpenApi;
 
 use super::articles::{self, RelatedStories};
 use super::entities::{self, EntityList};
 use super::error::{ErrorBody, ErrorDetail};
-use super::export;
 use super::ops::{self, Health, Readiness, Stats};
 use super::params::SearchParams;
 use super::queue::QueueFigures;
 use super::search::{self, SuggestResponse};
+use super::{export, Shared};
 use crate::search::entities::{EntityCount, EntityProfile, RelatedEntity};
 use crate::search::request::{
     Duplicates, FacetCount, Highlights, HistogramBucket, Hit, HitEntity, MatchSpan, Matches, SearchResponse,
 };
 use crate::search::suggest::{Suggestion, SuggestionKind};
-use crate::service::{ArticleEntity, ArticleView, IngestCounts, IngestRun, WriteReport};
+use crate::service::{ArticleEntity, ArticleView, IngestCounts, IngestRun, JsonArticle, JsonEntity, WriteReport};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -71,6 +73,8 @@ use crate::service::{ArticleEntity, ArticleView, IngestCounts, IngestRun, WriteR
         EntityProfile,
         RelatedEntity,
         WriteReport,
+        JsonArticle,
+        JsonEntity,
         Duplicates
     ))
 )]
@@ -97,8 +101,26 @@ impl utoipa::Modify for BearerKeys {
     }
 }
 
-/// The OpenAPI document, generated from the typed request and response structs.
+/// The OpenAPI document, generated from the typed request and response structs, with what this
+/// server's configuration decides (the export row ceiling).
 #[utoipa::path(get, path = "/openapi.json", responses((status = 200, description = "OpenAPI 3.1 document")))]
-pub(super) async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+pub(super) async fn openapi_json(State(state): State<Shared>) -> Json<utoipa::openapi::OpenApi> {
+    let mut document = ApiDoc::openapi();
+    let export_limit = document
+        .paths
+        .paths
+        .get_mut("/v1/export")
+        .and_then(|path| path.get.as_mut())
+        .and_then(|operation| operation.parameters.as_mut())
+        .and_then(|parameters| parameters.iter_mut().find(|parameter| parameter.name == "limit"));
+    if let Some(parameter) = export_limit {
+        parameter.schema = Some(
+            ObjectBuilder::new()
+                .schema_type(SchemaType::new(Type::Integer))
+                .minimum(Some(1.0))
+                .maximum(Some(state.export.max_rows as f64))
+                .into(),
+        );
+    }
+    Json(document)
 }

@@ -3,18 +3,25 @@
 
 use serde::Deserialize;
 use serde_json::Value;
+use utoipa::ToSchema;
 
 use super::dates::parse_date;
 use super::Record;
 use crate::model::{Article, DateRule, Entity, EntityKind, Lang};
 
-/// The fields a JSON line may carry. Unknown fields are ignored: feeds of other tools add their own.
-#[derive(Debug, Deserialize)]
-struct JsonArticle {
+/// An article as a JSON line (or an item of a write request) carries it. Unknown fields are
+/// ignored: feeds of other tools add their own. An article needs a title or a body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = Article)]
+pub struct JsonArticle {
+    /// The source's own id (a string or a number): with `source`, the article's key.
+    #[schema(value_type = Option<Object>)]
     id: Option<Value>,
     title: Option<String>,
+    /// The text (also `text` or `content`).
     #[serde(alias = "text", alias = "content")]
     body: Option<String>,
+    /// RFC 3339, RFC 2822 or `YYYY-MM-DD` (also `date` or `published`); unreadable: date unknown.
     #[serde(alias = "date", alias = "published")]
     published_at: Option<String>,
     source: Option<String>,
@@ -25,13 +32,19 @@ struct JsonArticle {
     topics: Vec<String>,
     #[serde(default)]
     authors: Vec<String>,
+    /// ISO 639-1 (`en`, `pt-BR`; also `language`); default English.
     #[serde(alias = "language")]
+    #[schema(pattern = r"^\s*[A-Za-z]{2}([-_].*)?$")]
     lang: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
-struct JsonEntity {
+/// An entity an article names.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = ArticleInputEntity)]
+pub struct JsonEntity {
+    #[schema(value_type = crate::model::EntityKind)]
     kind: String,
+    #[schema(pattern = r"\S")]
     name: String,
 }
 

@@ -18,7 +18,7 @@ pub use lang::Lang;
 
 /// Kind of a named entity. The wire names (`person`, `org`, `place`) are used everywhere:
 /// JSON, filters, facets and query syntax.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum EntityKind {
     Person,
@@ -29,16 +29,29 @@ pub enum EntityKind {
 impl EntityKind {
     pub const ALL: [EntityKind; 3] = [EntityKind::Person, EntityKind::Org, EntityKind::Place];
 
-    /// Accepts the wire names and the common synonyms input files use.
+    /// The wire names and the common synonyms input files use; a kind's first word is its name.
+    pub const WORDS: [(&'static str, EntityKind); 15] = [
+        ("person", EntityKind::Person),
+        ("per", EntityKind::Person),
+        ("people", EntityKind::Person),
+        ("persons", EntityKind::Person),
+        ("org", EntityKind::Org),
+        ("orgs", EntityKind::Org),
+        ("organisation", EntityKind::Org),
+        ("organization", EntityKind::Org),
+        ("organisations", EntityKind::Org),
+        ("organizations", EntityKind::Org),
+        ("place", EntityKind::Place),
+        ("places", EntityKind::Place),
+        ("location", EntityKind::Place),
+        ("loc", EntityKind::Place),
+        ("gpe", EntityKind::Place),
+    ];
+
+    /// Accepts the wire names and the synonyms, in any case (input files vary).
     pub fn parse(text: &str) -> Option<EntityKind> {
-        match text.trim().to_ascii_lowercase().as_str() {
-            "person" | "per" | "people" | "persons" => Some(EntityKind::Person),
-            "org" | "orgs" | "organisation" | "organization" | "organisations" | "organizations" => {
-                Some(EntityKind::Org)
-            }
-            "place" | "places" | "location" | "loc" | "gpe" => Some(EntityKind::Place),
-            _ => None,
-        }
+        let word = text.trim().to_ascii_lowercase();
+        EntityKind::WORDS.iter().find(|(candidate, _)| *candidate == word).map(|(_, kind)| *kind)
     }
 
     pub fn as_str(self) -> &'static str {

@@ -13,14 +13,28 @@ use utoipa::ToSchema;
 use super::facets::{self, FacetCollector};
 use super::query::{canonical_value, query_time_error};
 use super::request::{HistogramBucket, Interval, SearchRequest};
+use super::values::{Bounded, Choice};
 use super::Engine;
 use crate::error::{Error, Result};
 use crate::index::schema::{keyword_term_text, PUBLISHED_AT};
 use crate::index::KeywordField;
 use crate::model::EntityKind;
 
-pub const MAX_ENTITY_LIMIT: usize = 1_000;
-pub const MAX_RELATED: usize = 100;
+/// Entities a list shows.
+pub type EntityLimit = Bounded<1, 1_000>;
+/// Co-occurring entities a profile shows per kind.
+pub type RelatedEntities = Bounded<1, 100>;
+pub const DEFAULT_ENTITY_LIMIT: usize = 20;
+pub const DEFAULT_RELATED_ENTITIES: usize = 10;
+
+/// An entity kind as a request names it: exactly one of [`EntityKind::WORDS`].
+impl Choice for EntityKind {
+    const PARAMETER: &'static str = "kind";
+    const WORDS: &'static [(&'static str, EntityKind)] = &EntityKind::WORDS;
+    const EMPTY_IS_DEFAULT: bool = false;
+}
+
+crate::choice_schema!(EntityKind);
 
 /// An entity with the number of matching articles that mention it.
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
@@ -98,9 +112,7 @@ impl Engine {
     /// Entities of one kind among the articles a search matches, most mentioned first.
     pub fn entities(&self, request: &EntityListRequest) -> Result<Vec<EntityCount>> {
         request.search.validate()?;
-        if request.limit == 0 || request.limit > MAX_ENTITY_LIMIT {
-            return Err(Error::BadParameter(format!("limit must be between 1 and {MAX_ENTITY_LIMIT}")));
-        }
+        EntityLimit::check("limit", request.limit)?;
         let user_query = self.queries.analyst_everywhere(&request.search.q)?;
         let query = self.queries.restrict(&request.search, user_query);
         let searcher = self.index.reader.searcher();
@@ -127,9 +139,7 @@ impl Engine {
         if name.is_empty() {
             return Err(Error::BadParameter("the entity name must not be empty".into()));
         }
-        if related_size == 0 || related_size > MAX_RELATED {
-            return Err(Error::BadParameter(format!("related must be between 1 and {MAX_RELATED}")));
-        }
+        RelatedEntities::check("related", related_size)?;
         let field = kind_field(kind);
         let canonical = canonical_value(self.queries.aliases(), field, name);
         let request = SearchRequest {

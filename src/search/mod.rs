@@ -17,6 +17,7 @@ pub mod request;
 pub mod snippets;
 mod stories;
 pub mod suggest;
+pub mod values;
 mod views;
 mod window;
 

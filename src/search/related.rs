@@ -12,23 +12,23 @@ use super::ranking::{Order, Ranker};
 use super::request::{Hit, HitEntity, DEFAULT_SNIPPET_CHARS};
 use super::snippets::{Highlighter, SnippetShape};
 use super::stories::{cluster_of, first_of_each_story};
+use super::values::Bounded;
 use super::Engine;
 use crate::error::{Error, Result};
 use crate::index::schema::{analysis_for, keyword_term_text};
 use crate::index::KeywordField;
 use crate::model::{ArticleId, EntityKind};
 
+/// Related stories a request may ask for.
+pub type RelatedStories = Bounded<1, 50>;
 pub const DEFAULT_RELATED: usize = 5;
-pub const MAX_RELATED_STORIES: usize = 50;
 /// How much one shared entity weighs against the text's similarity.
 const ENTITY_BOOST: f32 = 1.5;
 
 impl Engine {
     /// The stories most like article `id`, best first.
     pub fn related(&self, id: &ArticleId, limit: usize) -> Result<Vec<Hit>> {
-        if limit == 0 || limit > MAX_RELATED_STORIES {
-            return Err(Error::BadParameter(format!("limit must be between 1 and {MAX_RELATED_STORIES}")));
-        }
+        RelatedStories::check("limit", limit)?;
         let searcher = self.index.reader.searcher();
         let address = self
             .find(&searcher, id)?

@@ -4,15 +4,29 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::values::{Bounded, Choice, Text};
+use crate::choice_schema;
 use crate::error::{Error, Result};
 pub use crate::index::KeywordField;
 use crate::model::midnight;
 
-pub const MAX_LIMIT: usize = 100;
+/// Hits a page shows.
+pub type Limit = Bounded<1, 100>;
+/// Hits skipped before a page (offset + limit ≤ [`MAX_WINDOW`]).
+pub type Offset = Bounded<0, { MAX_WINDOW - 1 }>;
+/// Values per facet.
+pub type FacetSize = Bounded<1, 1_000>;
+/// Body fragments per hit, and characters per fragment.
+pub type Snippets = Bounded<1, 10>;
+pub type SnippetChars = Bounded<40, 1_000>;
+/// Query text.
+pub type QueryText = Text<MAX_QUERY_CHARS>;
+
+pub const MAX_LIMIT: usize = Limit::HIGHEST;
 pub const MAX_WINDOW: usize = 10_000;
 pub const MAX_QUERY_CHARS: usize = 1_000;
 pub const DEFAULT_FACET_SIZE: usize = 10;
-pub const MAX_FACET_SIZE: usize = 1_000;
+pub const MAX_FACET_SIZE: usize = FacetSize::HIGHEST;
 
 /// Result order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -22,14 +36,9 @@ pub enum Sort {
     Date,
 }
 
-impl Sort {
-    pub fn parse(text: &str) -> Result<Sort> {
-        match text {
-            "relevance" => Ok(Sort::Relevance),
-            "date" => Ok(Sort::Date),
-            other => Err(Error::BadParameter(format!("sort must be relevance or date, not {other:?}"))),
-        }
-    }
+impl Choice for Sort {
+    const PARAMETER: &'static str = "sort";
+    const WORDS: &'static [(&'static str, Sort)] = &[("relevance", Sort::Relevance), ("date", Sort::Date)];
 }
 
 /// How query text is read.
@@ -42,22 +51,17 @@ pub enum Mode {
     Instant,
 }
 
-impl Mode {
-    pub fn parse(text: &str) -> Result<Mode> {
-        match text {
-            "analyst" => Ok(Mode::Analyst),
-            "instant" => Ok(Mode::Instant),
-            other => Err(Error::BadParameter(format!("mode must be analyst or instant, not {other:?}"))),
-        }
-    }
+impl Choice for Mode {
+    const PARAMETER: &'static str = "mode";
+    const WORDS: &'static [(&'static str, Mode)] = &[("analyst", Mode::Analyst), ("instant", Mode::Instant)];
 }
 
 /// Snippet fragments per hit: at most this many, each about this many characters.
 pub const DEFAULT_SNIPPETS: usize = 3;
-pub const MAX_SNIPPETS: usize = 10;
+pub const MAX_SNIPPETS: usize = Snippets::HIGHEST;
 pub const DEFAULT_SNIPPET_CHARS: usize = 160;
-pub const MIN_SNIPPET_CHARS: usize = 40;
-pub const MAX_SNIPPET_CHARS: usize = 1_000;
+pub const MIN_SNIPPET_CHARS: usize = SnippetChars::LOWEST;
+pub const MAX_SNIPPET_CHARS: usize = SnippetChars::HIGHEST;
 
 /// Date histogram bucket width.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,17 +72,55 @@ pub enum Interval {
     Year,
 }
 
-impl Interval {
-    pub fn parse(text: &str) -> Result<Interval> {
-        match text {
-            "day" => Ok(Interval::Day),
-            "week" => Ok(Interval::Week),
-            "month" => Ok(Interval::Month),
-            "year" => Ok(Interval::Year),
-            other => Err(Error::BadParameter(format!("histogram must be day, week, month or year, not {other:?}"))),
-        }
-    }
+impl Choice for Interval {
+    const PARAMETER: &'static str = "histogram";
+    const WORDS: &'static [(&'static str, Interval)] =
+        &[("day", Interval::Day), ("week", Interval::Week), ("month", Interval::Month), ("year", Interval::Year)];
 }
+
+/// Every article, or one hit per story (near-duplicate cluster).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Collapse {
+    #[default]
+    None,
+    Cluster,
+}
+
+impl Choice for Collapse {
+    const PARAMETER: &'static str = "collapse";
+    const WORDS: &'static [(&'static str, Collapse)] = &[("cluster", Collapse::Cluster), ("none", Collapse::None)];
+}
+
+/// Analyst mode: every word must match, or any (ORed, more matching words rank higher).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WordMatch {
+    #[default]
+    All,
+    Any,
+}
+
+impl Choice for WordMatch {
+    const PARAMETER: &'static str = "match";
+    const WORDS: &'static [(&'static str, WordMatch)] = &[("all", WordMatch::All), ("any", WordMatch::Any)];
+}
+
+/// A facetable field, by its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FacetName(pub KeywordField);
+
+impl Choice for FacetName {
+    const PARAMETER: &'static str = "facets";
+    const WORDS: &'static [(&'static str, FacetName)] = &[
+        ("person", FacetName(KeywordField::Person)),
+        ("org", FacetName(KeywordField::Org)),
+        ("place", FacetName(KeywordField::Place)),
+        ("topic", FacetName(KeywordField::Topic)),
+        ("source", FacetName(KeywordField::Source)),
+        ("lang", FacetName(KeywordField::Lang)),
+    ];
+}
+
+choice_schema!(Sort, Mode, Interval, Collapse, WordMatch, FacetName);
 
 /// The facetable fields a request may ask for.
 pub const FACETABLE: [KeywordField; 6] = [
@@ -150,26 +192,17 @@ impl SearchRequest {
         if self.q.chars().count() > MAX_QUERY_CHARS {
             return Err(Error::BadParameter(format!("q is longer than {MAX_QUERY_CHARS} characters")));
         }
-        if self.limit == 0 || self.limit > MAX_LIMIT {
-            return Err(Error::BadParameter(format!("limit must be between 1 and {MAX_LIMIT}, not {}", self.limit)));
-        }
+        Limit::check("limit", self.limit)?;
+        Offset::check("offset", self.offset)?;
         if self.cursor.is_none() && self.offset + self.limit > MAX_WINDOW {
             return Err(Error::BadParameter(format!(
                 "offset + limit must be at most {MAX_WINDOW} (got {}); narrow the query or use filters",
                 self.offset + self.limit
             )));
         }
-        if self.facet_size == 0 || self.facet_size > MAX_FACET_SIZE {
-            return Err(Error::BadParameter(format!("facet_size must be between 1 and {MAX_FACET_SIZE}")));
-        }
-        if self.snippets == 0 || self.snippets > MAX_SNIPPETS {
-            return Err(Error::BadParameter(format!("snippets must be between 1 and {MAX_SNIPPETS}")));
-        }
-        if !(MIN_SNIPPET_CHARS..=MAX_SNIPPET_CHARS).contains(&self.snippet_chars) {
-            return Err(Error::BadParameter(format!(
-                "snippet_chars must be between {MIN_SNIPPET_CHARS} and {MAX_SNIPPET_CHARS}"
-            )));
-        }
+        FacetSize::check("facet_size", self.facet_size)?;
+        Snippets::check("snippets", self.snippets)?;
+        SnippetChars::check("snippet_chars", self.snippet_chars)?;
         if let Some(weight) = self.freshness {
             if !(0.0..=1.0).contains(&weight) {
                 return Err(Error::BadParameter(format!("freshness must be between 0 and 1 (or off), not {weight}")));

@@ -20,9 +20,14 @@ use utoipa::ToSchema;
 
 use super::request::HitEntity;
 use super::snippets::mark;
+use super::values::{Bounded, Choice, Text};
 use crate::index::schema::PUBLISHED_AT;
 use crate::index::{Fields, SearchIndex};
 
+/// Suggestions a request may ask for.
+pub type SuggestLimit = Bounded<1, MAX_SUGGESTIONS>;
+/// What was typed, in characters at most.
+pub type SuggestText = Text<MAX_SUGGEST_CHARS>;
 pub const DEFAULT_SUGGESTIONS: usize = 8;
 pub const MAX_SUGGESTIONS: usize = 50;
 /// Characters of a suggestion query at most.
@@ -55,6 +60,25 @@ impl SuggestionKind {
     }
 }
 
+/// A suggestion kind as a request names it (with synonyms).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KindOfSuggestion(pub SuggestionKind);
+
+impl Choice for KindOfSuggestion {
+    const PARAMETER: &'static str = "kinds";
+    const WORDS: &'static [(&'static str, KindOfSuggestion)] = &[
+        ("person", KindOfSuggestion(SuggestionKind::Person)),
+        ("people", KindOfSuggestion(SuggestionKind::Person)),
+        ("org", KindOfSuggestion(SuggestionKind::Org)),
+        ("organisation", KindOfSuggestion(SuggestionKind::Org)),
+        ("organization", KindOfSuggestion(SuggestionKind::Org)),
+        ("place", KindOfSuggestion(SuggestionKind::Place)),
+        ("title", KindOfSuggestion(SuggestionKind::Title)),
+    ];
+}
+
+crate::choice_schema!(KindOfSuggestion);
+
 /// A suggestion request: what was typed, how many, which kinds.
 #[derive(Debug, Clone, Default)]
 pub struct SuggestRequest {
@@ -72,9 +96,7 @@ impl SuggestRequest {
         if self.q.chars().count() > MAX_SUGGEST_CHARS {
             return Err(Error::BadParameter(format!("q is longer than {MAX_SUGGEST_CHARS} characters")));
         }
-        if self.limit == 0 || self.limit > MAX_SUGGESTIONS {
-            return Err(Error::BadParameter(format!("limit must be between 1 and {MAX_SUGGESTIONS}")));
-        }
+        SuggestLimit::check("limit", self.limit)?;
         Ok(())
     }
 }

@@ -5,6 +5,7 @@ use super::Service;
 use crate::error::Result;
 use crate::model::EntityKind;
 use crate::search::export::ExportPlan;
+use crate::search::values::Choice;
 use crate::store::{Store, StoredArticle};
 
 /// Bytes gathered before a chunk is handed on.
@@ -16,11 +17,20 @@ const EXPORT_CACHE_KIB: u32 = 2048;
 pub const CSV_COLUMNS: [&str; 9] =
     ["id", "published_at", "source", "title", "url", "people", "orgs", "places", "topics"];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ExportFormat {
+    #[default]
     Csv,
     JsonLines,
 }
+
+impl Choice for ExportFormat {
+    const PARAMETER: &'static str = "format";
+    const WORDS: &'static [(&'static str, ExportFormat)] =
+        &[("csv", ExportFormat::Csv), ("jsonl", ExportFormat::JsonLines), ("ndjson", ExportFormat::JsonLines)];
+}
+
+crate::choice_schema!(ExportFormat);
 
 impl ExportFormat {
     /// The media type and file extension of the format.

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 pub use articles::{ArticleEntity, ArticleView};
 pub use export::{csv_field, ExportFormat, CSV_COLUMNS};
-pub use writes::WriteReport;
+pub use writes::{JsonArticle, JsonEntity, WriteReport};
 
 pub use crate::store::{IngestCounts, IngestRun};
 

@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 
 use super::Service;
 use crate::error::{Error, Result};
+pub use crate::ingest::jsonl::{JsonArticle, JsonEntity};
 use crate::ingest::{jsonl, Rejection};
 use crate::model::ArticleId;
 use crate::store::IngestCounts;

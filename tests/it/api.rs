@@ -239,3 +239,72 @@ async fn openapi_document_is_valid_and_complete() {
     }
     app.stop().await;
 }
+
+/// The document states what the server accepts: every bounded number and every word parameter of
+/// the GET endpoints, read from the served document, is accepted at its bounds and for each of its
+/// words, and refused past them and for a word it does not list.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_documented_bounds_and_words_are_the_enforced_ones() {
+    let app = TestApp::with_fixtures_and(&["tests/fixtures/jsonl/articles.jsonl"], |settings| {
+        settings.export_max_rows = 30
+    })
+    .await;
+    let (_, document) = app.get("/openapi.json").await;
+    let (_, hits) = app.get("/v1/search?limit=1").await;
+    let id = hits["hits"][0]["id"].as_str().unwrap().to_string();
+    // What the other parameters need: the entity list a kind, the largest offset a page of one.
+    let base = |path: &str, name: &str| match (path, name) {
+        ("/v1/entities", _) => "kind=person&".to_string(),
+        (_, "offset") => "limit=1&".to_string(),
+        _ => String::new(),
+    };
+    let mut checked = 0;
+    for (path, url_path) in [
+        ("/v1/search", "/v1/search".to_string()),
+        ("/v1/suggest", "/v1/suggest".to_string()),
+        ("/v1/entities", "/v1/entities".to_string()),
+        ("/v1/export", "/v1/export".to_string()),
+        ("/v1/articles/{id}/related", format!("/v1/articles/{id}/related")),
+        ("/v1/entities/{kind}/{name}", "/v1/entities/person/nobody".to_string()),
+    ] {
+        for parameter in document["paths"][path]["get"]["parameters"].as_array().unwrap() {
+            let (name, schema) = (parameter["name"].as_str().unwrap(), &parameter["schema"]);
+            if parameter["in"] != "query" {
+                continue;
+            }
+            let app = &app;
+            let get = |value: String| {
+                let url = format!("{url_path}?{}{name}={value}", base(path, name));
+                async move {
+                    let response = app.client.get(format!("{}{url}", app.base)).send().await.unwrap();
+                    (response.status().as_u16(), url)
+                }
+            };
+            if schema["type"] == "integer" {
+                let (min, max) = (schema["minimum"].as_u64().unwrap(), schema["maximum"].as_u64());
+                for accepted in [Some(min), max] {
+                    let (status, url) = get(accepted.unwrap().to_string()).await;
+                    assert!(matches!(status, 200 | 404), "{url}: {status}");
+                }
+                if min > 0 {
+                    let (status, url) = get((min - 1).to_string()).await;
+                    assert_eq!(status, 400, "{url}");
+                }
+                let (status, url) = get((max.unwrap_or(u32::MAX as u64) + 1).to_string()).await;
+                assert_eq!(status, 400, "{url}");
+                checked += 1;
+            }
+            if let Some(words) = schema["enum"].as_array() {
+                for word in words {
+                    let (status, url) = get(word.as_str().unwrap().to_string()).await;
+                    assert!(matches!(status, 200 | 404), "{url}: {status}");
+                }
+                let (status, url) = get("no-such-word".into()).await;
+                assert_eq!(status, 400, "{url}");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 15, "{checked} parameters checked");
+    app.stop().await;
+}

@@ -1,0 +1,103 @@
+//! Parameters of `GET /v1/entities` and `GET /v1/entities/{kind}/{name}`.
+
+use utoipa::IntoParams;
+
+use super::{choice, pairs, required_choice, unknown, SearchParams};
+use crate::error::{Error, Result};
+use crate::model::EntityKind;
+use crate::search::entities::{
+    EntityLimit, EntityListRequest, EntityProfileRequest, RelatedEntities, DEFAULT_ENTITY_LIMIT,
+    DEFAULT_RELATED_ENTITIES,
+};
+use crate::search::request::{Interval, QueryText, SearchRequest};
+use crate::search::values::{number, DateText};
+
+/// Parameters of `GET /v1/entities`: which entities, and the articles to count them over (the
+/// search filters).
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EntityListParams {
+    /// `person`, `org` or `place` (required).
+    #[param(inline)]
+    pub kind: EntityKind,
+    /// Keep names with a word starting with this, case-insensitive (`zel` finds Zelensky).
+    pub prefix: Option<String>,
+    /// Entities to return, 1–1,000 (default 20).
+    #[param(inline)]
+    pub limit: Option<EntityLimit>,
+    /// Query text, as in search: count entities in the matching articles only.
+    #[param(inline)]
+    pub q: Option<QueryText>,
+    /// Other entities the articles must mention (any of the values; repeatable).
+    pub person: Option<Vec<String>>,
+    pub org: Option<Vec<String>>,
+    pub place: Option<Vec<String>>,
+    pub topic: Option<Vec<String>>,
+    pub source: Option<Vec<String>>,
+    pub lang: Option<Vec<String>>,
+    /// Publication date bounds, inclusive, as in search.
+    #[param(inline)]
+    pub from: Option<DateText>,
+    #[param(inline)]
+    pub to: Option<DateText>,
+}
+
+const ENTITY_FILTERS: [&str; 9] = ["q", "person", "org", "place", "topic", "source", "lang", "from", "to"];
+
+impl EntityListParams {
+    /// The entity-list request of a query string.
+    pub fn request(raw: &str) -> Result<EntityListRequest> {
+        let mut kind = None;
+        let mut prefix = None;
+        let mut limit = DEFAULT_ENTITY_LIMIT;
+        let mut search = SearchParams::default();
+        for (key, value) in pairs(raw)? {
+            match key.as_ref() {
+                "kind" => kind = Some(required_choice::<EntityKind>(&value)?),
+                "prefix" => prefix = Some(value),
+                "limit" => limit = number("limit", &value)?,
+                other if ENTITY_FILTERS.contains(&other) => {
+                    search.apply_pair(other, value)?;
+                }
+                other => return Err(unknown(other, &format!("kind, prefix, limit, {}", ENTITY_FILTERS.join(", ")))),
+            }
+        }
+        let kind = kind.ok_or_else(|| Error::BadParameter("kind is required: person, org or place".into()))?;
+        EntityLimit::check("limit", limit)?;
+        Ok(EntityListRequest { kind, prefix, limit, search: SearchRequest::try_from(search)? })
+    }
+}
+
+/// Parameters of `GET /v1/entities/{kind}/{name}`.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EntityProfileParams {
+    /// Timeline bucket: day, week, month (default) or year.
+    #[param(inline)]
+    pub histogram: Option<Interval>,
+    /// Co-occurring entities per kind, 1–100 (default 10).
+    #[param(inline)]
+    pub related: Option<RelatedEntities>,
+}
+
+impl EntityProfileParams {
+    /// The profile request for `/v1/entities/{kind}/{name}?…`.
+    pub fn request(kind: &str, name: String, raw: &str) -> Result<EntityProfileRequest> {
+        let kind = parse_kind(kind)?;
+        let mut interval = Interval::Month;
+        let mut related = DEFAULT_RELATED_ENTITIES;
+        for (key, value) in pairs(raw)? {
+            match key.as_ref() {
+                "histogram" => interval = choice(&value)?.unwrap_or(Interval::Month),
+                "related" => related = number("related", &value)?,
+                other => return Err(unknown(other, "histogram, related")),
+            }
+        }
+        Ok(EntityProfileRequest { kind, name, interval, related })
+    }
+}
+
+/// An entity kind from a URL: `person`, `org` or `place` (or their synonyms).
+pub fn parse_kind(text: &str) -> Result<EntityKind> {
+    required_choice(text)
+}
