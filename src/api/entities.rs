@@ -8,7 +8,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::error::{ApiError, ErrorBody};
-use super::params::{parse_kind, EntityListParams, EntityProfileParams};
+use super::params::{parse_kind, EntityListParams, EntityProfileParams, SearchFilters};
 use super::{on_a_permit, Shared};
 use crate::error::Error;
 use crate::model::EntityKind;
@@ -25,7 +25,7 @@ pub(super) struct EntityList {
 #[utoipa::path(
     get,
     path = "/v1/entities",
-    params(EntityListParams),
+    params(EntityListParams, SearchFilters),
     responses((status = 200, body = EntityList), (status = 400, body = ErrorBody))
 )]
 pub(super) async fn entity_list(

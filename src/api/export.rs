@@ -13,7 +13,7 @@ use futures_util::StreamExt;
 use tokio::sync::mpsc::{self, error::TrySendError};
 
 use super::error::ApiError;
-use super::params::ExportParams;
+use super::params::{ExportParams, SearchFilters};
 use super::{on_a_permit, Shared};
 use crate::error::Error;
 
@@ -30,7 +30,7 @@ type Chunk = Result<Bytes, std::io::Error>;
 #[utoipa::path(
     get,
     path = "/v1/export",
-    params(ExportParams),
+    params(ExportParams, SearchFilters),
     responses(
         (status = 200, description = "CSV (columns id, published_at, source, title, url, people, orgs, places, topics; lists joined with \"; \") or JSON Lines; `x-total-count` is the number of matches, `x-export-rows` the rows sent", content((String = "text/csv"), (String = "application/x-ndjson"))),
         (status = 400, body = super::error::ErrorBody),

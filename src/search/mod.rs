@@ -4,17 +4,17 @@
 //! hits and snippets, suggestions, entity views, related stories and exports. Nothing outside
 //! this module sees a Tantivy type.
 
-pub mod cursor;
+mod cursor;
 pub mod entities;
 pub mod export;
-pub mod facets;
+mod facets;
 mod hits;
 mod lexicon;
 pub(crate) mod query;
 pub(crate) mod ranking;
 pub mod related;
 pub mod request;
-pub mod snippets;
+mod snippets;
 mod stories;
 pub mod suggest;
 pub mod values;

@@ -245,10 +245,9 @@ async fn openapi_document_is_valid_and_complete() {
 /// words, and refused past them and for a word it does not list.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_documented_bounds_and_words_are_the_enforced_ones() {
-    let app = TestApp::with_fixtures_and(&["tests/fixtures/jsonl/articles.jsonl"], |settings| {
-        settings.export_max_rows = 30
-    })
-    .await;
+    let app =
+        TestApp::with_fixtures_and(&["tests/fixtures/jsonl/articles.jsonl"], |settings| settings.export_max_rows = 30)
+            .await;
     let (_, document) = app.get("/openapi.json").await;
     let (_, hits) = app.get("/v1/search?limit=1").await;
     let id = hits["hits"][0]["id"].as_str().unwrap().to_string();

@@ -25,17 +25,25 @@ pub struct EntityListParams {
     /// Entities to return, 1–1,000 (default 20).
     #[param(inline)]
     pub limit: Option<EntityLimit>,
-    /// Query text, as in search: count entities in the matching articles only.
+}
+
+/// The articles an entity list counts over, or an export writes: a search's query text, filters
+/// and dates, as in `/v1/search`.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SearchFilters {
+    /// Query text, as in `/v1/search`.
     #[param(inline)]
     pub q: Option<QueryText>,
-    /// Other entities the articles must mention (any of the values; repeatable).
+    /// Entities, topics, sources and languages the articles must have (any of a filter's values;
+    /// each repeatable).
     pub person: Option<Vec<String>>,
     pub org: Option<Vec<String>>,
     pub place: Option<Vec<String>>,
     pub topic: Option<Vec<String>>,
     pub source: Option<Vec<String>>,
     pub lang: Option<Vec<String>>,
-    /// Publication date bounds, inclusive, as in search.
+    /// Publication date bounds, inclusive, as in `/v1/search`.
     #[param(inline)]
     pub from: Option<DateText>,
     #[param(inline)]

@@ -4,8 +4,8 @@ use utoipa::IntoParams;
 
 use super::{choice, pairs, unknown, SearchParams};
 use crate::error::{Error, Result};
-use crate::search::request::{Mode, QueryText, SearchRequest, Sort, WordMatch};
-use crate::search::values::{number, DateText, FreshnessText};
+use crate::search::request::{Mode, SearchRequest, Sort, WordMatch};
+use crate::search::values::{number, FreshnessText};
 use crate::service::ExportFormat;
 
 /// Parameters of `GET /v1/export`: the search's query and filters, plus these.
@@ -19,23 +19,12 @@ pub struct ExportParams {
     /// configured; the document this server serves states its own ceiling).
     #[param(minimum = 1)]
     pub limit: Option<usize>,
-    /// Query text, filters, dates, order and recency as in `/v1/search`.
-    #[param(inline)]
-    pub q: Option<QueryText>,
+    /// How the query text is read, order and recency, as in `/v1/search` (its text, filters and
+    /// dates: see the search filters).
     #[param(inline)]
     pub mode: Option<Mode>,
     #[param(rename = "match", inline)]
     pub match_words: Option<WordMatch>,
-    pub person: Option<Vec<String>>,
-    pub org: Option<Vec<String>>,
-    pub place: Option<Vec<String>>,
-    pub topic: Option<Vec<String>>,
-    pub source: Option<Vec<String>>,
-    pub lang: Option<Vec<String>>,
-    #[param(inline)]
-    pub from: Option<DateText>,
-    #[param(inline)]
-    pub to: Option<DateText>,
     #[param(inline)]
     pub sort: Option<Sort>,
     #[param(inline)]

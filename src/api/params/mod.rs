@@ -15,7 +15,7 @@ use utoipa::openapi::RefOr;
 use utoipa::{PartialSchema, ToSchema};
 
 pub use articles::RelatedParams;
-pub use entities::{parse_kind, EntityListParams, EntityProfileParams};
+pub use entities::{parse_kind, EntityListParams, EntityProfileParams, SearchFilters};
 pub use export::ExportParams;
 pub use search::SearchParams;
 pub use suggest::SuggestParams;

@@ -112,8 +112,10 @@ pub(super) fn lead(text: &str, chars: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::BODY_SNIPPET_CHARS;
     use super::*;
+
+    /// Characters of body text in a snippet.
+    const BODY_SNIPPET_CHARS: usize = 200;
 
     #[test]
     fn fragments_cut_at_word_boundaries() {

@@ -24,11 +24,7 @@ use fragments::{best_window, lead};
 use render::{char_spans, merge, render};
 use words::{could_match, loosely_matches, lowercase_prefix, prefix_of, words};
 
-pub use render::{escape_html, mark};
-pub use words::edit_distance;
-
-/// Characters of body text in a snippet.
-pub const BODY_SNIPPET_CHARS: usize = 200;
+pub use render::mark;
 
 /// How body snippets are cut: at most `fragments` fragments of about `chars` characters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
