@@ -14,7 +14,6 @@ use super::error::{ApiError, ErrorBody};
 use super::params::RelatedParams;
 use super::{on_a_permit, Shared};
 use crate::error::Error;
-use crate::model::ArticleId;
 use crate::search::request::Hit;
 use crate::service::{ArticleView, WriteReport};
 
@@ -23,7 +22,7 @@ use crate::service::{ArticleView, WriteReport};
     get,
     path = "/v1/articles/{id}",
     params(("id" = String, Path, description = "tidings article id")),
-    responses((status = 200, body = ArticleView), (status = 404, body = ErrorBody))
+    responses((status = 200, body = ArticleView), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody))
 )]
 pub(super) async fn article(
     State(state): State<Shared>,
@@ -48,7 +47,12 @@ pub(super) struct RelatedStories {
     get,
     path = "/v1/articles/{id}/related",
     params(("id" = String, Path, description = "tidings article id"), RelatedParams),
-    responses((status = 200, body = RelatedStories), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody))
+    responses(
+        (status = 200, body = RelatedStories),
+        (status = 400, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 503, body = ErrorBody)
+    )
 )]
 pub(super) async fn related(
     State(state): State<Shared>,
@@ -56,9 +60,8 @@ pub(super) async fn related(
     RawQuery(query): RawQuery,
 ) -> Result<Json<RelatedStories>, ApiError> {
     let limit = RelatedParams::from_query_string(query.as_deref().unwrap_or(""))?;
-    let article_id =
-        ArticleId::parse(&id).ok_or_else(|| Error::NotFound(format!("no article with id {:?}", id.as_str())))?;
-    let related = on_a_permit(&state, move |state| state.service.engine().related(&article_id, limit)).await?;
+    let lookup = id.clone();
+    let related = on_a_permit(&state, move |state| state.service.related(&lookup, limit)).await?;
     Ok(Json(RelatedStories { id, related }))
 }
 
@@ -77,7 +80,8 @@ pub(super) async fn related(
         (status = 200, body = WriteReport),
         (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody),
-        (status = 413, body = ErrorBody)
+        (status = 413, body = ErrorBody),
+        (status = 503, body = ErrorBody)
     ),
     security(("api_key" = []))
 )]
@@ -107,7 +111,12 @@ impl ToSchema for ArticleBatch {}
     delete,
     path = "/v1/articles/{id}",
     params(("id" = String, Path, description = "tidings article id")),
-    responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    responses(
+        (status = 204),
+        (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 503, body = ErrorBody)
+    ),
     security(("api_key" = []))
 )]
 pub(super) async fn delete_article(

@@ -26,7 +26,7 @@ pub(super) struct EntityList {
     get,
     path = "/v1/entities",
     params(EntityListParams, SearchFilters),
-    responses((status = 200, body = EntityList), (status = 400, body = ErrorBody))
+    responses((status = 200, body = EntityList), (status = 400, body = ErrorBody), (status = 503, body = ErrorBody))
 )]
 pub(super) async fn entity_list(
     State(state): State<Shared>,
@@ -47,7 +47,12 @@ pub(super) async fn entity_list(
         ("name" = String, Path, description = "canonical name or an alias, URL-encoded; case-insensitive", pattern = r"\S"),
         EntityProfileParams
     ),
-    responses((status = 200, body = EntityProfile), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody))
+    responses(
+        (status = 200, body = EntityProfile),
+        (status = 400, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 503, body = ErrorBody)
+    )
 )]
 pub(super) async fn entity_profile(
     State(state): State<Shared>,

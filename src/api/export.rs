@@ -34,7 +34,8 @@ type Chunk = Result<Bytes, std::io::Error>;
     responses(
         (status = 200, description = "CSV (columns id, published_at, source, title, url, people, orgs, places, topics; lists joined with \"; \") or JSON Lines; `x-total-count` is the number of matches, `x-export-rows` the rows sent", content((String = "text/csv"), (String = "application/x-ndjson"))),
         (status = 400, body = super::error::ErrorBody),
-        (status = 401, body = super::error::ErrorBody)
+        (status = 401, body = super::error::ErrorBody),
+        (status = 503, body = super::error::ErrorBody)
     )
 )]
 pub(super) async fn export(

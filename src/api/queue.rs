@@ -17,6 +17,8 @@ use crate::error::Error;
 /// Permits, the wait queue and what they have seen.
 pub struct SearchQueue {
     permits: Arc<Semaphore>,
+    /// How many permits there are (the semaphore only knows how many are free).
+    permit_count: usize,
     capacity: usize,
     counters: Arc<Counters>,
 }
@@ -56,10 +58,28 @@ impl Drop for Waiting<'_> {
     }
 }
 
+/// Counts one running search for as long as it lives (also when the work panics).
+struct Running(Arc<Counters>);
+
+impl Running {
+    fn start(counters: Arc<Counters>) -> Running {
+        let running = counters.running.fetch_add(1, Ordering::AcqRel) + 1;
+        counters.peak_running.fetch_max(running, Ordering::AcqRel);
+        Running(counters)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.running.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
 impl SearchQueue {
     pub fn new(permits: usize, capacity: usize) -> SearchQueue {
         SearchQueue {
             permits: Arc::new(Semaphore::new(permits.max(1))),
+            permit_count: permits.max(1),
             capacity,
             counters: Arc::new(Counters::default()),
         }
@@ -91,11 +111,8 @@ impl SearchQueue {
         let counters = Arc::clone(&self.counters);
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            let running = counters.running.fetch_add(1, Ordering::AcqRel) + 1;
-            counters.peak_running.fetch_max(running, Ordering::AcqRel);
-            let result = work();
-            counters.running.fetch_sub(1, Ordering::AcqRel);
-            result
+            let _running = Running::start(counters);
+            work()
         })
         .await
         .map_err(|error| Error::Internal(format!("search task failed: {error}")))?
@@ -103,7 +120,7 @@ impl SearchQueue {
 
     pub fn figures(&self) -> QueueFigures {
         QueueFigures {
-            permits: self.permits.available_permits() + self.counters.running.load(Ordering::Acquire),
+            permits: self.permit_count,
             queue_capacity: self.capacity,
             running: self.counters.running.load(Ordering::Acquire),
             waiting: self.counters.waiting.load(Ordering::Acquire),

@@ -3,7 +3,7 @@
 //! [`Ingestor`], so every path counts, rejects and records the same way.
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -26,9 +26,10 @@ pub enum IndexHandOff {
 }
 
 /// Ingests into one store: owns the store connection, the entity extractor, the alias table and
-/// the hand-off to the index.
+/// the hand-off to the index. The store is locked only to write: entities are extracted outside
+/// the lock, so concurrent writers wait only for each other's upserts.
 pub struct Ingestor {
-    store: Store,
+    store: Mutex<Store>,
     extractor: Box<dyn EntityExtractor>,
     aliases: Arc<Aliases>,
     index: IndexHandOff,
@@ -48,7 +49,7 @@ impl Ingestor {
         aliases: Arc<Aliases>,
         index: IndexHandOff,
     ) -> Ingestor {
-        Ingestor { store, extractor, aliases, index }
+        Ingestor { store: Mutex::new(store), extractor, aliases, index }
     }
 
     /// Opens the data directory's store with the default extractor and the settings' alias table
@@ -63,8 +64,10 @@ impl Ingestor {
     }
 
     /// The store this ingestor writes (for what the pipeline does not cover: feed state, lookups).
-    pub fn store(&self) -> &Store {
-        &self.store
+    /// A writer that panicked leaves it as its last committed transaction did, so it is handed
+    /// out even then.
+    pub fn store(&self) -> MutexGuard<'_, Store> {
+        self.store.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// True when a running server (not this process) will index what is stored.
@@ -74,10 +77,10 @@ impl Ingestor {
 
     /// Ingests files and directories as one run of the ledger. A file's articles are stored while
     /// the next file's entities are extracted, and handed to the index writer as they are stored.
-    pub fn ingest_paths(&mut self, paths: &[PathBuf], options: &IngestOptions) -> Result<IngestReport> {
+    pub fn ingest_paths(&self, paths: &[PathBuf], options: &IngestOptions) -> Result<IngestReport> {
         let files = expand_paths(paths)?;
         let origins: Vec<String> = paths.iter().map(|path| path.display().to_string()).collect();
-        let run_id = self.store.start_run(&origins)?;
+        let run_id = self.store().start_run(&origins)?;
         let mut report = IngestReport { files: files.len() as u64, ..IngestReport::default() };
         let progress = progress_bar(options.progress, &files);
         let mut stored_batch: Option<Vec<Article>> = None;
@@ -99,35 +102,37 @@ impl Ingestor {
             self.store_while_extracting(previous, current, options.extract, &mut report)?;
         }
         if let Some(batch) = stored_batch {
-            self.store_batch(&batch, &mut report)?;
+            self.store_batch(&mut self.store(), &batch, &mut report)?;
         }
         progress.finish_and_clear();
-        self.store.finish_run(run_id, &report.counts, &report.ledger_rejections())?;
+        self.store().finish_run(run_id, &report.counts, &report.ledger_rejections())?;
         Ok(report)
     }
 
     /// Ingests records read elsewhere (a write request's body, a feed poll) as one run of the
-    /// ledger, named by `origin`; the extractor runs on records without entities.
-    pub fn ingest_records(&mut self, origin: &str, records: Vec<Record>) -> Result<Ingested> {
-        let run_id = self.store.start_run(&[origin.to_string()])?;
+    /// ledger, named by `origin`; the extractor runs on records without entities, before the
+    /// store is locked.
+    pub fn ingest_records(&self, origin: &str, records: Vec<Record>) -> Result<Ingested> {
         let mut report = IngestReport::default();
         let mut articles = report.tally(records);
         extract_entities(&mut articles, self.extractor.as_ref(), &self.aliases, ExtractPolicy::Auto);
-        self.store_batch(&articles, &mut report)?;
-        self.store.finish_run(run_id, &report.counts, &report.ledger_rejections())?;
+        let mut store = self.store();
+        let run_id = store.start_run(&[origin.to_string()])?;
+        self.store_batch(&mut store, &articles, &mut report)?;
+        store.finish_run(run_id, &report.counts, &report.ledger_rejections())?;
         Ok(Ingested { report, ids: articles.iter().map(Article::id).collect() })
     }
 
     /// Deletes one article (a tombstone the index follows); `false` when there is none.
-    pub fn delete(&mut self, id: &ArticleId) -> Result<bool> {
-        self.store.delete_article(id)
+    pub fn delete(&self, id: &ArticleId) -> Result<bool> {
+        self.store().delete_article(id)
     }
 
     /// Makes everything handed to the index writer searchable, with a last catch-up for what
     /// another process stored meanwhile. Nothing to do when the index is followed elsewhere.
     pub fn commit(&self) -> Result<()> {
         if let IndexHandOff::Writer(index) = &self.index {
-            index.catch_up(&self.store)?;
+            index.catch_up(&self.store())?;
         }
         Ok(())
     }
@@ -144,35 +149,35 @@ impl Ingestor {
     /// Stores `previous` (when there is one) on another thread while the entities of `current`
     /// are extracted.
     fn store_while_extracting(
-        &mut self,
+        &self,
         previous: Option<Vec<Article>>,
         current: &mut [Article],
         policy: ExtractPolicy,
         report: &mut IngestReport,
     ) -> Result<()> {
-        let Ingestor { store, extractor, aliases, .. } = self;
+        let Some(batch) = previous else {
+            extract_entities(current, self.extractor.as_ref(), &self.aliases, policy);
+            return Ok(());
+        };
+        let mut store = self.store();
         let outcomes = std::thread::scope(|scope| {
-            let storing = previous.map(|batch| scope.spawn(move || store.upsert_articles(&batch)));
-            extract_entities(current, extractor.as_ref(), aliases, policy);
-            storing
-                .map(|handle| handle.join().map_err(|_| Error::Internal("the store writer panicked".into()))?)
-                .transpose()
+            let store = &mut *store;
+            let storing = scope.spawn(move || store.upsert_articles(&batch));
+            extract_entities(current, self.extractor.as_ref(), &self.aliases, policy);
+            storing.join().map_err(|_| Error::Internal("the store writer panicked".into()))?
         })?;
-        if let Some(outcomes) = outcomes {
-            report.count_outcomes(outcomes);
-            self.hand_to_index()?;
-        }
-        Ok(())
+        report.count_outcomes(outcomes);
+        self.hand_to_index(&store)
     }
 
-    fn store_batch(&mut self, articles: &[Article], report: &mut IngestReport) -> Result<()> {
-        report.count_outcomes(self.store.upsert_articles(articles)?);
-        self.hand_to_index()
+    fn store_batch(&self, store: &mut Store, articles: &[Article], report: &mut IngestReport) -> Result<()> {
+        report.count_outcomes(store.upsert_articles(articles)?);
+        self.hand_to_index(store)
     }
 
-    fn hand_to_index(&self) -> Result<()> {
+    fn hand_to_index(&self, store: &Store) -> Result<()> {
         if let IndexHandOff::Writer(index) = &self.index {
-            index.add_changes(&self.store)?;
+            index.add_changes(store)?;
         }
         Ok(())
     }
@@ -181,7 +186,7 @@ impl Ingestor {
 /// Ingests files into a data directory and makes them searchable: indexed here when no server
 /// holds the index, else left to the server, which follows the store.
 pub fn ingest_and_index(settings: &Settings, paths: &[PathBuf], options: IngestOptions) -> Result<IngestReport> {
-    let mut ingestor = Ingestor::open(settings, WriterBudget::Batch)?;
+    let ingestor = Ingestor::open(settings, WriterBudget::Batch)?;
     let report = ingestor.ingest_paths(paths, &options)?;
     if ingestor.indexed_elsewhere() {
         eprintln!("a running server holds the index: it will index these changes within seconds");

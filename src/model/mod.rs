@@ -70,7 +70,7 @@ impl fmt::Display for EntityKind {
 }
 
 /// An entity mentioned in an article, under its canonical display name.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Entity {
     pub kind: EntityKind,
     /// Canonical display name, e.g. "Vladimir Putin".

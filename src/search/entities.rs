@@ -32,6 +32,7 @@ impl Choice for EntityKind {
     const PARAMETER: &'static str = "kind";
     const WORDS: &'static [(&'static str, EntityKind)] = &EntityKind::WORDS;
     const EMPTY_IS_DEFAULT: bool = false;
+    const ANY_CASE: bool = true;
 }
 
 crate::choice_schema!(EntityKind);

@@ -98,13 +98,18 @@ pub trait Choice: Sized + Copy + PartialEq + 'static {
     const WORDS: &'static [(&'static str, Self)];
     /// Whether an empty value means the default (an optional parameter) or is refused.
     const EMPTY_IS_DEFAULT: bool = true;
+    /// Whether the words are read in any case (they are listed in lower case).
+    const ANY_CASE: bool = false;
 
-    /// The meaning of `text`; `None` for an empty optional value.
+    /// The meaning of `text` (spaces around it ignored); `None` for an empty optional value.
     fn parse(text: &str) -> Result<Option<Self>> {
-        if text.is_empty() && Self::EMPTY_IS_DEFAULT {
+        let word = text.trim();
+        if word.is_empty() && Self::EMPTY_IS_DEFAULT {
             return Ok(None);
         }
-        match Self::WORDS.iter().find(|(word, _)| *word == text) {
+        let matches =
+            |candidate: &str| if Self::ANY_CASE { candidate.eq_ignore_ascii_case(word) } else { candidate == word };
+        match Self::WORDS.iter().find(|(candidate, _)| matches(candidate)) {
             Some((_, value)) => Ok(Some(*value)),
             None => Err(Error::BadParameter(format!("{} must be {}, not {text:?}", Self::PARAMETER, Self::names()))),
         }
@@ -128,7 +133,12 @@ pub trait Choice: Sized + Copy + PartialEq + 'static {
     fn schema() -> Schema {
         let empty = Self::EMPTY_IS_DEFAULT.then_some("");
         let words: Vec<&str> = empty.into_iter().chain(Self::WORDS.iter().map(|(word, _)| *word)).collect();
-        ObjectBuilder::new().schema_type(SchemaType::new(Type::String)).enum_values(Some(words)).into()
+        let any_case = Self::ANY_CASE.then_some("Read in any case.");
+        ObjectBuilder::new()
+            .schema_type(SchemaType::new(Type::String))
+            .enum_values(Some(words))
+            .description(any_case)
+            .into()
     }
 }
 
@@ -144,20 +154,6 @@ macro_rules! choice_schema {
             }
 
             impl utoipa::ToSchema for $choice {}
-
-            impl<'de> serde::Deserialize<'de> for $choice {
-                fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
-                    let text = String::deserialize(deserializer)?;
-                    match <$choice as $crate::search::values::Choice>::parse(&text) {
-                        Ok(Some(value)) => Ok(value),
-                        Ok(None) => Err(serde::de::Error::custom(format!(
-                            "{} must not be empty",
-                            <$choice as $crate::search::values::Choice>::PARAMETER
-                        ))),
-                        Err(error) => Err(serde::de::Error::custom(error)),
-                    }
-                }
-            }
         )*
     };
 }
@@ -194,7 +190,7 @@ const WEIGHT_TEXT: &str = r"^(0(\.[0-9]*)?|1(\.0*)?|\.[0-9]+)$";
 impl FreshnessText {
     /// The weight asked for; `None` for the configured one.
     pub fn weight(&self) -> Result<Option<f64>> {
-        match self.0.as_str() {
+        match self.0.trim() {
             "" => Ok(None),
             "off" | "none" => Ok(Some(0.0)),
             other => {
@@ -252,6 +248,8 @@ mod tests {
     #[test]
     fn choices_read_their_words_and_name_their_meanings() {
         assert_eq!(Colour::parse("rouge").unwrap(), Some(Colour::Red));
+        assert_eq!(Colour::parse(" blue ").unwrap(), Some(Colour::Blue), "spaces around are ignored");
+        assert!(Colour::parse("Blue").is_err(), "in the listed case only");
         assert_eq!(Colour::parse("").unwrap(), None);
         let error = Colour::parse("green").unwrap_err().to_string();
         assert_eq!(error, "colour must be red or blue, not \"green\"");

@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 use super::Service;
 use crate::error::{Error, Result};
 use crate::model::{ArticleId, Entity};
+use crate::search::request::Hit;
 use crate::store::StoredArticle;
 
 /// An article in full.
@@ -55,6 +56,12 @@ impl Service {
         let duplicates =
             store.cluster_members(&stored.cluster_id)?.into_iter().filter(|member| *member != stored.id).collect();
         Ok(view(stored, duplicates))
+    }
+
+    /// The stories most like the article with tidings id `id` (as a client sent it).
+    pub fn related(&self, id: &str, limit: usize) -> Result<Vec<Hit>> {
+        let article_id = ArticleId::parse(id).ok_or_else(|| Error::NotFound(format!("no article with id {id:?}")))?;
+        self.engine.related(&article_id, limit)
     }
 }
 

@@ -32,7 +32,7 @@ pub struct Service {
     reader: Mutex<Store>,
     /// Writes, through the pipeline every other path uses; this server's background indexer
     /// follows the store.
-    writer: Mutex<Ingestor>,
+    writer: Ingestor,
     /// Exports read the store through a connection of their own.
     store_path: PathBuf,
 }
@@ -63,12 +63,7 @@ impl Service {
         let reader = Store::open(&settings.store_path())?;
         let writer =
             Ingestor::new(Store::open(&settings.store_path())?, default_extractor(), aliases, IndexHandOff::Follower);
-        Ok(Service {
-            engine,
-            reader: Mutex::new(reader),
-            writer: Mutex::new(writer),
-            store_path: settings.store_path(),
-        })
+        Ok(Service { engine, reader: Mutex::new(reader), writer, store_path: settings.store_path() })
     }
 
     pub fn engine(&self) -> &Engine {
@@ -101,9 +96,5 @@ impl Service {
 
     fn reader(&self) -> Result<MutexGuard<'_, Store>> {
         self.reader.lock().map_err(|_| Error::Internal("store mutex poisoned".into()))
-    }
-
-    fn writer(&self) -> Result<MutexGuard<'_, Ingestor>> {
-        self.writer.lock().map_err(|_| Error::Internal("ingestor mutex poisoned".into()))
     }
 }

@@ -31,7 +31,7 @@ impl Service {
     /// written.
     pub fn write(&self, body: &str) -> Result<WriteReport> {
         let records = jsonl::parse_body(body)?;
-        let ingested = self.writer()?.ingest_records(ORIGIN, records)?;
+        let ingested = self.writer.ingest_records(ORIGIN, records)?;
         Ok(WriteReport {
             counts: ingested.report.counts,
             rejections: ingested.report.rejections,
@@ -42,7 +42,7 @@ impl Service {
     /// Deletes the article with tidings id `id` (as a client sent it).
     pub fn delete(&self, id: &str) -> Result<()> {
         let deleted = match ArticleId::parse(id) {
-            Some(article_id) => self.writer()?.delete(&article_id)?,
+            Some(article_id) => self.writer.delete(&article_id)?,
             None => false,
         };
         if deleted {

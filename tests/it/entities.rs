@@ -144,3 +144,33 @@ async fn bad_entity_requests_get_documented_errors() {
     }
     app.stop().await;
 }
+
+/// Regression (issue 11): the alias table was a process-wide one installed by the command line,
+/// so a server built by `Application::build` (an embedder, a test app) ignored `aliases_file`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_built_with_an_alias_file_matches_through_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let aliases = dir.path().join("aliases.txt");
+    std::fs::write(&aliases, "person: A. Berg = Anna Berg\n").unwrap();
+    let file = dir.path().join("in.jsonl");
+    std::fs::write(
+        &file,
+        concat!(
+            r#"{"id":"1","title":"Council vote","body":"Anna Berg spoke.","source":"S","entities":[{"kind":"person","name":"Anna Berg"}]}"#,
+            "\n",
+            r#"{"id":"2","title":"Harbour news","body":"Nothing of her.","source":"S"}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    let with_file = |settings: &mut tidings::config::Settings| settings.aliases_file = Some(aliases.clone());
+    let app = TestApp::with_files_and(std::slice::from_ref(&file), with_file).await;
+    assert_eq!(app.search("person=A.+Berg").await["total"], 1, "the user's alias reaches the canonical name");
+    let (status, profile) = app.get("/v1/entities/person/A.%20Berg").await;
+    assert_eq!((status, profile["name"].as_str()), (200, Some("Anna Berg")));
+    app.stop().await;
+    // Without the file the alias is just another name.
+    let app = TestApp::with_files_and(&[file], |_| {}).await;
+    assert_eq!(app.search("person=A.+Berg").await["total"], 0);
+    app.stop().await;
+}

@@ -46,6 +46,16 @@ impl TestApp {
         TestApp::serve(settings, data_dir).await
     }
 
+    /// Ingests files from anywhere with the real pipeline, with settings adjusted by `adjust`
+    /// first, then serves.
+    pub async fn with_files_and(files: &[PathBuf], adjust: impl FnOnce(&mut Settings)) -> TestApp {
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        let mut settings = settings_for(data_dir.path());
+        adjust(&mut settings);
+        tidings::ingest::ingest_and_index(&settings, files, IngestOptions::default()).expect("files ingest");
+        TestApp::serve(settings, data_dir).await
+    }
+
     /// Ingests articles given as JSON lines (written to a temporary file), then serves.
     pub async fn with_jsonl(lines: &str) -> TestApp {
         let data_dir = tempfile::tempdir().expect("temp dir");

@@ -136,7 +136,7 @@ fn plain_text_pages_lose_chrome_and_take_the_date_from_the_text() {
     let seed = repo_path("tests/fixtures/seed/kremlin-trump-putin-meeting.txt");
     let store = Store::open(&dir.path().join("store.sqlite3")).unwrap();
     let extractor = Box::new(HeuristicExtractor);
-    let mut ingestor = Ingestor::new(store, extractor, Arc::new(Aliases::shipped()), IndexHandOff::Follower);
+    let ingestor = Ingestor::new(store, extractor, Arc::new(Aliases::shipped()), IndexHandOff::Follower);
     let report = ingestor.ingest_paths(&[seed], &IngestOptions::default()).unwrap();
     let store = ingestor.store();
     assert_eq!((report.counts.new, report.counts.rejected), (1, 0));

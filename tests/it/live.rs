@@ -50,7 +50,7 @@ async fn an_index_behind_the_store_catches_up_on_start() {
     .unwrap();
     let store = Store::open(&settings.store_path()).unwrap();
     let extractor = Box::new(HeuristicExtractor);
-    let mut ingestor = Ingestor::new(store, extractor, Arc::new(Aliases::shipped()), IndexHandOff::Follower);
+    let ingestor = Ingestor::new(store, extractor, Arc::new(Aliases::shipped()), IndexHandOff::Follower);
     let report =
         ingestor.ingest_paths(&[repo_path("sample/reut2-000-stories-201-400.sgm")], &IngestOptions::default()).unwrap();
     assert_eq!(report.counts.new, 200);

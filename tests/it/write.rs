@@ -136,3 +136,30 @@ async fn reads_are_public_unless_protected() {
     assert_eq!(protected.get("/healthz").await.0, 200, "health stays open for probes");
     protected.stop().await;
 }
+
+/// Regression (issue 11): writes over HTTP skipped the ingestion ledger that `ingest` and `watch`
+/// record; now every path goes through the one pipeline and records its run.
+#[tokio::test]
+async fn a_write_is_a_run_of_the_ledger() {
+    let app = TestApp::with_fixtures_and(&["tests/fixtures/jsonl/articles.jsonl"], |settings| {
+        settings.api_keys = vec![KEY.into()];
+    })
+    .await;
+    let (_, before) = app.get("/v1/stats").await;
+    let ndjson = concat!(
+        r#"{"id":"l1","title":"Tram line reopens","body":"The tram line reopened on Monday.","source":"Quayside"}"#,
+        "\n",
+        r#"{"id":"l2","title": broken"#,
+        "\n"
+    );
+    let (status, _, report) = send(&app, post(&app, Some(KEY), ndjson)).await;
+    assert_eq!(status, 200, "{report}");
+    let (_, after) = app.get("/v1/stats").await;
+    let run = &after["last_ingest"];
+    assert!(run["id"].as_i64() > before["last_ingest"]["id"].as_i64(), "a new run: {run}");
+    for count in ["read", "new", "updated", "unchanged", "rejected", "date_unknown"] {
+        assert_eq!(run[count], report[count], "{count}: the ledger counts what the write reported");
+    }
+    assert_eq!((run["read"].as_u64(), run["new"].as_u64(), run["rejected"].as_u64()), (Some(2), Some(1), Some(1)));
+    app.stop().await;
+}

@@ -15,8 +15,8 @@
 #                             (GET /v1/articles/{id} is 404 right away), but related stories and
 #                             searches read the index and may show it for that moment.
 set -euo pipefail
-cd "$(dirname "$0")"
-root=$(cd ../.. && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
 binary="$root/target/release/tidings"
 examples=${SCHEMATHESIS_EXAMPLES:-100}
 seed=${SCHEMATHESIS_SEED:-1}
@@ -31,8 +31,10 @@ for _ in $(seq 100); do
   curl -sf "http://127.0.0.1:$port/readyz" > /dev/null && break
   sleep 0.1
 done
-# One worker: CPython 3.11's ast module is not thread-safe under hypothesis' lambda descriptions.
-SCHEMATHESIS_HOOKS=hooks st run "http://127.0.0.1:$port/openapi.json" \
+# Run from the temporary directory, so schemathesis' caches stay out of the tree. One worker:
+# CPython 3.11's ast module is not thread-safe under hypothesis' lambda descriptions.
+cd "$data"
+PYTHONPATH="$here" SCHEMATHESIS_HOOKS=hooks st run "http://127.0.0.1:$port/openapi.json" \
   --checks all --exclude-checks positive_data_acceptance,negative_data_rejection,use_after_free \
   --header "Authorization: Bearer $key" --max-examples "$examples" --seed "$seed" \
   --workers 1 --generation-database none --no-color

@@ -20,7 +20,7 @@ impl RelatedParams {
     /// The number of stories asked for.
     pub fn from_query_string(raw: &str) -> Result<usize> {
         let mut limit = DEFAULT_RELATED;
-        for (key, value) in pairs(raw)? {
+        for (key, value) in pairs(raw, &[])? {
             match key.as_ref() {
                 "limit" => limit = number("limit", &value)?,
                 other => return Err(unknown(other, "limit")),

@@ -2,7 +2,7 @@
 
 use utoipa::IntoParams;
 
-use super::{choice, pairs, required_choice, unknown, SearchParams};
+use super::{choice, pairs, required_choice, unknown, SearchParams, FILTERS};
 use crate::error::{Error, Result};
 use crate::model::EntityKind;
 use crate::search::entities::{
@@ -59,7 +59,7 @@ impl EntityListParams {
         let mut prefix = None;
         let mut limit = DEFAULT_ENTITY_LIMIT;
         let mut search = SearchParams::default();
-        for (key, value) in pairs(raw)? {
+        for (key, value) in pairs(raw, &FILTERS)? {
             match key.as_ref() {
                 "kind" => kind = Some(required_choice::<EntityKind>(&value)?),
                 "prefix" => prefix = Some(value),
@@ -94,7 +94,7 @@ impl EntityProfileParams {
         let kind = parse_kind(kind)?;
         let mut interval = Interval::Month;
         let mut related = DEFAULT_RELATED_ENTITIES;
-        for (key, value) in pairs(raw)? {
+        for (key, value) in pairs(raw, &[])? {
             match key.as_ref() {
                 "histogram" => interval = choice(&value)?.unwrap_or(Interval::Month),
                 "related" => related = number("related", &value)?,
@@ -108,4 +108,18 @@ impl EntityProfileParams {
 /// An entity kind from a URL: `person`, `org` or `place` (or their synonyms).
 pub fn parse_kind(text: &str) -> Result<EntityKind> {
     required_choice(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_are_read_in_any_case_and_parameters_once() {
+        assert_eq!(parse_kind(" ORG ").unwrap(), EntityKind::Org);
+        assert_eq!(EntityListParams::request("kind=Person&limit=5").unwrap().kind, EntityKind::Person);
+        assert!(EntityListParams::request("kind=person&kind=org").is_err(), "which kind was meant?");
+        assert_eq!(EntityListParams::request("kind=place&place=a&place=b").unwrap().search.filters[0].1.len(), 2);
+        assert!(EntityListParams::request("kind=thing").is_err());
+    }
 }

@@ -2,7 +2,7 @@
 
 use utoipa::IntoParams;
 
-use super::{choice, pairs, unknown, SearchParams};
+use super::{choice, pairs, unknown, SearchParams, FILTERS};
 use crate::error::{Error, Result};
 use crate::search::request::{Mode, SearchRequest, Sort, WordMatch};
 use crate::search::values::{number, FreshnessText};
@@ -41,7 +41,7 @@ impl ExportParams {
         let mut format = ExportFormat::Csv;
         let mut rows = max_rows;
         let mut search = SearchParams::default();
-        for (key, value) in pairs(raw)? {
+        for (key, value) in pairs(raw, &FILTERS)? {
             match key.as_ref() {
                 "format" => format = choice(&value)?.unwrap_or_default(),
                 "limit" => {

@@ -23,15 +23,15 @@ pub use suggest::SuggestParams;
 use crate::error::{Error, Result};
 use crate::search::values::Choice;
 
-/// Parameters that may repeat in a query string: filters (any of the values) and lists.
-const REPEATABLE: [&str; 9] = ["person", "org", "place", "topic", "source", "lang", "facets", "kinds", "kind"];
+/// The filters, which may repeat (any of their values).
+const FILTERS: [&str; 6] = ["person", "org", "place", "topic", "source", "lang"];
 
-/// The pairs of a raw query string. Any other parameter given twice is refused: which of its
-/// values was meant cannot be told.
-fn pairs(raw: &str) -> Result<Vec<(String, String)>> {
+/// The pairs of a raw query string. A parameter not in `repeatable` given twice is refused:
+/// which of its values was meant cannot be told.
+fn pairs(raw: &str, repeatable: &[&str]) -> Result<Vec<(String, String)>> {
     let mut pairs: Vec<(String, String)> = Vec::new();
     for (key, value) in form_urlencoded::parse(raw.as_bytes()) {
-        if !REPEATABLE.contains(&key.as_ref()) && pairs.iter().any(|(seen, _)| *seen == key) {
+        if !repeatable.contains(&key.as_ref()) && pairs.iter().any(|(seen, _)| *seen == key) {
             return Err(Error::BadParameter(format!("{key} is given more than once")));
         }
         pairs.push((key.into_owned(), value.into_owned()));
@@ -96,7 +96,7 @@ impl<T> Default for Choices<T> {
 impl<T: Choice> Choices<T> {
     /// Adds the comma-separated choices of one query-string value (empty pieces ignored).
     fn extend(&mut self, text: &str) -> Result<()> {
-        for piece in text.split(',').filter(|piece| !piece.is_empty()) {
+        for piece in text.split(',').map(str::trim).filter(|piece| !piece.is_empty()) {
             if let Some(value) = T::parse(piece)? {
                 self.0.push(value);
             }

@@ -133,6 +133,9 @@ fn facets_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
     <Choices<FacetName> as utoipa::PartialSchema>::schema()
 }
 
+/// The filters and the facet list may repeat.
+const SEARCH_REPEATABLE: [&str; 7] = ["person", "org", "place", "topic", "source", "lang", "facets"];
+
 const KNOWN: &str = "q, person, org, place, topic, source, lang, from, to, sort, offset, limit, facets, facet_size, \
                      histogram, collapse, mode, freshness, cursor, snippets, snippet_chars, match";
 
@@ -140,7 +143,7 @@ impl SearchParams {
     /// Parses a raw query string.
     pub fn from_query_string(raw: &str) -> Result<SearchParams> {
         let mut params = SearchParams::default();
-        for (key, value) in pairs(raw)? {
+        for (key, value) in pairs(raw, &SEARCH_REPEATABLE)? {
             if !params.apply_pair(&key, value)? {
                 return Err(unknown(&key, KNOWN));
             }

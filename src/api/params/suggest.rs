@@ -27,7 +27,7 @@ impl SuggestParams {
     pub fn parse(raw: &str) -> Result<SuggestRequest> {
         let mut request = SuggestRequest { limit: DEFAULT_SUGGESTIONS, ..SuggestRequest::default() };
         let mut kinds = Choices::<KindOfSuggestion>::default();
-        for (key, value) in pairs(raw)? {
+        for (key, value) in pairs(raw, &["kinds", "kind"])? {
             match key.as_ref() {
                 "q" => request.q = value,
                 "limit" => request.limit = number("limit", &value)?,
