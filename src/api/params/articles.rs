@@ -2,7 +2,7 @@
 
 use utoipa::IntoParams;
 
-use super::{pairs, unknown};
+use super::{names, pairs, unknown};
 use crate::error::Result;
 use crate::search::related::{RelatedStories, DEFAULT_RELATED};
 use crate::search::values::number;
@@ -23,7 +23,7 @@ impl RelatedParams {
         for (key, value) in pairs(raw, &[])? {
             match key.as_ref() {
                 "limit" => limit = number("limit", &value)?,
-                other => return Err(unknown(other, "limit")),
+                other => return Err(unknown(other, &names::<RelatedParams>())),
             }
         }
         RelatedStories::check("limit", limit)

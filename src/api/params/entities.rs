@@ -2,7 +2,7 @@
 
 use utoipa::IntoParams;
 
-use super::{choice, pairs, required_choice, unknown, SearchParams, FILTERS};
+use super::{choice, names, pairs, required_choice, unknown, SearchParams, FILTERS};
 use crate::error::{Error, Result};
 use crate::model::EntityKind;
 use crate::search::entities::{
@@ -50,8 +50,6 @@ pub struct SearchFilters {
     pub to: Option<DateText>,
 }
 
-const ENTITY_FILTERS: [&str; 9] = ["q", "person", "org", "place", "topic", "source", "lang", "from", "to"];
-
 impl EntityListParams {
     /// The entity-list request of a query string.
     pub fn request(raw: &str) -> Result<EntityListRequest> {
@@ -59,15 +57,16 @@ impl EntityListParams {
         let mut prefix = None;
         let mut limit = DEFAULT_ENTITY_LIMIT;
         let mut search = SearchParams::default();
+        let filters = names::<SearchFilters>();
         for (key, value) in pairs(raw, &FILTERS)? {
             match key.as_ref() {
                 "kind" => kind = Some(required_choice::<EntityKind>(&value)?),
                 "prefix" => prefix = Some(value),
                 "limit" => limit = number("limit", &value)?,
-                other if ENTITY_FILTERS.contains(&other) => {
+                other if filters.iter().any(|filter| filter == other) => {
                     search.apply_pair(other, value)?;
                 }
-                other => return Err(unknown(other, &format!("kind, prefix, limit, {}", ENTITY_FILTERS.join(", ")))),
+                other => return Err(unknown(other, &[names::<EntityListParams>(), filters].concat())),
             }
         }
         let kind = kind.ok_or_else(|| Error::BadParameter("kind is required: person, org or place".into()))?;
@@ -98,7 +97,7 @@ impl EntityProfileParams {
             match key.as_ref() {
                 "histogram" => interval = choice(&value)?.unwrap_or(Interval::Month),
                 "related" => related = number("related", &value)?,
-                other => return Err(unknown(other, "histogram, related")),
+                other => return Err(unknown(other, &names::<EntityProfileParams>())),
             }
         }
         Ok(EntityProfileRequest { kind, name, interval, related })

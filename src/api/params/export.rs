@@ -2,7 +2,7 @@
 
 use utoipa::IntoParams;
 
-use super::{choice, pairs, unknown, SearchParams, FILTERS};
+use super::{choice, names, pairs, unknown, SearchFilters, SearchParams, FILTERS};
 use crate::error::{Error, Result};
 use crate::search::request::{Mode, SearchRequest, Sort, WordMatch};
 use crate::search::values::{number, FreshnessText};
@@ -31,16 +31,15 @@ pub struct ExportParams {
     pub freshness: Option<FreshnessText>,
 }
 
-/// The search parameters an export takes.
-const EXPORT_SEARCH_KEYS: [&str; 13] =
-    ["q", "mode", "match", "person", "org", "place", "topic", "source", "lang", "from", "to", "sort", "freshness"];
-
 impl ExportParams {
     /// An export's query string as (the search, the format, the rows at most).
     pub fn request(raw: &str, max_rows: usize) -> Result<(SearchRequest, ExportFormat, usize)> {
         let mut format = ExportFormat::Csv;
         let mut rows = max_rows;
         let mut search = SearchParams::default();
+        // Beyond format and limit, the export's own parameters and the filters are the search's.
+        let own = names::<ExportParams>();
+        let filters = names::<SearchFilters>();
         for (key, value) in pairs(raw, &FILTERS)? {
             match key.as_ref() {
                 "format" => format = choice(&value)?.unwrap_or_default(),
@@ -50,10 +49,10 @@ impl ExportParams {
                             Error::BadParameter(format!("limit must be a number of rows between 1 and {max_rows}"))
                         })?
                 }
-                other if EXPORT_SEARCH_KEYS.contains(&other) => {
+                other if own.iter().chain(&filters).any(|name| name == other) => {
                     search.apply_pair(other, value)?;
                 }
-                other => return Err(unknown(other, &format!("format, limit, {}", EXPORT_SEARCH_KEYS.join(", ")))),
+                other => return Err(unknown(other, &[own, filters].concat())),
             }
         }
         Ok((SearchRequest::try_from(search)?, format, rows))

@@ -12,7 +12,7 @@ mod suggest;
 use serde::{Deserialize, Deserializer};
 use utoipa::openapi::schema::{AnyOfBuilder, ArrayBuilder, ObjectBuilder, Schema, SchemaType, Type};
 use utoipa::openapi::RefOr;
-use utoipa::{PartialSchema, ToSchema};
+use utoipa::{IntoParams, PartialSchema, ToSchema};
 
 pub use articles::RelatedParams;
 pub use entities::{parse_kind, EntityListParams, EntityProfileParams, SearchFilters};
@@ -39,9 +39,15 @@ fn pairs(raw: &str, repeatable: &[&str]) -> Result<Vec<(String, String)>> {
     Ok(pairs)
 }
 
+/// The names of the parameters `P` documents: what an endpoint accepts is what its document
+/// lists, so a name cannot be taken without being documented.
+fn names<P: IntoParams>() -> Vec<String> {
+    P::into_params(|| None).into_iter().map(|parameter| parameter.name).collect()
+}
+
 /// The error for a parameter an endpoint does not take.
-fn unknown(name: &str, known: &str) -> Error {
-    Error::BadParameter(format!("unknown parameter {name:?}; known parameters: {known}"))
+fn unknown(name: &str, known: &[String]) -> Error {
+    Error::BadParameter(format!("unknown parameter {name:?}; known parameters: {}", known.join(", ")))
 }
 
 /// A word parameter's value; `None` when empty (the default).
@@ -130,5 +136,40 @@ fn optional_choice<'de, D: Deserializer<'de>, T: Choice>(deserializer: D) -> std
     match Option::<String>::deserialize(deserializer)? {
         None => Ok(None),
         Some(text) => T::parse(&text).map_err(serde::de::Error::custom),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every documented parameter is read (never "unknown") by its endpoint's parser.
+    #[test]
+    fn every_documented_parameter_is_read() {
+        let is_read = |result: Result<()>| match result {
+            Err(Error::BadParameter(message)) => !message.starts_with("unknown parameter"),
+            _ => true,
+        };
+        for name in names::<SearchParams>() {
+            assert!(is_read(SearchParams::from_query_string(&format!("{name}=x")).map(|_| ())), "search {name}");
+        }
+        for name in [names::<EntityListParams>(), names::<SearchFilters>()].concat() {
+            let raw = if name == "kind" { "kind=x".into() } else { format!("kind=person&{name}=x") };
+            assert!(is_read(EntityListParams::request(&raw).map(|_| ())), "entities {name}");
+        }
+        for name in names::<EntityProfileParams>() {
+            let read = EntityProfileParams::request("person", "Anna".into(), &format!("{name}=x")).map(|_| ());
+            assert!(is_read(read), "profile {name}");
+        }
+        for name in [names::<ExportParams>(), names::<SearchFilters>()].concat() {
+            assert!(is_read(ExportParams::request(&format!("{name}=x"), 10).map(|_| ())), "export {name}");
+        }
+        for name in names::<SuggestParams>() {
+            assert!(is_read(SuggestParams::parse(&format!("{name}=x")).map(|_| ())), "suggest {name}");
+        }
+        for name in names::<RelatedParams>() {
+            assert!(is_read(RelatedParams::from_query_string(&format!("{name}=x")).map(|_| ())), "related {name}");
+        }
+        assert!(!is_read(SearchParams::from_query_string("colour=red").map(|_| ())), "an undocumented one is not");
     }
 }

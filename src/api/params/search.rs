@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{choice, optional_choice, pairs, unknown, Choices, Values};
+use super::{choice, names, optional_choice, pairs, unknown, Choices, Values};
 use crate::error::{Error, Result};
 use crate::search::request::{
     parse_bound, Collapse, FacetName, FacetSize, Interval, KeywordField, Limit, Mode, Offset, QueryText, SearchRequest,
@@ -136,16 +136,13 @@ fn facets_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
 /// The filters and the facet list may repeat.
 const SEARCH_REPEATABLE: [&str; 7] = ["person", "org", "place", "topic", "source", "lang", "facets"];
 
-const KNOWN: &str = "q, person, org, place, topic, source, lang, from, to, sort, offset, limit, facets, facet_size, \
-                     histogram, collapse, mode, freshness, cursor, snippets, snippet_chars, match";
-
 impl SearchParams {
     /// Parses a raw query string.
     pub fn from_query_string(raw: &str) -> Result<SearchParams> {
         let mut params = SearchParams::default();
         for (key, value) in pairs(raw, &SEARCH_REPEATABLE)? {
             if !params.apply_pair(&key, value)? {
-                return Err(unknown(&key, KNOWN));
+                return Err(unknown(&key, &names::<SearchParams>()));
             }
         }
         Ok(params)

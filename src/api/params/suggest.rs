@@ -2,7 +2,7 @@
 
 use utoipa::IntoParams;
 
-use super::{pairs, unknown, Choices};
+use super::{names, pairs, unknown, Choices};
 use crate::error::Result;
 use crate::search::suggest::{KindOfSuggestion, SuggestLimit, SuggestRequest, SuggestText, DEFAULT_SUGGESTIONS};
 use crate::search::values::number;
@@ -27,12 +27,12 @@ impl SuggestParams {
     pub fn parse(raw: &str) -> Result<SuggestRequest> {
         let mut request = SuggestRequest { limit: DEFAULT_SUGGESTIONS, ..SuggestRequest::default() };
         let mut kinds = Choices::<KindOfSuggestion>::default();
-        for (key, value) in pairs(raw, &["kinds", "kind"])? {
+        for (key, value) in pairs(raw, &["kinds"])? {
             match key.as_ref() {
                 "q" => request.q = value,
                 "limit" => request.limit = number("limit", &value)?,
-                "kind" | "kinds" => kinds.extend(&value)?,
-                other => return Err(unknown(other, "q, limit, kinds")),
+                "kinds" => kinds.extend(&value)?,
+                other => return Err(unknown(other, &names::<SuggestParams>())),
             }
         }
         let mut kinds: Vec<_> = kinds.0.into_iter().map(|KindOfSuggestion(kind)| kind).collect();
