@@ -50,23 +50,22 @@ pub(crate) fn collapsed(
 ) -> Result<Window> {
     let shown = request.offset + request.limit;
     let mut wanted = (shown * 4).max(50);
-    let mut ranked = ranked(searcher, query, plan.ranker(wanted, None), 0, Tallies::for_request(request))?;
+    let mut candidates = ranked(searcher, query, plan.ranker(wanted, None), 0, Tallies::for_request(request))?;
     loop {
-        let chosen = first_of_each_story(searcher, &ranked.positions, shown)?;
-        if chosen.len() >= shown || ranked.positions.len() < wanted || wanted >= ranked.total {
-            ranked.positions = chosen.into_iter().skip(request.offset).collect();
+        let chosen = first_of_each_story(searcher, &candidates.positions, shown)?;
+        if chosen.len() >= shown || candidates.positions.len() < wanted || wanted >= candidates.total {
+            candidates.positions = chosen.into_iter().skip(request.offset).collect();
             break;
         }
-        wanted = (wanted * 4).min(ranked.total.max(1));
-        ranked.positions =
-            super::window::ranked(searcher, query, plan.ranker(wanted, None), 0, Tallies::default())?.positions;
+        wanted = (wanted * 4).min(candidates.total.max(1));
+        candidates.positions = ranked(searcher, query, plan.ranker(wanted, None), 0, Tallies::default())?.positions;
     }
-    let duplicates = ranked
+    let duplicates = candidates
         .positions
         .iter()
         .map(|position| duplicates_of(fields, searcher, query, plan, position.address).map(Some))
         .collect::<Result<Vec<_>>>()?;
-    Ok(Window { ranked, duplicates, next: None })
+    Ok(Window { ranked: candidates, duplicates, next: None })
 }
 
 /// The other matching articles of a hit's story, best first.

@@ -52,8 +52,13 @@ pub struct Status {
 impl Status {
     /// Store changes the index does not hold yet.
     pub fn index_lag(&self) -> i64 {
-        (self.store_seq - self.index.visible_seq).max(0)
+        lag(self.store_seq, self.index)
     }
+}
+
+/// Store changes past what the searchable snapshot holds.
+fn lag(store_seq: i64, index: IndexStatus) -> i64 {
+    (store_seq - index.visible_seq).max(0)
 }
 
 impl Service {
@@ -72,8 +77,7 @@ impl Service {
 
     /// Store changes the index does not hold yet.
     pub fn index_lag(&self) -> Result<i64> {
-        let store_seq = self.reader()?.max_seq()?;
-        Ok((store_seq - self.engine.status().visible_seq).max(0))
+        Ok(lag(self.reader()?.max_seq()?, self.engine.status()))
     }
 
     pub fn status(&self) -> Result<Status> {

@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{choice, names, optional_choice, pairs, unknown, Choices, Values};
+use super::{choice, names, optional_choice, pairs, unknown, Choices, Values, FILTERS};
 use crate::error::{Error, Result};
 use crate::search::request::{
     parse_bound, Collapse, FacetName, FacetSize, Interval, KeywordField, Limit, Mode, Offset, QueryText, SearchRequest,
@@ -133,14 +133,13 @@ fn facets_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
     <Choices<FacetName> as utoipa::PartialSchema>::schema()
 }
 
-/// The filters and the facet list may repeat.
-const SEARCH_REPEATABLE: [&str; 7] = ["person", "org", "place", "topic", "source", "lang", "facets"];
-
 impl SearchParams {
     /// Parses a raw query string.
     pub fn from_query_string(raw: &str) -> Result<SearchParams> {
         let mut params = SearchParams::default();
-        for (key, value) in pairs(raw, &SEARCH_REPEATABLE)? {
+        // The filters and the facet list may repeat.
+        let repeatable = [FILTERS.as_slice(), &["facets"]].concat();
+        for (key, value) in pairs(raw, &repeatable)? {
             if !params.apply_pair(&key, value)? {
                 return Err(unknown(&key, &names::<SearchParams>()));
             }
