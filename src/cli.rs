@@ -69,6 +69,9 @@ pub enum Command {
     },
     /// Measure ingestion and search speed against peers; see BENCHMARKS.md.
     Bench(tooling::bench::BenchArgs),
+    /// Generate a news archive of any size from the real text in ../shared/data (deterministic),
+    /// as JSON Lines files `tidings ingest` reads; the bench's `--scale` runs use it.
+    Corpus(tooling::corpus::CorpusArgs),
     /// Train the named-entity tagger and write its weights (deterministic).
     TrainNer {
         /// CoNLL column files to train on (repeatable).
@@ -148,7 +151,12 @@ pub fn run(cli: Cli) -> Result<()> {
     }
     match cli.command {
         Command::Ingest { paths, source, json, extract } => {
-            let options = IngestOptions { default_source: source, progress: true, extract };
+            let options = IngestOptions {
+                default_source: source,
+                progress: true,
+                extract,
+                ..IngestOptions::default()
+            };
             let report = ingest_and_index(&settings, &paths, options)?;
             if json {
                 println!(
@@ -184,6 +192,7 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Watch { feeds, once } => crate::ingest::watch::run(&settings, &feeds, once),
         Command::Bench(args) => tooling::bench::run(&settings, args),
+        Command::Corpus(args) => tooling::corpus::command(&args),
         Command::TrainNer { conll, gmb, epochs, out } => {
             let conll: Vec<PathBuf> = conll.iter().map(|path| project_path(path)).collect();
             let gmb = gmb.as_deref().map(project_path);

@@ -3,5 +3,6 @@
 //! training (`tidings train-ner`). It uses the engine through its public doors, as a user would.
 
 pub mod bench;
+pub mod corpus;
 pub mod eval;
 pub mod ner;

@@ -1,11 +1,11 @@
 //! Phase 1: all of Reuters-21578 ingested by `tidings ingest` in a child process (parse, entities,
 //! store, index, commit), once as users run it and once with the tagger on every story.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use super::process::{children_peak_rss, directory_bytes, file_bytes, mb};
+use super::process::{directory_bytes, file_bytes, mb, wait_with_peak_rss};
 use super::Bench;
 use crate::error::{Error, Result};
 
@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 pub fn phase(bench: &Bench, articles: impl Fn() -> Result<u64>) -> Result<Vec<String>> {
     eprintln!("bench: ingesting {} Reuters files…", bench.files.len());
     let input_bytes: u64 = bench.files.iter().map(|file| file_bytes(file)).sum();
-    let default = timed_ingest(bench, &bench.data_dir, &[])?;
+    let default = timed_ingest(&bench.exe, &bench.data_dir, &[], &bench.files)?;
     let articles = articles()?;
     let mut rows = vec![
         "## Ingest (all 22 Reuters-21578 files)".into(),
@@ -24,18 +24,18 @@ pub fn phase(bench: &Bench, articles: impl Fn() -> Result<u64>) -> Result<Vec<St
     ];
     // The same ingest with the entity tagger run on every story (its findings merged with the
     // Reuters tags), in a data directory of its own.
-    let always = timed_ingest(bench, &bench.work.join("data-extract"), &["--extract", "always"])?;
+    let always = timed_ingest(&bench.exe, &bench.work.join("data-extract"), &["--extract", "always"], &bench.files)?;
     rows.push(always.row(&format!("{articles} (`--extract always`: tagger on every story)"), articles, input_bytes));
     rows.push(String::new());
     Ok(rows)
 }
 
 /// One timed ingest: how long it took, what it left on disk, its peak memory.
-struct Timed {
-    seconds: f64,
-    index_bytes: u64,
-    store_bytes: u64,
-    peak_rss: u64,
+pub struct Timed {
+    pub seconds: f64,
+    pub index_bytes: u64,
+    pub store_bytes: u64,
+    pub peak_rss: u64,
 }
 
 impl Timed {
@@ -52,11 +52,13 @@ impl Timed {
     }
 }
 
-fn timed_ingest(bench: &Bench, data_dir: &Path, flags: &[&str]) -> Result<Timed> {
+/// `tidings ingest` of `files` into `data_dir` in a child process, timed; its peak RSS read with
+/// `wait4` (this child's own, not the peak of every child so far).
+pub fn timed_ingest(exe: &Path, data_dir: &Path, flags: &[&str], files: &[PathBuf]) -> Result<Timed> {
     let started = Instant::now();
-    let status = ingest_command(&bench.exe, data_dir).args(flags).args(&bench.files).status()?;
+    let child = ingest_command(exe, data_dir).args(flags).args(files).spawn()?;
+    let (status, peak_rss) = wait_with_peak_rss(child)?;
     let seconds = started.elapsed().as_secs_f64();
-    let peak_rss = children_peak_rss();
     if !status.success() {
         let command = ["ingest"].into_iter().chain(flags.iter().copied()).collect::<Vec<_>>().join(" ");
         return Err(Error::Internal(format!("{command} failed: {status}")));

@@ -51,8 +51,20 @@ pub async fn run(
     concurrency: usize,
     total: usize,
 ) -> std::io::Result<LoadResult> {
+    run_for(addr, paths, concurrency, total, Duration::MAX).await
+}
+
+/// As [`run`], but no request is sent once `limit` has passed (a slow server gets fewer).
+pub async fn run_for(
+    addr: SocketAddr,
+    paths: Arc<Vec<String>>,
+    concurrency: usize,
+    total: usize,
+    limit: Duration,
+) -> std::io::Result<LoadResult> {
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
+    let deadline = started.checked_add(limit);
     let mut clients = Vec::with_capacity(concurrency);
     for _ in 0..concurrency {
         let stream = TcpStream::connect(addr).await?;
@@ -63,7 +75,7 @@ pub async fn run(
         tokio::spawn(connection);
         let paths = Arc::clone(&paths);
         let next = Arc::clone(&next);
-        clients.push(tokio::spawn(client(addr, sender, paths, next, total)));
+        clients.push(tokio::spawn(client(addr, sender, paths, next, total, deadline)));
     }
     let mut result = LoadResult::default();
     for handle in clients {
@@ -83,13 +95,14 @@ async fn client(
     paths: Arc<Vec<String>>,
     next: Arc<AtomicUsize>,
     total: usize,
+    deadline: Option<Instant>,
 ) -> (Vec<u64>, usize) {
     let mut latencies = Vec::new();
     let mut errors = 0;
     let host = addr.to_string();
     loop {
         let index = next.fetch_add(1, Ordering::Relaxed);
-        if index >= total {
+        if index >= total || deadline.is_some_and(|deadline| Instant::now() >= deadline) {
             break;
         }
         let path = &paths[index % paths.len()];

@@ -9,6 +9,7 @@ mod ingest;
 pub mod loadgen;
 pub mod peers;
 mod process;
+mod scale;
 mod server;
 
 use std::path::{Path, PathBuf};
@@ -39,6 +40,13 @@ pub struct BenchArgs {
     /// typed keystroke by keystroke, drive the suggestion and as-you-type phases.
     #[arg(long, default_value = "../shared/data/query-log-aol-sbg/queries.txt")]
     pub query_log: PathBuf,
+    /// Measure the growth curve instead: Reuters and a generated corpus of each size given
+    /// (repeatable, e.g. `--scale 200000 --scale 1000000`), each ingested, served and loaded alike.
+    #[arg(long)]
+    pub scale: Vec<u64>,
+    /// Where `--scale` keeps its generated corpora between runs (`tidings corpus` output).
+    #[arg(long, default_value = "target/bench-corpus")]
+    pub corpus_dir: PathBuf,
 }
 
 /// Every prefix a reader types on the way to each query, keystroke by keystroke (those ending in a
@@ -75,6 +83,7 @@ fn query_log_queries(path: &Path) -> Result<Vec<String>> {
 /// What every phase works from: the binary, the inputs, the work directory.
 pub struct Bench {
     exe: PathBuf,
+    reuters: PathBuf,
     files: Vec<PathBuf>,
     /// The query set's lines (query strings) and those that are only `q=`.
     query_lines: Vec<String>,
@@ -113,6 +122,7 @@ impl Bench {
         std::fs::create_dir_all(&work)?;
         Ok(Bench {
             exe: std::env::current_exe()?,
+            reuters,
             files,
             query_lines,
             plain_queries,
@@ -132,6 +142,11 @@ pub fn run(_settings: &Settings, args: BenchArgs) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let bench = Bench::prepare(&args)?;
     let mut report = vec![format!("machine: {}", process::machine()), String::new()];
+    if !args.scale.is_empty() {
+        report.extend(scale::run(&bench, &runtime, &args.scale, &project_path(&args.corpus_dir), args.requests)?);
+        println!("{}", report.join("\n"));
+        return Ok(());
+    }
     report.extend(ingest::phase(&bench, || Store::open(&bench.store_path())?.count_articles())?);
     let server = server::Server::start(&bench, &runtime)?;
     let loads = server::search_loads(&server, &runtime, &bench, args.requests)?;

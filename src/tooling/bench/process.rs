@@ -2,7 +2,7 @@
 //! sizes on disk, the machine, and a child process stopped when dropped.
 
 use std::path::Path;
-use std::process::Child;
+use std::process::{Child, ExitStatus};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -45,31 +45,46 @@ pub fn file_bytes(path: &Path) -> u64 {
     std::fs::metadata(path).map(|metadata| metadata.len()).unwrap_or(0)
 }
 
-/// Peak resident set of the waited-for children so far, in bytes.
-pub fn children_peak_rss() -> u64 {
+/// Waits for a child and returns its exit status with its own peak resident set in bytes
+/// (`wait4`'s rusage: this child only, where `getrusage(RUSAGE_CHILDREN)` keeps the largest of all).
+pub fn wait_with_peak_rss(child: Child) -> Result<(ExitStatus, u64)> {
+    use std::os::unix::process::ExitStatusExt;
+    let pid = child.id() as libc::pid_t;
+    let mut status: libc::c_int = 0;
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: getrusage writes into the struct we own; RUSAGE_CHILDREN is a valid selector.
-    let status = unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
-    if status == 0 {
-        usage.ru_maxrss as u64 * 1024
-    } else {
-        0
+    // SAFETY: wait4 on our own child's pid, writing into a status and a struct we own. The Child
+    // is forgotten afterwards: it has been reaped here and must not be waited for again.
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    std::mem::forget(child);
+    if waited != pid {
+        return Err(std::io::Error::last_os_error().into());
     }
+    Ok((ExitStatus::from_raw(status), usage.ru_maxrss as u64 * 1024))
 }
 
-/// Current resident set of a process, in bytes, from /proc.
-pub fn process_rss(pid: u32) -> u64 {
+/// A field of /proc/PID/status in bytes (`VmRSS`, `RssAnon`, …).
+fn status_bytes(pid: u32, field: &str) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|status| {
             status
                 .lines()
-                .find(|line| line.starts_with("VmRSS:"))
+                .find(|line| line.strip_prefix(field).is_some_and(|rest| rest.starts_with(':')))
                 .and_then(|line| line.split_whitespace().nth(1))
                 .and_then(|kb| kb.parse::<u64>().ok())
         })
         .map(|kb| kb * 1024)
         .unwrap_or(0)
+}
+
+/// Current resident set of a process, in bytes, from /proc.
+pub fn process_rss(pid: u32) -> u64 {
+    status_bytes(pid, "VmRSS")
+}
+
+/// Resident set in total and its anonymous part (heap and stacks, not memory-mapped files).
+pub fn process_memory(pid: u32) -> (u64, u64) {
+    (status_bytes(pid, "VmRSS"), status_bytes(pid, "RssAnon"))
 }
 
 /// Samples a process's RSS every 20 ms until finished; keeps the peak.

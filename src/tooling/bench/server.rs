@@ -3,6 +3,7 @@
 //! and 32, exports), then a live ingest and how soon it is searchable.
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -24,11 +25,20 @@ pub struct Server {
 impl Server {
     /// Starts `tidings serve` on the bench's data directory and waits until it is ready.
     pub fn start(bench: &Bench, runtime: &Runtime) -> Result<Server> {
+        let server = Server::spawn(&bench.exe, &bench.data_dir)?;
+        if !runtime.block_on(loadgen::wait_for(server.addr, "/readyz", Duration::from_secs(60))) {
+            return Err(Error::Internal("the server did not become ready".into()));
+        }
+        Ok(server)
+    }
+
+    /// Starts `tidings serve` on a data directory without waiting for it.
+    pub fn spawn(exe: &Path, data_dir: &Path) -> Result<Server> {
         let addr: SocketAddr = ([127, 0, 0, 1], free_port()?).into();
         let guard = Guard(
-            Command::new(&bench.exe)
+            Command::new(exe)
                 .arg("--data-dir")
-                .arg(&bench.data_dir)
+                .arg(data_dir)
                 .arg("serve")
                 .arg("--addr")
                 .arg(addr.to_string())
@@ -37,14 +47,15 @@ impl Server {
                 .stdout(Stdio::null())
                 .spawn()?,
         );
-        if !runtime.block_on(loadgen::wait_for(addr, "/readyz", Duration::from_secs(60))) {
-            return Err(Error::Internal("the server did not become ready".into()));
-        }
         Ok(Server { guard, addr })
     }
 
-    fn pid(&self) -> u32 {
+    pub fn pid(&self) -> u32 {
         self.guard.0.id()
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
     }
 
     fn load(
