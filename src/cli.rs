@@ -155,7 +155,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 default_source: source,
                 progress: true,
                 extract,
-                ..IngestOptions::default()
+                ..IngestOptions::from_settings(&settings)
             };
             let report = ingest_and_index(&settings, &paths, options)?;
             if json {
@@ -186,7 +186,7 @@ pub fn run(cli: Cli) -> Result<()> {
             }
             let sample = sample_dir();
             println!("ingesting the shipped sample from {}", sample.display());
-            let report = ingest_and_index(&settings, &[sample], IngestOptions::default())?;
+            let report = ingest_and_index(&settings, &[sample], IngestOptions::from_settings(&settings))?;
             print!("{}", report.render());
             serve(settings)
         }

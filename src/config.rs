@@ -48,6 +48,11 @@ pub struct Settings {
     pub export_max_rows: usize,
     /// Reserve exports for API-key holders.
     pub export_requires_key: bool,
+    /// Records an ingest reads, extracts and stores per batch: a JSON Lines file is streamed in
+    /// batches, so memory holds two of them whatever the file's size.
+    pub ingest_batch_records: usize,
+    /// Bytes of input per ingest batch at most.
+    pub ingest_batch_bytes: usize,
 }
 
 impl Default for Settings {
@@ -70,6 +75,8 @@ impl Default for Settings {
             title_boost: DEFAULT_TITLE_BOOST,
             export_max_rows: 10_000,
             export_requires_key: false,
+            ingest_batch_records: 4_096,
+            ingest_batch_bytes: 16 << 20,
         }
     }
 }
@@ -161,6 +168,12 @@ impl Settings {
         }
         if let Some(value) = get("TIDINGS_SEARCH_QUEUE") {
             self.search_queue = number("TIDINGS_SEARCH_QUEUE", value)?;
+        }
+        if let Some(value) = get("TIDINGS_INGEST_BATCH_RECORDS") {
+            self.ingest_batch_records = number("TIDINGS_INGEST_BATCH_RECORDS", value)?;
+        }
+        if let Some(value) = get("TIDINGS_INGEST_BATCH_BYTES") {
+            self.ingest_batch_bytes = number("TIDINGS_INGEST_BATCH_BYTES", value)?;
         }
         if let Some(value) = get("TIDINGS_ALIASES_FILE") {
             self.aliases_file = Some(PathBuf::from(value));

@@ -42,7 +42,8 @@ pub struct SearchIndex {
     path: PathBuf,
 }
 
-/// The writer memory budget: 128 MB for a batch ingest, 48 MB inside a server.
+/// The writer memory budget: 64 MB for a batch ingest (128 MB measured no faster on 200k articles,
+/// with 0.5 GB more peak RSS from larger merges), 48 MB inside a server.
 #[derive(Debug, Clone, Copy)]
 pub enum WriterBudget {
     Batch,
@@ -52,7 +53,7 @@ pub enum WriterBudget {
 impl WriterBudget {
     fn bytes(self) -> usize {
         match self {
-            WriterBudget::Batch => 128_000_000,
+            WriterBudget::Batch => 64_000_000,
             WriterBudget::Server => 48_000_000,
         }
     }

@@ -1,7 +1,7 @@
 //! Input files: which are data, how they are read (`.gz` looked through, bytes decoded) and which
 //! source parser turns each format into records.
 
-use std::io::Read;
+use std::io::{BufRead, Read};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -88,15 +88,180 @@ pub fn expand_paths(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// Reads a file, decompressing `.gz` transparently.
-pub(crate) fn read_file(path: &Path) -> std::io::Result<Vec<u8>> {
-    let raw = std::fs::read(path)?;
-    if raw.starts_with(&[0x1f, 0x8b]) {
-        let mut decoded = Vec::new();
-        flate2::read::MultiGzDecoder::new(raw.as_slice()).read_to_end(&mut decoded)?;
-        return Ok(decoded);
+/// A JSON line longer than this is rejected unread (skipped to its end).
+pub const MAX_LINE_BYTES: usize = 64 << 20;
+/// Formats read as one document (SGML, feeds, pages) are read whole up to this size; a larger
+/// file is rejected with what to do instead.
+pub const MAX_WHOLE_FILE_BYTES: u64 = 256 << 20;
+
+/// A file read as batches of records: JSON Lines streamed line by line (a batch at a time, a
+/// `.gz` decompressed as it is read; the pipeline stores one batch while the next is read and
+/// extracted, so memory holds two batches whatever the file's size), every other format read
+/// whole and parsed at once.
+pub struct FileBatches {
+    display: String,
+    state: State,
+    /// Records and bytes of input a batch holds at most.
+    records: usize,
+    bytes: u64,
+}
+
+enum State {
+    Lines {
+        reader: Box<dyn BufRead>,
+        line: usize,
+        source: String,
+    },
+    /// A file read whole: its records and its size.
+    Whole(Vec<Record>, u64),
+    Done,
+}
+
+/// One batch: the records and the bytes of input they came from.
+pub struct Batch {
+    pub records: Vec<Record>,
+    pub bytes: u64,
+}
+
+/// Opens a file for reading in batches: `.gz` looked through, the format detected from the name
+/// and the first bytes. An unreadable file is an error for the caller to report.
+pub fn read_batches(path: &Path, options: &IngestOptions) -> std::io::Result<FileBatches> {
+    let display = path.display().to_string();
+    let mut raw = std::io::BufReader::with_capacity(1 << 16, std::fs::File::open(path)?);
+    let gzipped = raw.fill_buf()?.starts_with(&[0x1f, 0x8b]);
+    let mut reader: Box<dyn BufRead> = if gzipped {
+        Box::new(std::io::BufReader::with_capacity(1 << 20, flate2::bufread::MultiGzDecoder::new(raw)))
+    } else {
+        Box::new(std::io::BufReader::with_capacity(1 << 20, raw))
+    };
+    let format = Format::detect(path, reader.fill_buf()?);
+    let state = match format {
+        Format::JsonLines => {
+            State::Lines { reader, line: 0, source: options.default_source.clone().unwrap_or_else(|| "unknown".into()) }
+        }
+        _ => {
+            let mut bytes = Vec::new();
+            reader.by_ref().take(MAX_WHOLE_FILE_BYTES + 1).read_to_end(&mut bytes)?;
+            if bytes.len() as u64 > MAX_WHOLE_FILE_BYTES {
+                let rejection = Record::rejected(
+                    format!("{display}:0"),
+                    format!(
+                        "file too large: {format:?} files are read whole, at most {} MB; split it, or convert it to \
+                         JSON Lines, which is read as a stream",
+                        MAX_WHOLE_FILE_BYTES >> 20
+                    ),
+                );
+                State::Whole(vec![rejection], 0)
+            } else {
+                let length = bytes.len() as u64;
+                State::Whole(parse_file(path, bytes, options), length)
+            }
+        }
+    };
+    Ok(FileBatches { display, state, records: options.batch_records.max(1), bytes: options.batch_bytes.max(1) as u64 })
+}
+
+impl Iterator for FileBatches {
+    type Item = Batch;
+
+    fn next(&mut self) -> Option<Batch> {
+        match std::mem::replace(&mut self.state, State::Done) {
+            State::Done => None,
+            State::Whole(records, bytes) => Some(Batch { records, bytes }),
+            State::Lines { mut reader, mut line, source } => {
+                let mut batch = Batch { records: Vec::new(), bytes: 0 };
+                let mut buffer = Vec::new();
+                let mut finished = false;
+                while batch.records.len() < self.records && batch.bytes < self.bytes {
+                    buffer.clear();
+                    line += 1;
+                    let location = || format!("{}:{line}", self.display);
+                    match read_line(&mut reader, &mut buffer) {
+                        Ok(Line::End) => {
+                            finished = true;
+                            break;
+                        }
+                        Ok(Line::Read(length)) => {
+                            batch.bytes += length;
+                            if let Some(record) = json_line(location(), &buffer, &source) {
+                                batch.records.push(record);
+                            }
+                        }
+                        Ok(Line::TooLong(length)) => {
+                            batch.bytes += length;
+                            batch.records.push(Record::rejected(
+                                location(),
+                                format!("line longer than {} MB, not read", MAX_LINE_BYTES >> 20),
+                            ));
+                        }
+                        Err(error) => {
+                            batch.records.push(Record::rejected(location(), format!("cannot read further: {error}")));
+                            finished = true;
+                            break;
+                        }
+                    }
+                }
+                if !finished {
+                    self.state = State::Lines { reader, line, source };
+                }
+                (!batch.records.is_empty() || !finished || batch.bytes > 0).then_some(batch)
+            }
+        }
     }
-    Ok(raw)
+}
+
+enum Line {
+    /// A line (without its newline) is in the buffer; the bytes it took.
+    Read(u64),
+    /// A line over [`MAX_LINE_BYTES`], skipped; the bytes it took.
+    TooLong(u64),
+    End,
+}
+
+/// Reads one line into `buffer`, never holding more than [`MAX_LINE_BYTES`] of it.
+fn read_line(reader: &mut dyn BufRead, buffer: &mut Vec<u8>) -> std::io::Result<Line> {
+    let mut taken = 0u64;
+    let mut too_long = false;
+    loop {
+        let available = reader.fill_buf()?;
+        if available.is_empty() {
+            return Ok(match (taken, too_long) {
+                (0, _) => Line::End,
+                (_, true) => Line::TooLong(taken),
+                _ => Line::Read(taken),
+            });
+        }
+        let (chunk, ends) = match available.iter().position(|byte| *byte == b'\n') {
+            Some(at) => (&available[..at], Some(at + 1)),
+            None => (available, None),
+        };
+        if !too_long && buffer.len() + chunk.len() <= MAX_LINE_BYTES {
+            buffer.extend_from_slice(chunk);
+        } else {
+            too_long = true;
+            buffer.clear();
+        }
+        let consumed = ends.unwrap_or(available.len());
+        taken += consumed as u64;
+        reader.consume(consumed);
+        if ends.is_some() {
+            return Ok(if too_long { Line::TooLong(taken) } else { Line::Read(taken) });
+        }
+    }
+}
+
+/// One JSON line as a record (`None` for a blank line); a line with bad bytes is the only one
+/// rejected.
+fn json_line(location: String, bytes: &[u8], source: &str) -> Option<Record> {
+    let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+    Some(match std::str::from_utf8(bytes) {
+        Ok(line) if line.trim().is_empty() => return None,
+        Ok(line) => match jsonl::parse_line(line, source) {
+            Ok(article) => Record::accepted(location, article),
+            Err(reason) => Record::rejected(location, reason),
+        },
+        Err(error) => Record::rejected(location, format!("line is not valid UTF-8: {error}")),
+    })
 }
 
 /// UTF-8 when valid; otherwise latin-1 (every byte is a character), as Reuters' one stray byte needs.
@@ -112,27 +277,13 @@ pub fn parse_file(path: &Path, bytes: Vec<u8>, options: &IngestOptions) -> Vec<R
     let display = path.display().to_string();
     let source = options.default_source.as_deref();
     match Format::detect(path, &bytes) {
-        Format::JsonLines => {
-            // Decode line by line so one line with bad bytes is the only one rejected.
-            let mut records = Vec::new();
-            for (index, line) in bytes.split(|byte| *byte == b'\n').enumerate() {
-                match std::str::from_utf8(line) {
-                    Ok(line) if line.trim().is_empty() => {}
-                    Ok(line) => {
-                        let location = format!("{display}:{}", index + 1);
-                        records.push(match jsonl::parse_line(line, source.unwrap_or("unknown")) {
-                            Ok(article) => Record::accepted(location, article),
-                            Err(reason) => Record::rejected(location, reason),
-                        });
-                    }
-                    Err(error) => records.push(Record::rejected(
-                        format!("{display}:{}", index + 1),
-                        format!("line is not valid UTF-8: {error}"),
-                    )),
-                }
-            }
-            records
-        }
+        Format::JsonLines => bytes
+            .split(|byte| *byte == b'\n')
+            .enumerate()
+            .filter_map(|(index, line)| {
+                json_line(format!("{display}:{}", index + 1), line, source.unwrap_or("unknown"))
+            })
+            .collect(),
         Format::ReutersSgml => reuters::parse(&display, &decode_text(bytes)),
         Format::Feed => {
             let context = feeds::FeedContext { url: None, source: options.default_source.clone(), fetched_at: None };

@@ -55,7 +55,7 @@ pub enum ExtractPolicy {
 }
 
 /// Options for one ingestion run.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct IngestOptions {
     /// When to run the entity extractor.
     pub extract: ExtractPolicy,
@@ -63,4 +63,31 @@ pub struct IngestOptions {
     pub default_source: Option<String>,
     /// Draw a progress bar (only when stderr is a terminal).
     pub progress: bool,
+    /// Records and bytes of input per batch at most (`ingest_batch_records`, `ingest_batch_bytes`).
+    pub batch_records: usize,
+    pub batch_bytes: usize,
+}
+
+impl IngestOptions {
+    /// The defaults with the batch limits of `settings`.
+    pub fn from_settings(settings: &crate::config::Settings) -> IngestOptions {
+        IngestOptions {
+            batch_records: settings.ingest_batch_records.max(1),
+            batch_bytes: settings.ingest_batch_bytes.max(1),
+            ..IngestOptions::default()
+        }
+    }
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        let settings = crate::config::Settings::default();
+        IngestOptions {
+            extract: ExtractPolicy::default(),
+            default_source: None,
+            progress: false,
+            batch_records: settings.ingest_batch_records,
+            batch_bytes: settings.ingest_batch_bytes,
+        }
+    }
 }

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::files::{expand_paths, parse_file, read_file};
+use super::files::{expand_paths, read_batches};
 use super::{ExtractPolicy, IngestOptions, IngestReport, Record};
 use crate::config::Settings;
 use crate::entities::{Aliases, EntityExtractor};
@@ -75,8 +75,10 @@ impl Ingestor {
         matches!(self.index, IndexHandOff::Follower)
     }
 
-    /// Ingests files and directories as one run of the ledger. A file's articles are stored while
-    /// the next file's entities are extracted, and handed to the index writer as they are stored.
+    /// Ingests files and directories as one run of the ledger. Files are read in batches (JSON
+    /// Lines streamed), each batch's articles stored while the next batch's entities are
+    /// extracted and handed to the index writer as they are stored, so memory holds two batches
+    /// whatever the size of a file or of the run.
     pub fn ingest_paths(&self, paths: &[PathBuf], options: &IngestOptions) -> Result<IngestReport> {
         let files = expand_paths(paths)?;
         let origins: Vec<String> = paths.iter().map(|path| path.display().to_string()).collect();
@@ -86,20 +88,22 @@ impl Ingestor {
         let mut stored_batch: Option<Vec<Article>> = None;
         for path in &files {
             progress.set_message(path.file_name().map(|name| name.to_string_lossy().to_string()).unwrap_or_default());
-            let bytes = match read_file(path) {
-                Ok(bytes) => bytes,
+            let batches = match read_batches(path, options) {
+                Ok(batches) => batches,
                 Err(error) => {
                     report.reject_file(format!("{}:0", path.display()), format!("cannot read file: {error}"));
                     continue;
                 }
             };
-            report.bytes += bytes.len() as u64;
-            progress.inc(bytes.len() as u64);
-            let articles = report.tally(parse_file(path, bytes, options));
-            // The previous file's articles are stored while this file's are extracted.
-            let previous = stored_batch.replace(articles);
-            let current = stored_batch.as_mut().expect("just stored");
-            self.store_while_extracting(previous, current, options.extract, &mut report)?;
+            for batch in batches {
+                report.bytes += batch.bytes;
+                progress.inc(batch.bytes);
+                let articles = report.tally(batch.records);
+                // The previous batch's articles are stored while this batch's are extracted.
+                let previous = stored_batch.replace(articles);
+                let current = stored_batch.as_mut().expect("just stored");
+                self.store_while_extracting(previous, current, options.extract, &mut report)?;
+            }
         }
         if let Some(batch) = stored_batch {
             self.store_batch(&mut self.store(), &batch, &mut report)?;

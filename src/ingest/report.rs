@@ -7,7 +7,12 @@ use super::Record;
 use crate::model::Article;
 use crate::store::{IngestCounts, Upsert};
 
-/// What a run did: the counts of the report and each rejection with its location.
+/// Rejections a report lists with their location and reason at most (the rest are counted): a
+/// file of millions of bad lines must not fill memory or the ledger.
+pub const MAX_LISTED_REJECTIONS: usize = 10_000;
+
+/// What a run did: the counts of the report and each rejection with its location (the
+/// first [`MAX_LISTED_REJECTIONS`] of them).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct IngestReport {
     pub files: u64,
@@ -39,6 +44,10 @@ impl IngestReport {
         for rejection in &self.rejections {
             out.push_str(&format!("rejected {}: {}\n", rejection.location, rejection.reason));
         }
+        let unlisted = self.counts.rejected.saturating_sub(self.rejections.len() as u64);
+        if unlisted > 0 {
+            out.push_str(&format!("… and {unlisted} more rejections, not listed\n"));
+        }
         out
     }
 
@@ -53,10 +62,7 @@ impl IngestReport {
                     self.counts.date_unknown += u64::from(article.published_at.is_none());
                     articles.push(article);
                 }
-                Err(reason) => {
-                    self.counts.rejected += 1;
-                    self.rejections.push(Rejection { location: record.location, reason });
-                }
+                Err(reason) => self.reject(record.location, reason),
             }
         }
         articles
@@ -75,8 +81,14 @@ impl IngestReport {
 
     /// A file that could not be read at all.
     pub fn reject_file(&mut self, location: String, reason: String) {
+        self.reject(location, reason);
+    }
+
+    fn reject(&mut self, location: String, reason: String) {
         self.counts.rejected += 1;
-        self.rejections.push(Rejection { location, reason });
+        if self.rejections.len() < MAX_LISTED_REJECTIONS {
+            self.rejections.push(Rejection { location, reason });
+        }
     }
 
     /// The rejections as the ledger keeps them: (location, reason).

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Transaction};
 
 use super::clusters::{cluster_for, record_signature, signatures_of};
-use super::{format_date, max_seq_in, now_rfc3339, Store};
+use super::{format_date, max_seq_in, now_rfc3339, Store, StoredBody};
 use crate::error::{Error, Result};
 use crate::model::{Article, ArticleId, DateRule, Entity, EntityKind};
 
@@ -221,7 +221,7 @@ fn read_article_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredArticle> 
             source_key: row.get(4)?,
             url: row.get(5)?,
             title: row.get(6)?,
-            body: row.get(7)?,
+            body: row.get::<_, StoredBody>(7)?.0,
             published_at: published_at
                 .and_then(|text| DateTime::parse_from_rfc3339(&text).ok())
                 .map(|date| date.with_timezone(&Utc)),
@@ -264,7 +264,7 @@ fn write_article(transaction: &Transaction<'_>, row: &Row<'_>, article: &Article
             article.url,
             hash,
             article.title,
-            article.body,
+            StoredBody(article.body.clone()),
             published_at,
             article.date_rule.as_str(),
             article.source,

@@ -1,5 +1,5 @@
 //! Near-duplicate clusters in the store: MinHash signatures kept per article, found again through
-//! in-memory LSH buckets, and the cluster a new or changed article joins.
+//! LSH band keys of the newest signatures kept in memory, and the cluster a new or changed article joins.
 
 use rusqlite::{params, OptionalExtension, Transaction};
 
@@ -8,64 +8,107 @@ use crate::error::Result;
 use crate::model::signature::{self, Signature};
 use crate::model::ArticleId;
 
-/// LSH buckets over the MinHash signatures in `article_minhash`, read incrementally by rowid
-/// inside each write transaction (so rows other processes added are seen before a batch is
-/// clustered). Entries can be stale (an article changed or deleted since): a match is confirmed
-/// against the table before it is used.
-#[derive(Default)]
+/// Signatures the near-duplicate search keeps in memory: the newest this many (by when their
+/// row was written). Older articles are not candidates: syndicated copies of a story arrive
+/// within days of each other, and the memory stays bounded (about 130 bytes an article, ~70 MB)
+/// however large the archive grows.
+pub const WINDOW: usize = 1 << 19;
+/// Signatures per frozen run of the window.
+const RUN: usize = 1 << 15;
+
+/// LSH band keys over the newest [`WINDOW`] signatures of `article_minhash`, read incrementally by
+/// rowid inside each write transaction (so rows other processes added are seen before a batch is
+/// clustered). A band key (its band folded in, 32 bits) maps to the rowid of the newest signature
+/// that had it: older ones sharing a band are near-duplicates of that one, in its cluster. The
+/// newest keys are in a hash map; every [`RUN`] signatures it is frozen into a sorted run, and
+/// the oldest run is dropped past the window. Entries can be stale (an article changed or deleted
+/// since) or collide: a candidate is read back and compared before it is used.
 pub(super) struct Lsh {
     last_rowid: i64,
-    entries: Vec<(ArticleId, Signature)>,
-    buckets: std::collections::HashMap<(u8, i64), Vec<u32>>,
+    open: std::collections::HashMap<u32, u32>,
+    open_signatures: usize,
+    /// Frozen runs, oldest first: (band key, rowid) sorted by key.
+    runs: std::collections::VecDeque<Vec<(u32, u32)>>,
+    /// Signatures kept ([`WINDOW`]) and per run ([`RUN`]).
+    window: usize,
+    run: usize,
+}
+
+impl Default for Lsh {
+    fn default() -> Self {
+        Lsh::with_window(WINDOW, RUN)
+    }
 }
 
 impl Lsh {
-    fn add(&mut self, id: ArticleId, signature: Signature) {
-        let entry = self.entries.len() as u32;
-        for (band, key) in signature.band_keys().into_iter().enumerate() {
-            self.buckets.entry((band as u8, key)).or_default().push(entry);
+    fn with_window(window: usize, run: usize) -> Lsh {
+        Lsh { last_rowid: 0, open: Default::default(), open_signatures: 0, runs: Default::default(), window, run }
+    }
+
+    fn add(&mut self, rowid: i64, signature: &Signature) {
+        let Ok(rowid) = u32::try_from(rowid) else { return };
+        for key in band_keys(signature) {
+            self.open.insert(key, rowid);
         }
-        self.entries.push((id, signature));
+        self.open_signatures += 1;
+        if self.open_signatures >= self.run {
+            let mut run: Vec<(u32, u32)> = self.open.drain().collect();
+            run.sort_unstable();
+            self.runs.push_back(run);
+            self.open_signatures = 0;
+            if self.runs.len() > self.window / self.run {
+                self.runs.pop_front();
+            }
+        }
     }
 
     pub(super) fn refresh(&mut self, transaction: &Transaction<'_>) -> Result<()> {
-        let mut statement = transaction.prepare_cached(
-            "select rowid, article_id, signature from article_minhash where rowid > ?1 order by rowid",
-        )?;
-        let rows = statement.query_map([self.last_rowid], |row| {
-            Ok((row.get::<_, i64>(0)?, row.get::<_, ArticleId>(1)?, row.get::<_, Vec<u8>>(2)?))
-        })?;
+        if self.last_rowid == 0 {
+            // First use: start from the newest WINDOW rows, not the whole table.
+            let newest: i64 =
+                transaction.query_row("select coalesce(max(rowid), 0) from article_minhash", [], |row| row.get(0))?;
+            self.last_rowid = (newest - self.window as i64).max(0);
+        }
+        let mut statement = transaction
+            .prepare_cached("select rowid, signature from article_minhash where rowid > ?1 order by rowid")?;
+        let rows =
+            statement.query_map([self.last_rowid], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, Vec<u8>>(1)?)))?;
         for row in rows {
-            let (rowid, id, bytes) = row?;
+            let (rowid, bytes) = row?;
             self.last_rowid = self.last_rowid.max(rowid);
             if let Some(signature) = Signature::from_bytes(&bytes) {
-                self.add(id, signature);
+                self.add(rowid, &signature);
             }
         }
         Ok(())
     }
 
-    /// The most similar article at or above the threshold, if any (possibly stale).
-    fn nearest(&self, id: &ArticleId, signature: &Signature) -> Option<(f64, &ArticleId, &Signature)> {
-        let mut seen = std::collections::HashSet::new();
-        let mut best: Option<(f64, &ArticleId, &Signature)> = None;
-        for (band, key) in signature.band_keys().into_iter().enumerate() {
-            for &entry in self.buckets.get(&(band as u8, key)).into_iter().flatten() {
-                if !seen.insert(entry) {
-                    continue;
-                }
-                let (other_id, other) = &self.entries[entry as usize];
-                if other_id == id {
-                    continue;
-                }
-                let similarity = signature.similarity(other);
-                if similarity >= signature::THRESHOLD && best.is_none_or(|(score, _, _)| similarity > score) {
-                    best = Some((similarity, other_id, other));
+    /// The rowids of the signatures sharing a band with `signature`, newest first, each once.
+    fn candidates(&self, signature: &Signature) -> Vec<u32> {
+        let mut found = Vec::new();
+        for key in band_keys(signature) {
+            if let Some(rowid) = self.open.get(&key) {
+                found.push(*rowid);
+            }
+            for run in &self.runs {
+                if let Ok(at) = run.binary_search_by_key(&key, |(run_key, _)| *run_key) {
+                    found.push(run[at].1);
                 }
             }
         }
-        best
+        found.sort_unstable_by(|a, b| b.cmp(a));
+        found.dedup();
+        found
     }
+}
+
+/// The signature's band keys with their band folded in, as the window keeps them.
+fn band_keys(signature: &Signature) -> [u32; signature::BANDS] {
+    let keys = signature.band_keys();
+    std::array::from_fn(|band| {
+        let mixed = (keys[band] as u64).wrapping_add((band as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        (mixed ^ (mixed >> 32)) as u32
+    })
 }
 
 impl Store {
@@ -97,30 +140,35 @@ pub(super) fn signatures_of(bodies: &[&str]) -> Vec<Option<Signature>> {
     })
 }
 
-/// The near-duplicate cluster of a new or changed article: the cluster of the most similar earlier
-/// article at or above the threshold, found through the signature's LSH bands; its own otherwise
-/// (also when the body is too short to compare).
+/// The near-duplicate cluster of a new or changed article: the cluster of the most similar article
+/// of the window at or above the threshold, found through the signature's LSH bands and confirmed
+/// against the stored signature; its own otherwise (also when the body is too short to compare).
 pub(super) fn cluster_for(
     transaction: &Transaction<'_>,
     lsh: &Lsh,
     id: &ArticleId,
     signature: Option<&Signature>,
 ) -> Result<ArticleId> {
-    let Some((_, nearest, nearest_signature)) = signature.and_then(|signature| lsh.nearest(id, signature)) else {
-        return Ok(id.clone());
-    };
-    // Confirm the match against the table: the article may have changed or gone since.
-    let current: Option<(ArticleId, Vec<u8>)> = transaction
-        .prepare_cached(
-            "select coalesce(a.cluster_id, a.id), m.signature from article_minhash m
-             join articles a on a.id = m.article_id where m.article_id = ?1",
-        )?
-        .query_row([nearest], |row| Ok((row.get(0)?, row.get(1)?)))
-        .optional()?;
-    Ok(match current {
-        Some((nearest_cluster, bytes)) if bytes == nearest_signature.to_bytes() => nearest_cluster,
-        _ => id.clone(),
-    })
+    let Some(signature) = signature else { return Ok(id.clone()) };
+    let mut statement = transaction.prepare_cached(
+        "select m.article_id, coalesce(a.cluster_id, a.id), m.signature from article_minhash m
+         join articles a on a.id = m.article_id where m.rowid = ?1",
+    )?;
+    let mut best: Option<(f64, ArticleId)> = None;
+    for rowid in lsh.candidates(signature) {
+        let row: Option<(ArticleId, ArticleId, Vec<u8>)> =
+            statement.query_row([rowid], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?))).optional()?;
+        let Some((other_id, other_cluster, bytes)) = row else { continue };
+        let Some(other) = Signature::from_bytes(&bytes) else { continue };
+        let similarity = signature.similarity(&other);
+        if &other_id != id
+            && similarity >= signature::THRESHOLD
+            && best.as_ref().is_none_or(|(score, _)| similarity > *score)
+        {
+            best = Some((similarity, other_cluster));
+        }
+    }
+    Ok(best.map(|(_, cluster)| cluster).unwrap_or_else(|| id.clone()))
 }
 
 /// Keeps an article's signature (replacing an old one) in the table and the in-memory buckets.
@@ -138,8 +186,46 @@ pub(super) fn record_signature(
         transaction
             .prepare_cached("insert into article_minhash (article_id, signature) values (?1, ?2)")?
             .execute(params![id, signature.to_bytes()])?;
-        lsh.last_rowid = lsh.last_rowid.max(transaction.last_insert_rowid());
-        lsh.add(id.clone(), signature);
+        let rowid = transaction.last_insert_rowid();
+        lsh.last_rowid = lsh.last_rowid.max(rowid);
+        lsh.add(rowid, &signature);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn story(number: usize) -> Signature {
+        let words: Vec<String> = (0..40).map(|word| format!("w{number}x{word}")).collect();
+        Signature::of(&words.join(" ")).expect("long enough")
+    }
+
+    #[test]
+    fn the_window_finds_recent_signatures_and_forgets_old_ones() {
+        let mut lsh = Lsh::with_window(8, 4);
+        lsh.add(1, &story(1));
+        assert_eq!(lsh.candidates(&story(1)), [1], "found while open");
+        for rowid in 2..=5 {
+            lsh.add(rowid, &story(rowid as usize));
+        }
+        assert_eq!(lsh.runs.len(), 1, "four signatures froze a run");
+        assert_eq!(lsh.candidates(&story(1)), [1], "found in a frozen run");
+        assert!(lsh.candidates(&story(99)).is_empty(), "an unrelated story has no candidates");
+        for rowid in 6..=13 {
+            lsh.add(rowid, &story(rowid as usize));
+        }
+        assert!(lsh.runs.len() <= 2, "at most the window is kept: {} runs", lsh.runs.len());
+        assert!(lsh.candidates(&story(1)).is_empty(), "past the window");
+        assert_eq!(lsh.candidates(&story(12)), [12]);
+    }
+
+    #[test]
+    fn a_band_points_at_its_newest_signature() {
+        let mut lsh = Lsh::with_window(8, 4);
+        lsh.add(1, &story(7));
+        lsh.add(2, &story(7));
+        assert_eq!(lsh.candidates(&story(7)), [2]);
+    }
 }

@@ -17,6 +17,7 @@ use crate::error::Result;
 pub use articles::{Change, StoredArticle, Upsert};
 pub use feeds::FeedState;
 pub use ledger::{IngestCounts, IngestRun};
+pub use values::StoredBody;
 
 /// Migrations, embedded in the binary and applied once each, in order.
 const MIGRATIONS: &[(i64, &str)] = &[

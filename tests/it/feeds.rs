@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use tidings::store::Store;
+use tidings::store::{Store, StoredBody};
 use tidings::tooling::eval::extraction::page_scores;
 
 use crate::helpers::repo_path;
@@ -115,7 +115,7 @@ fn saved_pages_give_the_article_text_headline_and_date() {
     let store = Store::open(&dir.path().join("tidings.sqlite3")).unwrap();
     for (name, expected) in truth.as_object().unwrap() {
         let url = expected["url"].as_str().unwrap();
-        let body: String = store
+        let StoredBody(body) = store
             .connection()
             .query_row(
                 "select body from articles where url = ?1 or source_key like ?2",

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use serde_json::Value;
 use tidings::entities::{Aliases, HeuristicExtractor};
 use tidings::ingest::{IndexHandOff, IngestOptions, Ingestor};
-use tidings::store::Store;
+use tidings::store::{Store, StoredBody};
 
 use crate::helpers::{raw_stories, repo_path};
 
@@ -122,7 +122,7 @@ fn broken_sgml_keeps_the_good_stories_and_names_the_broken_one() {
     assert!(rejection["location"].as_str().unwrap().ends_with(&format!("broken.sgm:{cut_line}")), "{rejection}");
     assert!(rejection["reason"].as_str().unwrap().contains("unterminated"));
     let store = Store::open(&dir.path().join("tidings.sqlite3")).unwrap();
-    let body: String = store
+    let StoredBody(body) = store
         .connection()
         .query_row("select body from articles where source_key = 'reuters:17980'", [], |row| row.get(0))
         .unwrap();

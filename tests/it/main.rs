@@ -14,6 +14,7 @@ mod ingest;
 mod instant;
 mod live;
 mod overload;
+mod scale;
 mod search;
 mod suggest;
 mod watch;
