@@ -39,7 +39,8 @@ impl Application {
         }
         let service = Service::open(&settings, Arc::clone(&index), aliases)?;
         let state = Arc::new(AppState::new(&settings, service));
-        state.service.engine().refresh_views()?;
+        // The views (suggestions, the word list) are built by the background indexer's first
+        // round: the server answers at once, searches while they are built (`/readyz` says when).
         let listener = TcpListener::bind(&settings.addr)
             .await
             .map_err(|error| Error::Config(format!("cannot listen on {}: {error}", settings.addr)))?;

@@ -30,6 +30,9 @@ pub(super) struct Readiness {
     status: String,
     /// Store changes not yet in the index.
     index_lag: i64,
+    /// `ready`, or `building` while the suggestions and the word list for typos and prefixes
+    /// are built after a start (searches answer meanwhile, without typo and prefix expansions).
+    views: String,
 }
 
 /// Ready: the index is open and holds every change of the store.
@@ -37,7 +40,8 @@ pub(super) struct Readiness {
 pub(super) async fn readyz(State(state): State<Shared>) -> Result<Response, ApiError> {
     let lag = off_the_runtime(&state, |state| state.service.index_lag()).await?;
     let status = if lag == 0 { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-    let readiness = Readiness { status: if lag == 0 { "ready" } else { "catching_up" }.into(), index_lag: lag };
+    let views = if state.service.engine().views_built() { "ready" } else { "building" }.into();
+    let readiness = Readiness { status: if lag == 0 { "ready" } else { "catching_up" }.into(), index_lag: lag, views };
     Ok((status, Json(readiness)).into_response())
 }
 

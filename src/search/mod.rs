@@ -78,6 +78,13 @@ impl Engine {
         IndexStatus { documents: self.index.num_docs(), visible_seq: self.index.visible_seq() }
     }
 
+    /// True once the in-memory views (suggestions, the word list for typos and prefixes) have
+    /// been built: until then searches answer without typo and prefix expansions and
+    /// suggestions are empty.
+    pub fn views_built(&self) -> bool {
+        self.suggester.is_built() && self.queries.lexicon_built()
+    }
+
     /// Brings the in-memory views of the index (suggestions, the word list for typos) up to the
     /// index's current state, off the request path.
     pub fn refresh_views(&self) -> Result<()> {

@@ -171,6 +171,11 @@ impl Suggester {
         }
     }
 
+    /// True once a snapshot has been built.
+    pub(crate) fn is_built(&self) -> bool {
+        self.current.read().map(|snapshot| snapshot.generation != u64::MAX).unwrap_or(false)
+    }
+
     /// Rebuilds the snapshot from the index's current searcher when it changed (and no rebuild ran
     /// in the last moment). Returns whether it rebuilt.
     pub(crate) fn refresh(&self, index: &SearchIndex) -> crate::error::Result<bool> {

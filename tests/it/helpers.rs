@@ -79,14 +79,19 @@ impl TestApp {
                 .await
                 .expect("server runs");
         });
-        TestApp {
+        let app = TestApp {
             base,
             settings,
             client: reqwest::Client::new(),
             shutdown: Some(sender),
             server: Some(server),
             _data_dir: data_dir,
-        }
+        };
+        // The views are built in the background after a start: tests begin once they are.
+        let built =
+            app.eventually(Duration::from_secs(30), || async { app.get("/readyz").await.1["views"] == "ready" }).await;
+        assert!(built, "the views were built after the start");
+        app
     }
 
     /// GET a path; returns the status and the JSON body.

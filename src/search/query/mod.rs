@@ -105,6 +105,11 @@ impl Queries {
         Ok(())
     }
 
+    /// True once the word list has been built (typos and prefixes expand through it).
+    pub fn lexicon_built(&self) -> bool {
+        self.lexicon.is_built()
+    }
+
     /// The request's query text read in its mode, with the words to highlight loosely.
     pub fn read(&self, request: &SearchRequest) -> Result<UserQuery> {
         let languages = request
