@@ -53,6 +53,12 @@ pub struct Settings {
     pub ingest_batch_records: usize,
     /// Bytes of input per ingest batch at most.
     pub ingest_batch_bytes: usize,
+    /// A long ingest that holds the index writer commits after this many changes: what it stored
+    /// becomes searchable as it goes, and the writer's queue of replaced documents (one delete
+    /// per change, each with its own scoring weight, kept until a commit) stays bounded. Without
+    /// it anonymous memory grew by about 2.5 KB an article (490 MB over 200k articles); with
+    /// 20,000 the 200k ingest stays under 350 MB and is no slower (44.5 s against 46.2 s).
+    pub ingest_commit_every: usize,
 }
 
 impl Default for Settings {
@@ -77,6 +83,7 @@ impl Default for Settings {
             export_requires_key: false,
             ingest_batch_records: 4_096,
             ingest_batch_bytes: 16 << 20,
+            ingest_commit_every: 20_000,
         }
     }
 }
@@ -174,6 +181,9 @@ impl Settings {
         }
         if let Some(value) = get("TIDINGS_INGEST_BATCH_BYTES") {
             self.ingest_batch_bytes = number("TIDINGS_INGEST_BATCH_BYTES", value)?;
+        }
+        if let Some(value) = get("TIDINGS_INGEST_COMMIT_EVERY") {
+            self.ingest_commit_every = number("TIDINGS_INGEST_COMMIT_EVERY", value)?;
         }
         if let Some(value) = get("TIDINGS_ALIASES_FILE") {
             self.aliases_file = Some(PathBuf::from(value));

@@ -89,6 +89,10 @@ impl SearchIndex {
             Index::create(directory, schema, index_settings())?
         };
         schema::register_analyzers(&index);
+        // Searches run a query's segments on a pool of one thread per core: an idle server
+        // answers a heavy query on every core, a busy one queues the segments of all of them.
+        let mut index = index;
+        index.set_default_multithread_executor()?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         let visible_seq = std::sync::atomic::AtomicI64::new(read_payload(&index)?.map_or(0, |payload| payload.seq));
         Ok(SearchIndex {
@@ -114,6 +118,7 @@ impl SearchIndex {
         }
         match self.index.writer(budget.bytes()) {
             Ok(writer) => {
+                writer.set_merge_policy(Box::new(merge_policy()));
                 *slot = Some(writer);
                 Ok(true)
             }
@@ -256,6 +261,69 @@ impl SearchIndex {
     }
 }
 
+/// No merge makes a segment of more than this many documents: an archive of a million articles
+/// is not rewritten again and again into one ever larger segment (each article is merged about
+/// twice), a merge maps at most a few hundred megabytes of segments, and the segments that remain
+/// let one search use every core.
+pub const MERGED_SEGMENT_DOCS: usize = 150_000;
+
+/// Tantivy's log merge policy, with every merge it proposes cut into merges of at most
+/// [`MERGED_SEGMENT_DOCS`] documents.
+#[derive(Debug)]
+struct CappedMerges {
+    inner: tantivy::indexer::LogMergePolicy,
+    max_docs: usize,
+}
+
+fn merge_policy() -> CappedMerges {
+    let mut inner = tantivy::indexer::LogMergePolicy::default();
+    inner.set_max_docs_before_merge(MERGED_SEGMENT_DOCS / 2);
+    CappedMerges { inner, max_docs: MERGED_SEGMENT_DOCS }
+}
+
+impl tantivy::indexer::MergePolicy for CappedMerges {
+    fn compute_merge_candidates(
+        &self,
+        segments: &[tantivy::index::SegmentMeta],
+    ) -> Vec<tantivy::indexer::MergeCandidate> {
+        let docs: std::collections::HashMap<_, _> =
+            segments.iter().map(|segment| (segment.id(), segment.num_docs() as usize)).collect();
+        self.inner
+            .compute_merge_candidates(segments)
+            .into_iter()
+            .flat_map(|candidate| {
+                let sized = candidate.0.iter().map(|id| (*id, docs.get(id).copied().unwrap_or(0))).collect();
+                capped_groups(sized, self.max_docs)
+            })
+            .map(tantivy::indexer::MergeCandidate)
+            .collect()
+    }
+}
+
+/// Splits one proposed merge into merges of at least two segments and at most `max_docs`
+/// documents, smallest segments first; what cannot be paired within the cap is left alone.
+fn capped_groups<Id: Copy>(mut segments: Vec<(Id, usize)>, max_docs: usize) -> Vec<Vec<Id>> {
+    segments.sort_by_key(|(_, docs)| *docs);
+    let mut groups = Vec::new();
+    let mut group: Vec<Id> = Vec::new();
+    let mut total = 0;
+    for (id, docs) in segments {
+        if total + docs > max_docs && !group.is_empty() {
+            if group.len() > 1 {
+                groups.push(std::mem::take(&mut group));
+            }
+            group.clear();
+            total = 0;
+        }
+        group.push(id);
+        total += docs;
+    }
+    if group.len() > 1 && total <= max_docs {
+        groups.push(group);
+    }
+    groups
+}
+
 /// Small doc-store blocks: a hit decompresses 4 KB, not 16 KB.
 fn index_settings() -> tantivy::IndexSettings {
     tantivy::IndexSettings { docstore_blocksize: 4_096, ..tantivy::IndexSettings::default() }
@@ -299,4 +367,17 @@ pub fn rebuild(index_path: &Path, store: &Store) -> Result<usize> {
         std::fs::rename(&fresh_path, index_path)?;
     }
     Ok(indexed)
+}
+
+#[cfg(test)]
+mod merge_tests {
+    use super::capped_groups;
+
+    #[test]
+    fn proposed_merges_are_cut_to_the_cap() {
+        let segments = vec![(1, 40), (2, 10), (3, 30), (4, 20), (5, 90), (6, 100)];
+        assert_eq!(capped_groups(segments, 100), vec![vec![2, 4, 3, 1]]);
+        assert_eq!(capped_groups(vec![(1, 10), (2, 10)], 100), vec![vec![1, 2]]);
+        assert!(capped_groups(vec![(1, 60), (2, 60)], 100).is_empty(), "no merge passes the cap");
+    }
 }

@@ -3,6 +3,7 @@
 //! [`Ingestor`], so every path counts, rejects and records the same way.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -33,6 +34,9 @@ pub struct Ingestor {
     extractor: Box<dyn EntityExtractor>,
     aliases: Arc<Aliases>,
     index: IndexHandOff,
+    /// Changes handed to the index writer since its last commit, and how many make a commit.
+    uncommitted: AtomicUsize,
+    commit_every: usize,
 }
 
 /// The articles one batch of records became, and the run's report.
@@ -49,7 +53,14 @@ impl Ingestor {
         aliases: Arc<Aliases>,
         index: IndexHandOff,
     ) -> Ingestor {
-        Ingestor { store: Mutex::new(store), extractor, aliases, index }
+        Ingestor {
+            store: Mutex::new(store),
+            extractor,
+            aliases,
+            index,
+            uncommitted: AtomicUsize::new(0),
+            commit_every: crate::config::Settings::default().ingest_commit_every,
+        }
     }
 
     /// Opens the data directory's store with the default extractor and the settings' alias table
@@ -60,7 +71,9 @@ impl Ingestor {
         let store = Store::open(&settings.store_path())?;
         let index = Arc::new(SearchIndex::open(&settings.index_path())?);
         let hand_off = if index.acquire_writer(budget)? { IndexHandOff::Writer(index) } else { IndexHandOff::Follower };
-        Ok(Ingestor::new(store, crate::entities::default_extractor(), aliases, hand_off))
+        let mut ingestor = Ingestor::new(store, crate::entities::default_extractor(), aliases, hand_off);
+        ingestor.commit_every = settings.ingest_commit_every.max(1);
+        Ok(ingestor)
     }
 
     /// The store this ingestor writes (for what the pipeline does not cover: feed state, lookups).
@@ -137,6 +150,7 @@ impl Ingestor {
     pub fn commit(&self) -> Result<()> {
         if let IndexHandOff::Writer(index) = &self.index {
             index.catch_up(&self.store())?;
+            self.uncommitted.store(0, Ordering::Relaxed);
         }
         Ok(())
     }
@@ -181,7 +195,11 @@ impl Ingestor {
 
     fn hand_to_index(&self, store: &Store) -> Result<()> {
         if let IndexHandOff::Writer(index) = &self.index {
-            index.add_changes(store)?;
+            let handed = index.add_changes(store)?;
+            if self.uncommitted.fetch_add(handed, Ordering::Relaxed) + handed >= self.commit_every {
+                index.commit_changes()?;
+                self.uncommitted.store(0, Ordering::Relaxed);
+            }
         }
         Ok(())
     }

@@ -10,61 +10,59 @@ use crate::model::ArticleId;
 
 /// Signatures the near-duplicate search keeps in memory: the newest this many (by when their
 /// row was written). Older articles are not candidates: syndicated copies of a story arrive
-/// within days of each other, and the memory stays bounded (about 130 bytes an article, ~70 MB)
-/// however large the archive grows.
-pub const WINDOW: usize = 1 << 19;
-/// Signatures per frozen run of the window.
-const RUN: usize = 1 << 15;
+/// within days of each other, and the memory stays bounded (about 300 bytes an article, under
+/// 90 MB) however large the archive grows.
+pub const WINDOW: usize = 1 << 18;
+/// Signatures per generation of the window.
+const GENERATION: usize = 1 << 16;
 
 /// LSH band keys over the newest [`WINDOW`] signatures of `article_minhash`, read incrementally by
 /// rowid inside each write transaction (so rows other processes added are seen before a batch is
 /// clustered). A band key (its band folded in, 32 bits) maps to the rowid of the newest signature
-/// that had it: older ones sharing a band are near-duplicates of that one, in its cluster. The
-/// newest keys are in a hash map; every [`RUN`] signatures it is frozen into a sorted run, and
-/// the oldest run is dropped past the window. Entries can be stale (an article changed or deleted
-/// since) or collide: a candidate is read back and compared before it is used.
+/// that had it: older ones sharing a band are near-duplicates of that one, in its cluster. Keys
+/// are kept in generations of [`GENERATION`] signatures, one hash map each, the oldest dropped
+/// past the window, so a look-up is one probe per band and generation. Entries can be stale (an
+/// article changed or deleted since) or collide: a candidate is read back and compared.
 pub(super) struct Lsh {
     last_rowid: i64,
-    open: std::collections::HashMap<u32, u32>,
-    open_signatures: usize,
-    /// Frozen runs, oldest first: (band key, rowid) sorted by key.
-    runs: std::collections::VecDeque<Vec<(u32, u32)>>,
-    /// Signatures kept ([`WINDOW`]) and per run ([`RUN`]).
+    /// Generations, oldest first; the last one takes new signatures.
+    generations: std::collections::VecDeque<std::collections::HashMap<u32, u32>>,
+    /// Signatures in the newest generation.
+    newest: usize,
     window: usize,
-    run: usize,
+    generation: usize,
 }
 
 impl Default for Lsh {
     fn default() -> Self {
-        Lsh::with_window(WINDOW, RUN)
+        Lsh::with_window(WINDOW, GENERATION)
     }
 }
 
 impl Lsh {
-    fn with_window(window: usize, run: usize) -> Lsh {
-        Lsh { last_rowid: 0, open: Default::default(), open_signatures: 0, runs: Default::default(), window, run }
+    fn with_window(window: usize, generation: usize) -> Lsh {
+        Lsh { last_rowid: 0, generations: Default::default(), newest: 0, window, generation }
     }
 
     fn add(&mut self, rowid: i64, signature: &Signature) {
         let Ok(rowid) = u32::try_from(rowid) else { return };
-        for key in band_keys(signature) {
-            self.open.insert(key, rowid);
-        }
-        self.open_signatures += 1;
-        if self.open_signatures >= self.run {
-            let mut run: Vec<(u32, u32)> = self.open.drain().collect();
-            run.sort_unstable();
-            self.runs.push_back(run);
-            self.open_signatures = 0;
-            if self.runs.len() > self.window / self.run {
-                self.runs.pop_front();
+        if self.generations.is_empty() || self.newest >= self.generation {
+            if self.generations.len() >= self.window.div_ceil(self.generation) {
+                self.generations.pop_front();
             }
+            self.generations.push_back(std::collections::HashMap::with_capacity(self.generation * signature::BANDS));
+            self.newest = 0;
         }
+        let newest = self.generations.back_mut().expect("a generation was just ensured");
+        for key in band_keys(signature) {
+            newest.insert(key, rowid);
+        }
+        self.newest += 1;
     }
 
     pub(super) fn refresh(&mut self, transaction: &Transaction<'_>) -> Result<()> {
         if self.last_rowid == 0 {
-            // First use: start from the newest WINDOW rows, not the whole table.
+            // First use: start from the newest rows of the window, not the whole table.
             let newest: i64 =
                 transaction.query_row("select coalesce(max(rowid), 0) from article_minhash", [], |row| row.get(0))?;
             self.last_rowid = (newest - self.window as i64).max(0);
@@ -87,14 +85,7 @@ impl Lsh {
     fn candidates(&self, signature: &Signature) -> Vec<u32> {
         let mut found = Vec::new();
         for key in band_keys(signature) {
-            if let Some(rowid) = self.open.get(&key) {
-                found.push(*rowid);
-            }
-            for run in &self.runs {
-                if let Ok(at) = run.binary_search_by_key(&key, |(run_key, _)| *run_key) {
-                    found.push(run[at].1);
-                }
-            }
+            found.extend(self.generations.iter().filter_map(|generation| generation.get(&key).copied()));
         }
         found.sort_unstable_by(|a, b| b.cmp(a));
         found.dedup();
@@ -210,13 +201,13 @@ mod tests {
         for rowid in 2..=5 {
             lsh.add(rowid, &story(rowid as usize));
         }
-        assert_eq!(lsh.runs.len(), 1, "four signatures froze a run");
-        assert_eq!(lsh.candidates(&story(1)), [1], "found in a frozen run");
+        assert_eq!(lsh.generations.len(), 2, "four signatures fill a generation");
+        assert_eq!(lsh.candidates(&story(1)), [1], "found in an older generation");
         assert!(lsh.candidates(&story(99)).is_empty(), "an unrelated story has no candidates");
         for rowid in 6..=13 {
             lsh.add(rowid, &story(rowid as usize));
         }
-        assert!(lsh.runs.len() <= 2, "at most the window is kept: {} runs", lsh.runs.len());
+        assert_eq!(lsh.generations.len(), 2, "at most the window is kept");
         assert!(lsh.candidates(&story(1)).is_empty(), "past the window");
         assert_eq!(lsh.candidates(&story(12)), [12]);
     }

@@ -1,5 +1,5 @@
 //! What holds at archive scale, on small numbers: a JSON Lines file is read as a stream of batches
-//! (stored before the file has been read to its end), whatever its size.
+//! (stored, and searchable, before the file has been read to its end), whatever its size.
 
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -27,6 +27,7 @@ fn a_json_lines_file_is_stored_batch_by_batch_before_it_ends() {
         .args(["ingest", "--json"])
         .arg(&fifo)
         .env("TIDINGS_INGEST_BATCH_RECORDS", "10")
+        .env("TIDINGS_INGEST_COMMIT_EVERY", "5")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -49,6 +50,15 @@ fn a_json_lines_file_is_stored_batch_by_batch_before_it_ends() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert_eq!(stored_early, 9, "the first batch is stored while the file is still being written");
+    // …and searchable: the ingest commits the index every few articles, not only at its end.
+    let searchable_early = loop {
+        let index = SearchIndex::open(&data_dir.join("tantivy")).unwrap();
+        if index.num_docs() >= 9 || Instant::now() > deadline {
+            break index.num_docs();
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(searchable_early, 9, "the first batch is searchable before the ingest ends");
     for number in 26..=40 {
         writer.write_all(line(number).as_bytes()).unwrap();
     }
