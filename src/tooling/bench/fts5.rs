@@ -8,6 +8,7 @@ use std::time::Instant;
 use rusqlite::Connection;
 
 use crate::error::Result;
+use crate::store::StoredBody;
 
 /// Builds the FTS5 database from the store; returns the connection and the build seconds.
 pub fn build(store_path: &Path, fts_path: &Path) -> Result<(Connection, f64)> {
@@ -17,12 +18,22 @@ pub fn build(store_path: &Path, fts_path: &Path) -> Result<(Connection, f64)> {
     }
     let connection = Connection::open(fts_path)?;
     connection.execute_batch("pragma journal_mode = off; pragma synchronous = off;")?;
-    connection.execute("attach database ?1 as store", [store_path.to_string_lossy()])?;
     connection.execute_batch(
-        "create virtual table fts using fts5(title, body, tokenize = 'porter unicode61 remove_diacritics 2');
-         insert into fts (rowid, title, body) select rowid, title, body from store.articles;
-         detach database store;",
+        "create virtual table fts using fts5(title, body, tokenize = 'porter unicode61 remove_diacritics 2');",
     )?;
+    // Bodies are compressed in the store: read through the store's own type, written as text.
+    let store = Connection::open(store_path)?;
+    let mut articles = store.prepare("select rowid, title, body from articles")?;
+    let mut rows = articles.query([])?;
+    let transaction = connection.unchecked_transaction()?;
+    {
+        let mut insert = transaction.prepare("insert into fts (rowid, title, body) values (?1, ?2, ?3)")?;
+        while let Some(row) = rows.next()? {
+            let (rowid, title, body): (i64, String, StoredBody) = (row.get(0)?, row.get(1)?, row.get(2)?);
+            insert.execute(rusqlite::params![rowid, title, body.0])?;
+        }
+    }
+    transaction.commit()?;
     Ok((connection, started.elapsed().as_secs_f64()))
 }
 
