@@ -113,9 +113,9 @@ impl Engine {
         let reference = cursor.map(|cursor| cursor.reference_secs);
         let plan = RankPlan::for_request(request, user_query.query.is_some(), &self.ranking, reference, &searcher);
         let window = if request.collapse {
-            stories::collapsed(&self.index.fields, &searcher, &query, plan, request)?
+            stories::collapsed(&self.index, &searcher, &query, plan, request)?
         } else {
-            window::page(&searcher, &query, plan, request, cursor, &self.snapshots)?
+            window::page(&self.index, &searcher, &query, plan, request, cursor, &self.snapshots)?
         };
         let hits = self.hits(&searcher, &user_query, request, plan, &window)?;
         Ok(respond(request, window, hits, started))

@@ -12,7 +12,7 @@ use super::request::{Duplicates, SearchRequest};
 use super::window::{ranked, Tallies, Window};
 use crate::error::Result;
 use crate::index::schema::CLUSTER;
-use crate::index::Fields;
+use crate::index::SearchIndex;
 
 /// Ids of other articles listed with a collapsed hit.
 const MAX_DUPLICATE_IDS: usize = 20;
@@ -42,7 +42,7 @@ pub(crate) fn first_of_each_story(searcher: &Searcher, ranked: &[Position], want
 /// candidates are ranked than hits shown (several may share a story), four times as many each
 /// round until enough stories are found or the matches run out.
 pub(crate) fn collapsed(
-    fields: &Fields,
+    index: &SearchIndex,
     searcher: &Searcher,
     query: &dyn Query,
     plan: RankPlan,
@@ -50,7 +50,7 @@ pub(crate) fn collapsed(
 ) -> Result<Window> {
     let shown = request.offset + request.limit;
     let mut wanted = (shown * 4).max(50);
-    let mut candidates = ranked(searcher, query, plan.ranker(wanted, None), 0, Tallies::for_request(request))?;
+    let mut candidates = ranked(index, searcher, query, plan.ranker(wanted, None), 0, Tallies::for_request(request))?;
     loop {
         let chosen = first_of_each_story(searcher, &candidates.positions, shown)?;
         if chosen.len() >= shown || candidates.positions.len() < wanted || wanted >= candidates.total {
@@ -58,31 +58,33 @@ pub(crate) fn collapsed(
             break;
         }
         wanted = (wanted * 4).min(candidates.total.max(1));
-        candidates.positions = ranked(searcher, query, plan.ranker(wanted, None), 0, Tallies::default())?.positions;
+        candidates.positions =
+            ranked(index, searcher, query, plan.ranker(wanted, None), 0, Tallies::default())?.positions;
     }
     let duplicates = candidates
         .positions
         .iter()
-        .map(|position| duplicates_of(fields, searcher, query, plan, position.address).map(Some))
+        .map(|position| duplicates_of(index, searcher, query, plan, position.address).map(Some))
         .collect::<Result<Vec<_>>>()?;
     Ok(Window { ranked: candidates, duplicates, next: None })
 }
 
 /// The other matching articles of a hit's story, best first.
 fn duplicates_of(
-    fields: &Fields,
+    index: &SearchIndex,
     searcher: &Searcher,
     query: &dyn Query,
     plan: RankPlan,
     address: DocAddress,
 ) -> Result<Duplicates> {
+    let fields = &index.fields;
     let cluster = cluster_of(searcher, address)?;
     let same_story = TermQuery::new(Term::from_field_u64(fields.cluster, cluster), IndexRecordOption::Basic);
     let members = BooleanQuery::new(vec![
         (Occur::Must, query.box_clone()),
         (Occur::Must, Box::new(ConstScoreQuery::new(Box::new(same_story), 0.0))),
     ]);
-    let story = ranked(searcher, &members, plan.ranker(MAX_DUPLICATE_IDS + 1, None), 0, Tallies::default())?;
+    let story = ranked(index, searcher, &members, plan.ranker(MAX_DUPLICATE_IDS + 1, None), 0, Tallies::default())?;
     let mut ids = Vec::new();
     for position in story.positions.into_iter().filter(|position| position.address != address).take(MAX_DUPLICATE_IDS) {
         let document: TantivyDocument = searcher.doc(position.address)?;

@@ -12,6 +12,7 @@ use super::query::query_time_error;
 use super::ranking::{Position, RankPlan, Ranker};
 use super::request::{Duplicates, SearchRequest};
 use crate::error::Result;
+use crate::index::SearchIndex;
 
 /// What one pass counts besides the ranked window.
 #[derive(Default)]
@@ -39,6 +40,7 @@ pub(crate) struct Ranked {
 
 /// Ranks the matches of `query` and keeps `ranker.limit` of them after skipping `offset`.
 pub(crate) fn ranked(
+    index: &SearchIndex,
     searcher: &Searcher,
     query: &dyn Query,
     mut ranker: Ranker,
@@ -47,7 +49,7 @@ pub(crate) fn ranked(
 ) -> Result<Ranked> {
     ranker.limit += offset;
     let (top, total, facets, stories) =
-        searcher.search(query, &(ranker, Count, tallies.facets, tallies.stories)).map_err(query_time_error)?;
+        index.search(searcher, query, &(ranker, Count, tallies.facets, tallies.stories)).map_err(query_time_error)?;
     Ok(Ranked { positions: top.into_iter().skip(offset).collect(), total, facets, stories })
 }
 
@@ -63,6 +65,7 @@ pub(crate) struct Window {
 /// A page of a search that is not collapsed: `limit` hits after the offset or the cursor's
 /// position, and a cursor when more follow (one more hit is ranked to tell).
 pub(crate) fn page(
+    index: &SearchIndex,
     searcher: &Searcher,
     query: &dyn Query,
     plan: RankPlan,
@@ -71,8 +74,14 @@ pub(crate) fn page(
     snapshots: &Snapshots,
 ) -> Result<Window> {
     let after = cursor.map(|cursor| cursor.position);
-    let mut ranked =
-        ranked(searcher, query, plan.ranker(request.limit + 1, after), request.offset, Tallies::for_request(request))?;
+    let mut ranked = ranked(
+        index,
+        searcher,
+        query,
+        plan.ranker(request.limit + 1, after),
+        request.offset,
+        Tallies::for_request(request),
+    )?;
     let mut next = None;
     if ranked.positions.len() > request.limit {
         ranked.positions.truncate(request.limit);
