@@ -186,16 +186,30 @@ impl SearchIndex {
 
     /// Indexes every article the store changed after the index's sequence, commits with the new
     /// sequence and reloads the reader. Returns how many articles were indexed. Needs the writer.
+    /// A large catch-up (a rebuild, a server following a long ingest) commits every
+    /// [`CATCH_UP_COMMIT`] changes, so the writer's memory stays bounded.
     pub fn catch_up(&self, store: &Store) -> Result<usize> {
-        let indexed = self.add_changes(store)?;
-        self.commit_changes()?;
-        Ok(indexed)
+        let mut indexed = 0;
+        loop {
+            let added = self.add_changes_up_to(store, CATCH_UP_COMMIT)?;
+            self.commit_changes()?;
+            indexed += added;
+            if added < CATCH_UP_COMMIT {
+                return Ok(indexed);
+            }
+        }
     }
 
     /// Hands the store's changes not yet given to the writer to its indexing threads, without
     /// committing: a batch ingest calls this after each file so indexing overlaps the next file's
     /// extraction, then [`SearchIndex::commit_changes`] once.
     pub fn add_changes(&self, store: &Store) -> Result<usize> {
+        self.add_changes_up_to(store, usize::MAX)
+    }
+
+    /// As [`SearchIndex::add_changes`], stopping once `most` changes have been handed over (it
+    /// may pass it by the rest of one read batch).
+    fn add_changes_up_to(&self, store: &Store, most: usize) -> Result<usize> {
         let mut slot = self.writer.lock().map_err(|_| Error::Internal("index writer mutex poisoned".into()))?;
         let writer = slot.as_mut().ok_or_else(|| Error::Internal("catch-up without the index writer".into()))?;
         let mut pending = self.pending_seq.lock().map_err(|_| Error::Internal("index mutex poisoned".into()))?;
@@ -212,6 +226,9 @@ impl SearchIndex {
                 }
             }
             indexed += batch.len();
+            if indexed >= most {
+                break;
+            }
         }
         if indexed > 0 {
             *pending = Some(seq);
@@ -294,6 +311,10 @@ impl SearchIndex {
         document
     }
 }
+
+/// A catch-up commits after this many changes (the writer keeps one delete per added document
+/// until a commit: ~2.5 KB each).
+pub const CATCH_UP_COMMIT: usize = 20_000;
 
 /// A search alone on the server runs its segments on every core from this many documents.
 pub const PARALLEL_FROM_DOCS: u64 = 100_000;

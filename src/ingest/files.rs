@@ -21,19 +21,31 @@ pub enum Format {
 }
 
 impl Format {
-    /// Detects a file's format from its name (a `.gz` suffix is looked through), then its content.
-    pub fn detect(path: &Path, content: &[u8]) -> Format {
+    /// The format a file's name alone says (a `.gz` suffix is looked through); `None` when the
+    /// content must tell (`.json` may be a JSON Feed, other names anything).
+    pub fn by_name(path: &Path) -> Option<Format> {
         let name = path.file_name().map(|name| name.to_string_lossy().to_lowercase()).unwrap_or_default();
         let name = name.strip_suffix(".gz").unwrap_or(&name);
         let extension = name.rsplit_once('.').map(|(_, extension)| extension).unwrap_or("");
-        let head = String::from_utf8_lossy(&content[..content.len().min(4096)]);
         match extension {
-            "json" if feeds::looks_like_feed(&head) => return Format::Feed,
-            "jsonl" | "ndjson" | "json" => return Format::JsonLines,
-            "sgm" | "sgml" => return Format::ReutersSgml,
-            "rss" | "atom" | "rdf" | "feed" => return Format::Feed,
-            "html" | "htm" | "xhtml" => return Format::Html,
-            _ => {}
+            "jsonl" | "ndjson" => Some(Format::JsonLines),
+            "sgm" | "sgml" => Some(Format::ReutersSgml),
+            "rss" | "atom" | "rdf" | "feed" => Some(Format::Feed),
+            "html" | "htm" | "xhtml" => Some(Format::Html),
+            _ => None,
+        }
+    }
+
+    /// Detects a file's format from its name (a `.gz` suffix is looked through), then its content.
+    pub fn detect(path: &Path, content: &[u8]) -> Format {
+        if let Some(format) = Format::by_name(path) {
+            return format;
+        }
+        let name = path.file_name().map(|name| name.to_string_lossy().to_lowercase()).unwrap_or_default();
+        let name = name.strip_suffix(".gz").unwrap_or(&name);
+        let head = String::from_utf8_lossy(&content[..content.len().min(4096)]);
+        if name.ends_with(".json") {
+            return if feeds::looks_like_feed(&head) { Format::Feed } else { Format::JsonLines };
         }
         let trimmed = head.trim_start_matches('\u{feff}').trim_start();
         if feeds::looks_like_feed(&head) {
@@ -129,12 +141,20 @@ pub fn read_batches(path: &Path, options: &IngestOptions) -> std::io::Result<Fil
     let display = path.display().to_string();
     let mut raw = std::io::BufReader::with_capacity(1 << 16, std::fs::File::open(path)?);
     let gzipped = raw.fill_buf()?.starts_with(&[0x1f, 0x8b]);
-    let mut reader: Box<dyn BufRead> = if gzipped {
+    let mut decoded: Box<dyn BufRead> = if gzipped {
         Box::new(std::io::BufReader::with_capacity(1 << 20, flate2::bufread::MultiGzDecoder::new(raw)))
     } else {
         Box::new(std::io::BufReader::with_capacity(1 << 20, raw))
     };
-    let format = Format::detect(path, reader.fill_buf()?);
+    // Unless the name says it, the format is told by the first 4 KB (one buffer of a
+    // decompressor may hold less), which are then read again in front of the rest. A name that
+    // says it starts at once (a pipe being written need not fill 4 KB first).
+    let mut head = Vec::with_capacity(4096);
+    if Format::by_name(path).is_none() {
+        decoded.by_ref().take(4096).read_to_end(&mut head)?;
+    }
+    let format = Format::detect(path, &head);
+    let mut reader: Box<dyn BufRead> = Box::new(std::io::Cursor::new(head).chain(decoded));
     let state = match format {
         Format::JsonLines => {
             State::Lines { reader, line: 0, source: options.default_source.clone().unwrap_or_else(|| "unknown".into()) }
@@ -176,7 +196,7 @@ impl Iterator for FileBatches {
                     buffer.clear();
                     line += 1;
                     let location = || format!("{}:{line}", self.display);
-                    match read_line(&mut reader, &mut buffer) {
+                    match read_line(&mut reader, &mut buffer, MAX_LINE_BYTES) {
                         Ok(Line::End) => {
                             finished = true;
                             break;
@@ -218,12 +238,16 @@ enum Line {
     End,
 }
 
-/// Reads one line into `buffer`, never holding more than [`MAX_LINE_BYTES`] of it.
-fn read_line(reader: &mut dyn BufRead, buffer: &mut Vec<u8>) -> std::io::Result<Line> {
+/// Reads one line into `buffer`, never holding more than `max` bytes of it.
+fn read_line(reader: &mut dyn BufRead, buffer: &mut Vec<u8>, max: usize) -> std::io::Result<Line> {
     let mut taken = 0u64;
     let mut too_long = false;
     loop {
-        let available = reader.fill_buf()?;
+        let available = match reader.fill_buf() {
+            Ok(available) => available,
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(error) => return Err(error),
+        };
         if available.is_empty() {
             return Ok(match (taken, too_long) {
                 (0, _) => Line::End,
@@ -235,7 +259,7 @@ fn read_line(reader: &mut dyn BufRead, buffer: &mut Vec<u8>) -> std::io::Result<
             Some(at) => (&available[..at], Some(at + 1)),
             None => (available, None),
         };
-        if !too_long && buffer.len() + chunk.len() <= MAX_LINE_BYTES {
+        if !too_long && buffer.len() + chunk.len() <= max {
             buffer.extend_from_slice(chunk);
         } else {
             too_long = true;
@@ -320,4 +344,68 @@ pub fn parse_file(path: &Path, bytes: Vec<u8>, options: &IngestOptions) -> Vec<R
 
 fn modified_time(path: &Path) -> Option<DateTime<Utc>> {
     std::fs::metadata(path).and_then(|metadata| metadata.modified()).ok().map(DateTime::<Utc>::from)
+}
+
+#[cfg(test)]
+mod stream_tests {
+    use std::io::Write;
+
+    use super::*;
+
+    #[test]
+    fn an_over_long_line_is_skipped_without_being_held() {
+        let mut reader = std::io::Cursor::new(b"short\nmuch too long a line\nlast".to_vec());
+        let mut buffer = Vec::new();
+        assert!(matches!(read_line(&mut reader, &mut buffer, 8).unwrap(), Line::Read(6)));
+        assert_eq!(buffer, b"short");
+        buffer.clear();
+        assert!(matches!(read_line(&mut reader, &mut buffer, 8).unwrap(), Line::TooLong(21)));
+        assert!(buffer.is_empty(), "nothing of the long line kept");
+        assert!(matches!(read_line(&mut reader, &mut buffer, 8).unwrap(), Line::Read(4)));
+        assert_eq!(buffer, b"last");
+        buffer.clear();
+        assert!(matches!(read_line(&mut reader, &mut buffer, 8).unwrap(), Line::End));
+    }
+
+    #[test]
+    fn a_gzipped_json_lines_file_streams_in_batches_with_its_line_numbers() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("articles.jsonl.gz");
+        let mut encoder = flate2::write::GzEncoder::new(std::fs::File::create(&path).unwrap(), Default::default());
+        for number in 1..=25 {
+            if number == 12 {
+                writeln!(encoder, "{{broken").unwrap();
+            } else if number == 20 {
+                writeln!(encoder).unwrap();
+            } else {
+                writeln!(encoder, r#"{{"id":"{number}","title":"Story {number}","body":"Text {number}."}}"#).unwrap();
+            }
+        }
+        encoder.finish().unwrap();
+        let options = IngestOptions { batch_records: 10, ..IngestOptions::default() };
+        let batches: Vec<Batch> = read_batches(&path, &options).unwrap().collect();
+        let sizes: Vec<usize> = batches.iter().map(|batch| batch.records.len()).collect();
+        assert_eq!(sizes, [10, 10, 4], "the blank line 20 makes no record");
+        let rejected: Vec<&str> = batches
+            .iter()
+            .flat_map(|batch| &batch.records)
+            .filter(|record| record.result.is_err())
+            .map(|record| record.location.as_str())
+            .collect();
+        assert_eq!(rejected.len(), 1);
+        assert!(rejected[0].ends_with("articles.jsonl.gz:12"), "{rejected:?}");
+        let last = batches[2].records.last().unwrap();
+        assert!(last.location.ends_with(":25"), "{}", last.location);
+        let decoded: u64 = batches.iter().map(|batch| batch.bytes).sum();
+        let plain: u64 = (1..=25)
+            .map(|number: u64| match number {
+                12 => 8,
+                20 => 1,
+                _ => {
+                    format!(r#"{{"id":"{number}","title":"Story {number}","body":"Text {number}."}}"#).len() as u64 + 1
+                }
+            })
+            .sum();
+        assert_eq!(decoded, plain, "bytes count the decompressed input");
+    }
 }

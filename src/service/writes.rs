@@ -14,8 +14,9 @@ use crate::store::IngestCounts;
 /// The ledger's name for runs written over HTTP.
 const ORIGIN: &str = "api";
 
-/// What a write did: the ingestion counts, each rejected item with its position, and the ids of
-/// the articles written or found unchanged, in the order sent.
+/// What a write did: the ingestion counts, each rejected item with its position (the first
+/// 10,000; `rejected` counts them all), and the ids of the articles written or found unchanged,
+/// in the order sent.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WriteReport {
     #[serde(flatten)]

@@ -49,6 +49,10 @@ impl Store {
         }
         let connection = Connection::open(path)?;
         connection.busy_timeout(Duration::from_secs(30))?;
+        // A new store gets 16 KB pages (an existing one keeps its own): rows of a few KB (a
+        // compressed body and its columns) pack into them with little left over, where 4 KB
+        // pages held one row and spilled larger ones to half-empty overflow pages.
+        connection.pragma_update(None, "page_size", 16_384)?;
         connection.pragma_update(None, "journal_mode", "wal")?;
         connection.pragma_update(None, "synchronous", "normal")?;
         connection.pragma_update(None, "foreign_keys", "on")?;

@@ -501,8 +501,10 @@ impl<'a> Generator<'a> {
             entities.dedup();
             entities
         };
-        let topics =
-            (0..self.random.below(3)).map(|_| self.random.skewed(pools.topics.len()) as u16).collect::<Vec<_>>();
+        let topics = match pools.topics.len() {
+            0 => Vec::new(),
+            known => (0..self.random.below(3)).map(|_| self.random.skewed(known) as u16).collect::<Vec<_>>(),
+        };
         Story { title, sentences, day: self.random.below(DAYS as usize) as i64, entities, topics }
     }
 

@@ -36,6 +36,8 @@ fn migrations_apply_once_to_an_empty_database() {
     assert_eq!(store.count_articles().unwrap(), 0);
     let journal: String = store.connection().query_row("pragma journal_mode", [], |row| row.get(0)).unwrap();
     assert_eq!(journal, "wal");
+    let page_size: i64 = store.connection().query_row("pragma page_size", [], |row| row.get(0)).unwrap();
+    assert_eq!(page_size, 16_384, "a new store packs its rows into 16 KB pages");
     drop(store);
     let reopened = Store::open(&path).unwrap();
     assert_eq!(reopened.applied_migrations().unwrap(), vec![1, 2, 3], "applied exactly once");

@@ -43,6 +43,8 @@ pub struct Point {
     /// Until `/healthz` and `/readyz` answered 200.
     healthy: Duration,
     ready: Duration,
+    /// Until `/readyz` reported the views (suggestions, word list) built.
+    views: Duration,
     /// [c=1, c=32] per load of [`LOADS`].
     loads: Vec<[LoadResult; 2]>,
     /// Server memory after all loads: resident in total, and anonymous (not file-backed).
@@ -125,11 +127,36 @@ fn measure(
     let server = Server::spawn(&bench.exe, data_dir)?;
     let healthy = wait(runtime, server.addr(), "/healthz", started);
     let ready = wait(runtime, server.addr(), "/readyz", started);
+    // The loads start once the suggestions and the word list are built too.
+    let views = runtime.block_on(async {
+        let deadline = Instant::now() + Duration::from_secs(300);
+        while Instant::now() < deadline {
+            if let Ok((200, body)) = loadgen::get(server.addr(), "/readyz").await {
+                if body.contains("\"views\":\"ready\"") {
+                    break;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        started.elapsed()
+    });
     let sampler = RssSampler::start(server.pid());
     let loads = run_loads(bench, runtime, &server, requests)?;
     let peak_rss = sampler.finish();
     let (rss, anonymous) = process_memory(server.pid());
-    Ok(Point { label: label.into(), articles, input_bytes, ingest, healthy, ready, loads, rss, anonymous, peak_rss })
+    Ok(Point {
+        label: label.into(),
+        articles,
+        input_bytes,
+        ingest,
+        healthy,
+        ready,
+        views,
+        loads,
+        rss,
+        anonymous,
+        peak_rss,
+    })
 }
 
 /// How long after `started` the path first answered 200 (polled every 5 ms, at most two minutes).
@@ -198,8 +225,13 @@ fn table(points: &[Point]) -> Vec<String> {
         )
     });
     row("index", &|point| format!("{:.0} MB", mb(point.ingest.index_bytes)));
-    row("start: /healthz, /readyz", &|point| {
-        format!("{:.2} s, {:.2} s", point.healthy.as_secs_f64(), point.ready.as_secs_f64())
+    row("start: /healthz, /readyz, views built", &|point| {
+        format!(
+            "{:.2} s, {:.2} s, {:.2} s",
+            point.healthy.as_secs_f64(),
+            point.ready.as_secs_f64(),
+            point.views.as_secs_f64()
+        )
     });
     row("server RSS after the loads (anonymous)", &|point| {
         format!("{:.0} MB ({:.0} MB)", mb(point.rss), mb(point.anonymous))
