@@ -19,7 +19,8 @@ const GENERATION: usize = 1 << 16;
 /// LSH band keys over the newest [`WINDOW`] signatures of `article_minhash`, read incrementally by
 /// rowid inside each write transaction (so rows other processes added are seen before a batch is
 /// clustered). A band key (its band folded in, 32 bits) maps to the rowid of the newest signature
-/// that had it: older ones sharing a band are near-duplicates of that one, in its cluster. Keys
+/// that had it only: older ones sharing the band are most often copies of the same story, in its
+/// cluster (when the newest changes or goes, they are no longer found through that band). Keys
 /// are kept in generations of [`GENERATION`] signatures, one hash map each, the oldest dropped
 /// past the window, so a look-up is one probe per band and generation. Entries can be stale (an
 /// article changed or deleted since) or collide: a candidate is read back and compared.
