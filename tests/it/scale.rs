@@ -14,6 +14,17 @@ fn line(number: usize) -> String {
     )
 }
 
+/// Reads `count` until it reaches `wanted` or `deadline` passes; returns the last reading.
+fn poll_until(deadline: Instant, wanted: u64, count: impl Fn() -> u64) -> u64 {
+    loop {
+        let seen = count();
+        if seen >= wanted || Instant::now() > deadline {
+            return seen;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 #[test]
 fn a_json_lines_file_is_stored_batch_by_batch_before_it_ends() {
     let dir = tempfile::tempdir().unwrap();
@@ -41,23 +52,12 @@ fn a_json_lines_file_is_stored_batch_by_batch_before_it_ends() {
     }
     writer.flush().unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
-    let stored_early = loop {
-        let stored =
-            Store::open(&data_dir.join("tidings.sqlite3")).and_then(|store| store.count_articles()).unwrap_or(0);
-        if stored >= 9 || Instant::now() > deadline {
-            break stored;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let stored_early = poll_until(deadline, 9, || {
+        Store::open(&data_dir.join("tidings.sqlite3")).and_then(|store| store.count_articles()).unwrap_or(0)
+    });
     assert_eq!(stored_early, 9, "the first batch is stored while the file is still being written");
     // …and searchable: the ingest commits the index every few articles, not only at its end.
-    let searchable_early = loop {
-        let index = SearchIndex::open(&data_dir.join("tantivy")).unwrap();
-        if index.num_docs() >= 9 || Instant::now() > deadline {
-            break index.num_docs();
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let searchable_early = poll_until(deadline, 9, || SearchIndex::open(&data_dir.join("tantivy")).unwrap().num_docs());
     assert_eq!(searchable_early, 9, "the first batch is searchable before the ingest ends");
     for number in 26..=40 {
         writer.write_all(line(number).as_bytes()).unwrap();

@@ -154,12 +154,17 @@ pub async fn get(addr: SocketAddr, path: &str) -> std::io::Result<(u16, String)>
 
 /// Waits until `path` answers 200, up to `timeout`.
 pub async fn wait_for(addr: SocketAddr, path: &str, timeout: Duration) -> bool {
+    wait_until(addr, path, timeout, |_| true).await
+}
+
+/// Polls `path` every 20 ms until it answers 200 with a body `accept` takes, or `timeout` passes.
+pub async fn wait_until(addr: SocketAddr, path: &str, timeout: Duration, accept: impl Fn(&str) -> bool) -> bool {
     let deadline = Instant::now() + timeout;
     while Instant::now() < deadline {
-        if matches!(get(addr, path).await, Ok((200, _))) {
+        if matches!(get(addr, path).await, Ok((200, body)) if accept(&body)) {
             return true;
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
     false
 }

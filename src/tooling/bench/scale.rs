@@ -128,18 +128,9 @@ fn measure(
     let healthy = wait(runtime, server.addr(), "/healthz", started);
     let ready = wait(runtime, server.addr(), "/readyz", started);
     // The loads start once the suggestions and the word list are built too.
-    let views = runtime.block_on(async {
-        let deadline = Instant::now() + Duration::from_secs(300);
-        while Instant::now() < deadline {
-            if let Ok((200, body)) = loadgen::get(server.addr(), "/readyz").await {
-                if body.contains("\"views\":\"ready\"") {
-                    break;
-                }
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        started.elapsed()
-    });
+    let views_ready = |body: &str| body.contains("\"views\":\"ready\"");
+    runtime.block_on(loadgen::wait_until(server.addr(), "/readyz", Duration::from_secs(300), views_ready));
+    let views = started.elapsed();
     let sampler = RssSampler::start(server.pid());
     let loads = run_loads(bench, runtime, &server, requests)?;
     let peak_rss = sampler.finish();
