@@ -59,6 +59,9 @@ pub struct Settings {
     /// it anonymous memory grew by about 2.5 KB an article (490 MB over 200k articles); with
     /// 20,000 the 200k ingest stays under 350 MB and is no slower (44.5 s against 46.2 s).
     pub ingest_commit_every: usize,
+    /// Suggestions offer the headlines of this many of the newest articles (entity names come
+    /// from every article): what the suggester holds in memory stays bounded as the archive grows.
+    pub suggest_headlines: usize,
 }
 
 impl Default for Settings {
@@ -84,6 +87,7 @@ impl Default for Settings {
             ingest_batch_records: 4_096,
             ingest_batch_bytes: 16 << 20,
             ingest_commit_every: 20_000,
+            suggest_headlines: crate::search::suggest::DEFAULT_HEADLINES,
         }
     }
 }
@@ -184,6 +188,9 @@ impl Settings {
         }
         if let Some(value) = get("TIDINGS_INGEST_COMMIT_EVERY") {
             self.ingest_commit_every = number("TIDINGS_INGEST_COMMIT_EVERY", value)?;
+        }
+        if let Some(value) = get("TIDINGS_SUGGEST_HEADLINES") {
+            self.suggest_headlines = number("TIDINGS_SUGGEST_HEADLINES", value)?;
         }
         if let Some(value) = get("TIDINGS_ALIASES_FILE") {
             self.aliases_file = Some(PathBuf::from(value));

@@ -51,6 +51,8 @@ pub(super) struct Stats {
     articles: u64,
     /// Documents in the index.
     indexed_documents: u64,
+    /// Index segments holding them.
+    indexed_segments: usize,
     /// Last change sequence of the store and of the index.
     store_seq: i64,
     index_seq: i64,
@@ -69,6 +71,7 @@ pub(super) async fn stats(State(state): State<Shared>) -> Result<Json<Stats>, Ap
     Ok(Json(Stats {
         articles: status.articles,
         indexed_documents: status.index.documents,
+        indexed_segments: status.index.segments,
         store_seq: status.store_seq,
         index_seq: status.index.visible_seq,
         index_lag: status.index_lag(),

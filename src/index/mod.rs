@@ -171,6 +171,11 @@ impl SearchIndex {
         self.reader.searcher().num_docs()
     }
 
+    /// The segments searches see now.
+    pub fn num_segments(&self) -> usize {
+        self.reader.searcher().segment_readers().len()
+    }
+
     /// The store sequence searches see: the last commit the reader has loaded.
     pub fn visible_seq(&self) -> i64 {
         self.visible_seq.load(std::sync::atomic::Ordering::Acquire)

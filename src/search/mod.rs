@@ -57,6 +57,8 @@ pub struct Engine {
 pub struct IndexStatus {
     /// Documents (articles) searchable now.
     pub documents: u64,
+    /// The index segments holding them (merged in the background as they accumulate).
+    pub segments: usize,
     /// The store sequence the searchable snapshot holds.
     pub visible_seq: i64,
 }
@@ -64,9 +66,17 @@ pub struct IndexStatus {
 impl Engine {
     /// An engine over `index`, ranking with `ranking`, matching entity names through `aliases`.
     pub fn new(index: Arc<SearchIndex>, ranking: RankingSettings, aliases: Arc<Aliases>) -> Engine {
-        let suggester = Suggester::new(&index);
+        let suggester = Suggester::new(&index, suggest::DEFAULT_HEADLINES);
         let queries = Queries::new(Arc::clone(&index), ranking, aliases);
         Engine { index, queries, ranking, snapshots: Snapshots::default(), suggester }
+    }
+
+    /// Suggestions offer the headlines of the `newest` newest articles (see [`Settings::suggest_headlines`]).
+    ///
+    /// [`Settings::suggest_headlines`]: crate::config::Settings::suggest_headlines
+    pub fn suggesting_headlines_of(mut self, newest: usize) -> Engine {
+        self.suggester = Suggester::new(&self.index, newest);
+        self
     }
 
     pub fn ranking(&self) -> RankingSettings {
@@ -75,7 +85,11 @@ impl Engine {
 
     /// The documents searchable now and the store sequence they hold.
     pub fn status(&self) -> IndexStatus {
-        IndexStatus { documents: self.index.num_docs(), visible_seq: self.index.visible_seq() }
+        IndexStatus {
+            documents: self.index.num_docs(),
+            segments: self.index.num_segments(),
+            visible_seq: self.index.visible_seq(),
+        }
     }
 
     /// True once the in-memory views (suggestions, the word list for typos and prefixes) have
@@ -88,8 +102,18 @@ impl Engine {
     /// Brings the in-memory views of the index (suggestions, the word list for typos) up to the
     /// index's current state, off the request path.
     pub fn refresh_views(&self) -> Result<()> {
-        self.suggester.refresh(&self.index)?;
-        self.queries.refresh_lexicon()
+        let started = Instant::now();
+        let suggestions = self.suggester.refresh(&self.index)?;
+        let built_suggestions = started.elapsed();
+        let words = self.queries.refresh_lexicon()?;
+        if suggestions || words {
+            tracing::debug!(
+                suggestions_ms = built_suggestions.as_millis() as u64,
+                words_ms = (started.elapsed() - built_suggestions).as_millis() as u64,
+                "views rebuilt"
+            );
+        }
+        Ok(())
     }
 
     /// Search-box suggestions: entity names and headlines whose words start with what was typed.

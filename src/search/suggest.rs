@@ -1,28 +1,35 @@
 //! Suggestions for a search box: entity names (with their article counts) and headlines whose words
 //! start with what was typed, ranked by article count and freshness.
 //!
-//! Answered from memory, in microseconds: a snapshot of every entity name and distinct headline,
-//! with a sorted list of their words for prefix lookups and the best entries of every one- to
-//! three-letter prefix precomputed. The snapshot is rebuilt off the request path when the index
-//! changes; each segment's documents are read once and cached, so a rebuild after a small ingest
-//! reads only the new segment.
+//! Answered from memory, in microseconds: a snapshot of every entity name and of the distinct
+//! headlines of the newest articles, with a sorted list of their words for prefix lookups and the
+//! best entries of every one- to three-letter prefix precomputed. What it holds is bounded by the
+//! vocabulary of names and by [`DEFAULT_HEADLINES`], not by the archive: at a million articles it
+//! does not hold a million headlines.
+//!
+//! The snapshot is rebuilt off the request path when the index changes, from what the index
+//! already keeps in columns: names and their article counts come from each segment's keyword
+//! columns (tallied once per segment and its deletes, so a rebuild after a small ingest reads
+//! only the new segment), the newest articles from the date column, and only their headlines
+//! from the document store (each read once while it stays among the newest).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use serde::Serialize;
+use tantivy::collector::TopDocs;
 use tantivy::index::SegmentId;
+use tantivy::query::AllQuery;
 use tantivy::schema::{TantivyDocument, Value};
 use tantivy::tokenizer::TextAnalyzer;
-use tantivy::{Searcher, SegmentReader};
+use tantivy::{DateTime, DocAddress, DocId, Order, Searcher, SegmentReader};
 use utoipa::ToSchema;
 
-use super::request::HitEntity;
 use super::snippets::mark;
 use super::values::{Bounded, Choice, Text};
-use crate::index::schema::PUBLISHED_AT;
-use crate::index::{Fields, SearchIndex};
+use crate::index::schema::{KeywordField, PUBLISHED_AT};
+use crate::index::SearchIndex;
 
 /// Suggestions a request may ask for.
 pub type SuggestLimit = Bounded<1, MAX_SUGGESTIONS>;
@@ -47,17 +54,6 @@ pub enum SuggestionKind {
     Org,
     Place,
     Title,
-}
-
-impl SuggestionKind {
-    fn of_entity(kind: &str) -> Option<SuggestionKind> {
-        match kind {
-            "person" => Some(SuggestionKind::Person),
-            "org" => Some(SuggestionKind::Org),
-            "place" => Some(SuggestionKind::Place),
-            _ => None,
-        }
-    }
 }
 
 /// A suggestion kind as a request names it (with synonyms).
@@ -142,30 +138,56 @@ struct Snapshot {
     short: HashMap<Box<str>, Vec<u32>>,
 }
 
-/// What one document contributes, cached per segment.
+/// One entity name as a segment's keyword column holds it, with the segment's live articles
+/// naming it and the newest of their dates.
 #[derive(Debug, Clone)]
-struct DocFacts {
-    doc: u32,
+struct Named {
+    kind: SuggestionKind,
+    name: String,
+    count: u32,
+    newest: Option<i64>,
+}
+
+/// A segment's names, tallied for the deletes it had then.
+struct SegmentNames {
+    deleted: u32,
+    names: Arc<Vec<Named>>,
+}
+
+/// The headline of one of the newest articles.
+#[derive(Debug)]
+struct Headline {
     id: String,
     title: String,
     published: Option<i64>,
-    entities: Vec<(SuggestionKind, String)>,
 }
 
 /// The suggestion service of one index.
 pub struct Suggester {
     current: RwLock<Arc<Snapshot>>,
-    segments: Mutex<HashMap<SegmentId, Arc<Vec<DocFacts>>>>,
+    /// Each segment's names, by segment.
+    names: Mutex<HashMap<SegmentId, SegmentNames>>,
+    /// The headlines of the newest articles, by segment and document: kept while they stay among
+    /// the newest, so a rebuild reads only the articles that joined them.
+    headlines: Mutex<HashMap<(SegmentId, DocId), Arc<Headline>>>,
+    /// How many of the newest articles' headlines are suggested.
+    newest_articles: usize,
     /// When the last rebuild started; one rebuild at a time.
     rebuilding: super::RebuildThrottle,
     fold: TextAnalyzer,
 }
 
+/// The newest articles whose headlines are suggested, by default.
+pub const DEFAULT_HEADLINES: usize = 50_000;
+
 impl Suggester {
-    pub(crate) fn new(index: &SearchIndex) -> Suggester {
+    /// Suggests entity names and the headlines of the `newest_articles` newest articles.
+    pub(crate) fn new(index: &SearchIndex, newest_articles: usize) -> Suggester {
         Suggester {
             current: RwLock::new(Arc::new(Snapshot { generation: u64::MAX, ..Snapshot::default() })),
-            segments: Mutex::new(HashMap::new()),
+            names: Mutex::new(HashMap::new()),
+            headlines: Mutex::new(HashMap::new()),
+            newest_articles,
             rebuilding: super::RebuildThrottle::new(REBUILD_EVERY),
             fold: crate::index::schema::text_analyzer(&index.index, crate::index::schema::NEUTRAL),
         }
@@ -193,28 +215,81 @@ impl Suggester {
     }
 
     fn build(&self, index: &SearchIndex, searcher: &Searcher, generation: u64) -> crate::error::Result<Snapshot> {
-        let mut cached = self.segments.lock().map_err(|_| poisoned())?.clone();
-        let mut kept = HashMap::new();
         let mut tally = Tally::default();
-        for segment in searcher.segment_readers() {
-            let id = segment.segment_id();
-            let facts = match cached.remove(&id) {
-                Some(facts) => facts,
-                None => Arc::new(segment_facts(&index.fields, segment)?),
-            };
-            let alive = segment.alive_bitset();
-            for fact in facts.iter().filter(|fact| alive.is_none_or(|alive| alive.is_alive(fact.doc))) {
-                tally.add(fact);
-            }
-            kept.insert(id, facts);
+        for names in self.names_of(searcher)? {
+            tally.add_names(&names);
         }
-        *self.segments.lock().map_err(|_| poisoned())? = kept;
+        for headline in self.newest_headlines(index, searcher)? {
+            tally.add_headline(&headline);
+        }
         let mut entries = tally.entries();
         let words = self.index_words(&mut entries);
         let short = best_of_short_prefixes(&words);
         Ok(Snapshot { generation, entries, words, short })
     }
 
+    /// Every segment's names: tallied again only for a new segment or one with new deletes.
+    fn names_of(&self, searcher: &Searcher) -> crate::error::Result<Vec<Arc<Vec<Named>>>> {
+        let mut cached = std::mem::take(&mut *self.names.lock().map_err(|_| poisoned())?);
+        let mut kept = HashMap::new();
+        let mut all = Vec::new();
+        for segment in searcher.segment_readers() {
+            let id = segment.segment_id();
+            let deleted = segment.num_deleted_docs();
+            let names = match cached.remove(&id) {
+                Some(names) if names.deleted == deleted => names.names,
+                _ => Arc::new(segment_names(segment)?),
+            };
+            all.push(Arc::clone(&names));
+            kept.insert(id, SegmentNames { deleted, names });
+        }
+        *self.names.lock().map_err(|_| poisoned())? = kept;
+        Ok(all)
+    }
+
+    /// The headlines of the newest live articles (by publication date), each read from the
+    /// document store once while it stays among the newest.
+    fn newest_headlines(&self, index: &SearchIndex, searcher: &Searcher) -> crate::error::Result<Vec<Arc<Headline>>> {
+        if self.newest_articles == 0 {
+            return Ok(Vec::new());
+        }
+        let newest =
+            TopDocs::with_limit(self.newest_articles).order_by_fast_field::<DateTime>(PUBLISHED_AT, Order::Desc);
+        let found = searcher.search(&AllQuery, &newest)?;
+        let mut cached = std::mem::take(&mut *self.headlines.lock().map_err(|_| poisoned())?);
+        let mut kept: HashMap<(SegmentId, DocId), Arc<Headline>> = HashMap::with_capacity(found.len());
+        // What is not cached is read segment by segment, in document order.
+        let mut missing: Vec<DocAddress> = Vec::new();
+        for (_, address) in &found {
+            let key = (searcher.segment_reader(address.segment_ord).segment_id(), address.doc_id);
+            match cached.remove(&key) {
+                Some(headline) => {
+                    kept.insert(key, headline);
+                }
+                None => missing.push(*address),
+            }
+        }
+        missing.sort_unstable();
+        let fields = &index.fields;
+        for group in missing.chunk_by(|a, b| a.segment_ord == b.segment_ord) {
+            let segment = searcher.segment_reader(group[0].segment_ord);
+            let store = segment.get_store_reader(64)?;
+            let dates = segment.fast_fields().date(PUBLISHED_AT)?;
+            for address in group {
+                let document: TantivyDocument = store.get(address.doc_id)?;
+                let text = |field| document.get_first(field).and_then(|value| value.as_str()).unwrap_or("");
+                let headline = Headline {
+                    id: text(fields.id).to_string(),
+                    title: text(fields.title).trim().to_string(),
+                    published: dates.first(address.doc_id).map(|date| date.into_timestamp_secs()),
+                };
+                kept.insert((segment.segment_id(), address.doc_id), Arc::new(headline));
+            }
+        }
+        let headlines = kept.values().cloned().collect();
+        *self.headlines.lock().map_err(|_| poisoned())? = kept;
+        Ok(headlines)
+    }
     /// Gives each entry its folded words and returns every (word, entry) pair, sorted by word.
     fn index_words(&self, entries: &mut [Entry]) -> Vec<(Box<str>, u32)> {
         let mut fold = self.fold.clone();
@@ -291,55 +366,86 @@ impl Suggester {
     }
 }
 
-/// What every document of one segment contributes, read once from its stored fields.
-fn segment_facts(fields: &Fields, segment: &SegmentReader) -> crate::error::Result<Vec<DocFacts>> {
-    let store = segment.get_store_reader(64)?;
-    let dates = segment.fast_fields().date(PUBLISHED_AT)?;
-    let mut facts = Vec::with_capacity(segment.max_doc() as usize);
-    for doc in 0..segment.max_doc() {
-        let document: TantivyDocument = store.get(doc)?;
-        let text = |field| document.get_first(field).and_then(|value| value.as_str()).unwrap_or("");
-        let listed: Vec<HitEntity> = serde_json::from_str(text(fields.entities)).unwrap_or_default();
-        facts.push(DocFacts {
-            doc,
-            id: text(fields.id).to_string(),
-            title: text(fields.title).trim().to_string(),
-            published: dates.first(doc).map(|date| date.into_timestamp_secs()),
-            entities: listed
-                .into_iter()
-                .filter_map(|entity| Some((SuggestionKind::of_entity(&entity.kind)?, entity.name)))
-                .collect(),
-        });
+/// The entity names of one segment's live articles, from its keyword columns: one pass over
+/// the columns' ordinals, then one over their dictionaries.
+fn segment_names(segment: &SegmentReader) -> crate::error::Result<Vec<Named>> {
+    let fast = segment.fast_fields();
+    let dates = fast.date(PUBLISHED_AT)?;
+    let alive = segment.alive_bitset();
+    let mut named = Vec::new();
+    for (kind, field) in [
+        (SuggestionKind::Person, KeywordField::Person),
+        (SuggestionKind::Org, KeywordField::Org),
+        (SuggestionKind::Place, KeywordField::Place),
+    ] {
+        let Some(column) = fast.str(field.name())? else { continue };
+        let mut counts = vec![0u32; column.num_terms()];
+        let mut newest: Vec<Option<i64>> = vec![None; column.num_terms()];
+        for doc in 0..segment.max_doc() {
+            if alive.is_some_and(|alive| !alive.is_alive(doc)) {
+                continue;
+            }
+            let mut ordinals = column.term_ords(doc).peekable();
+            if ordinals.peek().is_none() {
+                continue;
+            }
+            let published = dates.first(doc).map(|date| date.into_timestamp_secs());
+            for ordinal in ordinals {
+                counts[ordinal as usize] += 1;
+                newest[ordinal as usize] = newest[ordinal as usize].max(published);
+            }
+        }
+        let ordinals: Vec<u64> =
+            counts.iter().enumerate().filter(|(_, count)| **count > 0).map(|(ordinal, _)| ordinal as u64).collect();
+        let mut at = ordinals.iter();
+        column.dictionary().sorted_ords_to_term_cb(&ordinals, |bytes| {
+            if let (Ok(name), Some(&ordinal)) = (std::str::from_utf8(bytes), at.next()) {
+                named.push(Named {
+                    kind,
+                    name: name.to_string(),
+                    count: counts[ordinal as usize],
+                    newest: newest[ordinal as usize],
+                });
+            }
+        })?;
     }
-    Ok(facts)
+    Ok(named)
 }
+
+/// The ways one name is written, with the articles writing it each way.
+type Forms = HashMap<String, u32>;
 
 /// Article counts and newest dates of every entity name and distinct headline.
 #[derive(Default)]
 struct Tally {
-    /// (kind, lower-cased name) → (name as first written, articles, newest).
-    entities: HashMap<(SuggestionKind, String), (String, u32, Option<i64>)>,
+    /// (kind, lower-cased name) → its forms as written, with their articles, and the newest date.
+    entities: HashMap<(SuggestionKind, String), (Forms, Option<i64>)>,
     /// Lower-cased headline → (headline, articles, newest, the newest article's id).
     titles: HashMap<String, (String, u32, Option<i64>, String)>,
 }
 
 impl Tally {
-    fn add(&mut self, fact: &DocFacts) {
-        for (kind, name) in fact.entities.iter().filter(|(_, name)| is_presentable(name)) {
-            let entry = self.entities.entry((*kind, name.to_lowercase())).or_insert_with(|| (name.clone(), 0, None));
-            entry.1 += 1;
-            entry.2 = entry.2.max(fact.published);
+    fn add_names(&mut self, names: &[Named]) {
+        for named in names.iter().filter(|named| is_presentable(&named.name)) {
+            let (forms, newest) = self.entities.entry((named.kind, named.name.to_lowercase())).or_default();
+            *forms.entry(named.name.clone()).or_default() += named.count;
+            *newest = (*newest).max(named.newest);
         }
-        if !fact.title.is_empty() {
-            let entry = self
-                .titles
-                .entry(fact.title.to_lowercase())
-                .or_insert_with(|| (fact.title.clone(), 0, None, fact.id.clone()));
-            entry.1 += 1;
-            if fact.published >= entry.2 {
-                entry.2 = fact.published;
-                entry.3 = fact.id.clone();
-            }
+    }
+
+    fn add_headline(&mut self, headline: &Headline) {
+        if headline.title.is_empty() {
+            return;
+        }
+        let entry = self
+            .titles
+            .entry(headline.title.to_lowercase())
+            .or_insert_with(|| (headline.title.clone(), 0, None, headline.id.clone()));
+        entry.1 += 1;
+        // The newest article carrying it, the smallest id among equally new ones.
+        if (headline.published, std::cmp::Reverse(&headline.id)) >= (entry.2, std::cmp::Reverse(&entry.3)) {
+            entry.2 = headline.published;
+            entry.3 = headline.id.clone();
         }
     }
 
@@ -349,7 +455,7 @@ impl Tally {
         let newest = self
             .entities
             .values()
-            .map(|entry| entry.2)
+            .map(|entry| entry.1)
             .chain(self.titles.values().map(|entry| entry.2))
             .flatten()
             .max()
@@ -362,7 +468,17 @@ impl Tally {
         let mut entries: Vec<Entry> = self
             .entities
             .into_iter()
-            .map(|((kind, _), (text, count, newest))| Entry {
+            .map(|((kind, _), (forms, newest))| {
+                let count = forms.values().sum();
+                // Shown as most of its articles write it.
+                let text = forms
+                    .into_iter()
+                    .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(&a.0)))
+                    .map(|(form, _)| form)
+                    .unwrap_or_default();
+                (kind, text, count, newest)
+            })
+            .map(|(kind, text, count, newest)| Entry {
                 score: score(count, newest),
                 text,
                 kind,

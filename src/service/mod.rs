@@ -64,7 +64,8 @@ fn lag(store_seq: i64, index: IndexStatus) -> i64 {
 impl Service {
     /// Opens the data directory's store twice (lookups, writes) over an open index.
     pub fn open(settings: &Settings, index: Arc<SearchIndex>, aliases: Arc<Aliases>) -> Result<Service> {
-        let engine = Engine::new(index, settings.ranking(), Arc::clone(&aliases));
+        let engine = Engine::new(index, settings.ranking(), Arc::clone(&aliases))
+            .suggesting_headlines_of(settings.suggest_headlines);
         let reader = Store::open(&settings.store_path())?;
         let writer =
             Ingestor::new(Store::open(&settings.store_path())?, default_extractor(), aliases, IndexHandOff::Follower);

@@ -125,3 +125,114 @@ async fn written_articles_are_suggested_soon_after() {
     assert!(found, "the new headline and person were not suggested");
     app.stop().await;
 }
+
+/// An article of the harbour series: day `day` of March 2020, naming Marta Kowalska when `named`.
+fn harbour_article(day: u32, named: bool) -> String {
+    let entities = if named { r#"[{"kind":"person","name":"Marta Kowalska"}]"# } else { "[]" };
+    format!(
+        r#"{{"id":"h{day}","title":"Harbour report {day}","body":"The harbour board met on day {day}.","source":"Test","published_at":"2020-03-{day:02}T10:00:00Z","entities":{entities}}}"#
+    )
+}
+
+/// The headlines suggested for "harbour", sorted.
+async fn harbour_headlines(app: &TestApp) -> Vec<String> {
+    let (_, body) = app.get("/v1/suggest?q=harbour&kinds=title&limit=50").await;
+    let mut titles: Vec<String> = suggestions(&body).iter().map(|s| s["text"].as_str().unwrap().to_string()).collect();
+    titles.sort();
+    titles
+}
+
+/// Marta Kowalska's article count as suggested, and as the search counts her.
+async fn kowalska_counts(app: &TestApp) -> (Option<u64>, u64) {
+    let (_, body) = app.get("/v1/suggest?q=kowal&kinds=person").await;
+    let suggested =
+        suggestions(&body).iter().find(|s| s["text"] == "Marta Kowalska").map(|s| s["count"].as_u64().unwrap());
+    let searched = app.search("person=Marta+Kowalska&limit=1").await["total"].as_u64().unwrap();
+    (suggested, searched)
+}
+
+/// The headlines of the `newest` newest of `days`, sorted.
+fn expected_headlines(days: &[u32], newest: usize) -> Vec<String> {
+    let mut days = days.to_vec();
+    days.sort_unstable_by(|a, b| b.cmp(a));
+    let mut titles: Vec<String> = days.iter().take(newest).map(|day| format!("Harbour report {day}")).collect();
+    titles.sort();
+    titles
+}
+
+#[tokio::test]
+async fn headlines_are_the_newest_and_counts_follow_deletes_and_merges() {
+    // Twelve articles stored in commits of three: four segments; one in three names Kowalska.
+    let lines: Vec<String> = (1..=12).map(|day| harbour_article(day, day % 3 == 0)).collect();
+    let file = tempfile::NamedTempFile::with_suffix(".jsonl").unwrap();
+    std::fs::write(file.path(), lines.join("\n")).unwrap();
+    let app = TestApp::with_files_and(&[file.path().to_path_buf()], |settings| {
+        settings.suggest_headlines = 5;
+        settings.ingest_batch_records = 3;
+        settings.ingest_commit_every = 3;
+        settings.api_keys = vec![KEY.into()];
+    })
+    .await;
+    let mut days: Vec<u32> = (1..=12).collect();
+    let mut named = days.iter().filter(|day| *day % 3 == 0).count() as u64;
+    // Only the five newest articles' headlines; the name is counted over every article.
+    assert_eq!(harbour_headlines(&app).await, expected_headlines(&days, 5));
+    assert_eq!(kowalska_counts(&app).await, (Some(named), named));
+
+    // Deleting the two newest articles that name her: the next newest headlines move up and her
+    // count drops, in suggestions as in search and in the instant results.
+    for day in [12, 9] {
+        let id = tidings::model::article_id_for(&format!("id:test:h{day}"));
+        let response =
+            app.client.delete(format!("{}/v1/articles/{id}", app.base)).bearer_auth(KEY).send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 204);
+        days.retain(|kept| *kept != day);
+        named -= 1;
+    }
+    let followed = app
+        .eventually(Duration::from_secs(10), || async {
+            harbour_headlines(&app).await == expected_headlines(&days, 5)
+                && kowalska_counts(&app).await == (Some(named), named)
+        })
+        .await;
+    assert!(followed, "{:?} {:?}", harbour_headlines(&app).await, kowalska_counts(&app).await);
+    let instant = app.search("q=harbou&mode=instant&limit=5").await;
+    assert_eq!(instant["total"], days.len(), "{instant}");
+
+    // Ten more articles written one at a time: each is its own commit, and the index merges the
+    // small segments it accumulates. Suggestions and instant results stay exact through it.
+    let (_, stats) = app.get("/v1/stats").await;
+    let before = stats["indexed_segments"].as_u64().unwrap();
+    for day in 13..=22 {
+        app.write_articles(KEY, harbour_article(day, true)).await;
+        days.push(day);
+        named += 1;
+        let written = app
+            .eventually(Duration::from_secs(10), || async {
+                app.search("q=harbour&limit=1").await["total"].as_u64() == Some(days.len() as u64)
+            })
+            .await;
+        assert!(written, "article {day} was not indexed");
+    }
+    let merged = app
+        .eventually(Duration::from_secs(20), || async {
+            let (_, stats) = app.get("/v1/stats").await;
+            stats["indexed_segments"].as_u64().unwrap() < before + 10
+        })
+        .await;
+    let (_, stats) = app.get("/v1/stats").await;
+    assert!(merged, "ten commits after {before} segments were never merged: {stats}");
+    let followed = app
+        .eventually(Duration::from_secs(10), || async {
+            harbour_headlines(&app).await == expected_headlines(&days, 5)
+                && kowalska_counts(&app).await == (Some(named), named)
+        })
+        .await;
+    assert!(followed, "{:?} {:?}", harbour_headlines(&app).await, kowalska_counts(&app).await);
+    let instant = app.search("q=harbou&mode=instant&limit=5").await;
+    assert_eq!(instant["total"], days.len(), "{instant}");
+    let titles: Vec<&str> =
+        instant["hits"].as_array().unwrap().iter().map(|hit| hit["title"].as_str().unwrap()).collect();
+    assert_eq!(titles.len(), 5, "{instant}");
+    app.stop().await;
+}

@@ -99,10 +99,9 @@ impl Queries {
         &self.aliases
     }
 
-    /// Rebuilds the word list when the index changed (off the request path).
-    pub fn refresh_lexicon(&self) -> Result<()> {
-        self.lexicon.refresh(&self.index)?;
-        Ok(())
+    /// Rebuilds the word list when the index changed (off the request path); true when it did.
+    pub fn refresh_lexicon(&self) -> Result<bool> {
+        self.lexicon.refresh(&self.index)
     }
 
     /// True once the word list has been built (typos and prefixes expand through it).
