@@ -181,6 +181,14 @@ pub(super) fn record_signature(
         let rowid = transaction.last_insert_rowid();
         lsh.last_rowid = lsh.last_rowid.max(rowid);
         lsh.add(rowid, &signature);
+        // Signatures past the window are never compared again (an article that changes gets a
+        // new one): a generation's worth of them is dropped at a time, so the table stays the
+        // size of the window instead of growing with the archive (512 bytes an article).
+        if rowid % lsh.generation as i64 == 0 {
+            transaction
+                .prepare_cached("delete from article_minhash where rowid <= ?1")?
+                .execute([rowid - lsh.window as i64])?;
+        }
     }
     Ok(())
 }
@@ -211,6 +219,26 @@ mod tests {
         assert_eq!(lsh.generations.len(), 2, "at most the window is kept");
         assert!(lsh.candidates(&story(1)).is_empty(), "past the window");
         assert_eq!(lsh.candidates(&story(12)), [12]);
+    }
+
+    #[test]
+    fn signatures_past_the_window_leave_the_table() {
+        let mut connection = rusqlite::Connection::open_in_memory().unwrap();
+        connection
+            .execute_batch("create table article_minhash (article_id text primary key, signature blob not null)")
+            .unwrap();
+        let mut lsh = Lsh::with_window(8, 4);
+        let transaction = connection.transaction().unwrap();
+        for number in 1..=30 {
+            let id = ArticleId::of_source_key(&format!("story:{number}"));
+            record_signature(&transaction, &mut lsh, &id, Some(story(number)), true).unwrap();
+        }
+        let (rows, oldest): (i64, i64) = transaction
+            .query_row("select count(*), min(rowid) from article_minhash", [], |row| Ok((row.get(0)?, row.get(1)?)))
+            .unwrap();
+        // Pruned at rowid 28 up to 20: the window's eight and the two written since remain.
+        assert_eq!((rows, oldest), (10, 21));
+        assert_eq!(lsh.candidates(&story(30)), [30]);
     }
 
     #[test]

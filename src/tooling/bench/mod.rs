@@ -47,6 +47,13 @@ pub struct BenchArgs {
     /// Where `--scale` keeps its generated corpora between runs (`tidings corpus` output).
     #[arg(long, default_value = "target/bench-corpus")]
     pub corpus_dir: PathBuf,
+    /// Only the growth curve's loads, against this existing data directory (served as it is, not
+    /// wiped): for measuring a change to search on a large archive without ingesting it again.
+    #[arg(long)]
+    pub loads_on: Option<PathBuf>,
+    /// With `--loads-on`: only the loads whose name contains this (repeatable, e.g. `instant`).
+    #[arg(long)]
+    pub load: Vec<String>,
 }
 
 /// Every prefix a reader types on the way to each query, keystroke by keystroke (those ending in a
@@ -142,6 +149,11 @@ pub fn run(_settings: &Settings, args: BenchArgs) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let bench = Bench::prepare(&args)?;
     let mut report = vec![format!("machine: {}", process::machine()), String::new()];
+    if let Some(data_dir) = &args.loads_on {
+        report.extend(scale::loads_on(&bench, &runtime, &project_path(data_dir), &args.load, args.requests)?);
+        println!("{}", report.join("\n"));
+        return Ok(());
+    }
     if !args.scale.is_empty() {
         report.extend(scale::run(&bench, &runtime, &args.scale, &project_path(&args.corpus_dir), args.requests)?);
         println!("{}", report.join("\n"));

@@ -132,7 +132,7 @@ fn measure(
     runtime.block_on(loadgen::wait_until(server.addr(), "/readyz", Duration::from_secs(300), views_ready));
     let views = started.elapsed();
     let sampler = RssSampler::start(server.pid());
-    let loads = run_loads(bench, runtime, &server, requests)?;
+    let loads = run_loads(bench, runtime, &server, requests, &|_| true)?;
     let peak_rss = sampler.finish();
     let (rss, anonymous) = process_memory(server.pid());
     Ok(Point {
@@ -156,7 +156,57 @@ fn wait(runtime: &Runtime, addr: SocketAddr, path: &str, started: Instant) -> Du
     started.elapsed()
 }
 
-fn run_loads(bench: &Bench, runtime: &Runtime, server: &Server, requests: usize) -> Result<Vec<[LoadResult; 2]>> {
+/// The loads named by `only` (every load when empty) against an existing data directory.
+pub fn loads_on(
+    bench: &Bench,
+    runtime: &Runtime,
+    data_dir: &Path,
+    only: &[String],
+    requests: usize,
+) -> Result<Vec<String>> {
+    let articles = crate::store::Store::open(&data_dir.join("tidings.sqlite3"))?.count_articles()?;
+    eprintln!("bench: serving {} ({articles} articles)…", data_dir.display());
+    let started = Instant::now();
+    let server = Server::spawn(&bench.exe, data_dir)?;
+    let views_ready = |body: &str| body.contains("\"views\":\"ready\"");
+    runtime.block_on(loadgen::wait_until(server.addr(), "/readyz", Duration::from_secs(300), views_ready));
+    let views = started.elapsed();
+    let chosen = |name: &str| only.is_empty() || only.iter().any(|wanted| name.contains(wanted.as_str()));
+    let loads = run_loads(bench, runtime, &server, requests, &chosen)?;
+    let (rss, anonymous) = process_memory(server.pid());
+    let mut rows = vec![
+        format!("## Loads on {} ({articles} articles)", data_dir.display()),
+        String::new(),
+        format!(
+            "views built {:.2} s after start; server RSS after the loads {:.0} MB ({:.0} MB anonymous)",
+            views.as_secs_f64(),
+            mb(rss),
+            mb(anonymous)
+        ),
+        String::new(),
+        "| load | c=1: req/s, p50, p99 ms | c=32: req/s, p50, p99 ms |".to_string(),
+        "|---|---|---|".to_string(),
+    ];
+    for (name, [single, many]) in LOADS.iter().filter(|name| chosen(name)).zip(&loads) {
+        rows.push(format!("| {name} | {} | {} |", figures(single), figures(many)));
+    }
+    rows.push(String::new());
+    Ok(rows)
+}
+
+/// A load's throughput and latency percentiles, and its errors if any.
+fn figures(load: &LoadResult) -> String {
+    let errors = if load.errors > 0 { format!(", **{} errors**", load.errors) } else { String::new() };
+    format!("{:.0}, {:.1}, {:.1}{errors}", load.qps(), load.percentile_ms(0.5), load.percentile_ms(0.99))
+}
+
+fn run_loads(
+    bench: &Bench,
+    runtime: &Runtime,
+    server: &Server,
+    requests: usize,
+    chosen: &dyn Fn(&str) -> bool,
+) -> Result<Vec<[LoadResult; 2]>> {
     let logged = query_log_queries(&bench.query_log)?;
     let typed = keystrokes(&logged);
     let encode = |text: &str| form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>();
@@ -170,7 +220,7 @@ fn run_loads(bench: &Bench, runtime: &Runtime, server: &Server, requests: usize)
         vec!["/v1/search?facets=person,place,source,topic&histogram=year".to_string()],
     ];
     let mut results = Vec::new();
-    for (name, paths) in LOADS.iter().zip(paths) {
+    for (name, paths) in LOADS.iter().zip(paths).filter(|(name, _)| chosen(name)) {
         let paths = Arc::new(paths);
         // Match-all is one heavy request: fewer of them.
         let total = if paths.len() == 1 { (requests / 20).max(20) } else { requests };
@@ -230,11 +280,7 @@ fn table(points: &[Point]) -> Vec<String> {
     row("server peak RSS under the loads", &|point| format!("{:.0} MB", mb(point.peak_rss)));
     for (index, name) in LOADS.iter().enumerate() {
         for (level, concurrency) in [(0, 1), (1, 32)] {
-            row(&format!("{name}, c={concurrency}: req/s, p50, p99 ms"), &|point| {
-                let load = &point.loads[index][level];
-                let errors = if load.errors > 0 { format!(", **{} errors**", load.errors) } else { String::new() };
-                format!("{:.0}, {:.1}, {:.1}{errors}", load.qps(), load.percentile_ms(0.5), load.percentile_ms(0.99))
-            });
+            row(&format!("{name}, c={concurrency}: req/s, p50, p99 ms"), &|point| figures(&point.loads[index][level]));
         }
     }
     rows.push(String::new());
