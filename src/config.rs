@@ -62,6 +62,9 @@ pub struct Settings {
     /// Suggestions offer the headlines of this many of the newest articles (entity names come
     /// from every article): what the suggester holds in memory stays bounded as the archive grows.
     pub suggest_headlines: usize,
+    /// A search running alone on the server uses every core once the index holds this many
+    /// documents (below it, one core answers sooner than the hand-off to several).
+    pub parallel_search_from_docs: u64,
 }
 
 impl Default for Settings {
@@ -88,6 +91,7 @@ impl Default for Settings {
             ingest_batch_bytes: 16 << 20,
             ingest_commit_every: 20_000,
             suggest_headlines: crate::search::suggest::DEFAULT_HEADLINES,
+            parallel_search_from_docs: crate::index::PARALLEL_FROM_DOCS,
         }
     }
 }
@@ -191,6 +195,9 @@ impl Settings {
         }
         if let Some(value) = get("TIDINGS_SUGGEST_HEADLINES") {
             self.suggest_headlines = number("TIDINGS_SUGGEST_HEADLINES", value)?;
+        }
+        if let Some(value) = get("TIDINGS_PARALLEL_SEARCH_FROM_DOCS") {
+            self.parallel_search_from_docs = number("TIDINGS_PARALLEL_SEARCH_FROM_DOCS", value)?;
         }
         if let Some(value) = get("TIDINGS_ALIASES_FILE") {
             self.aliases_file = Some(PathBuf::from(value));

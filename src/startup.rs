@@ -33,7 +33,9 @@ impl Application {
     /// the shipped one extended by `aliases_file`.
     pub async fn build(settings: Settings) -> Result<Application> {
         let aliases = Arc::new(Aliases::load(settings.aliases_file.as_deref())?);
-        let index = Arc::new(SearchIndex::open(&settings.index_path())?);
+        let index = Arc::new(
+            SearchIndex::open(&settings.index_path())?.searching_in_parallel_from(settings.parallel_search_from_docs),
+        );
         if !index.acquire_writer(WriterBudget::Server)? {
             warn!("another process holds the index writer: serving without indexing until it is released");
         }

@@ -43,6 +43,8 @@ pub struct SearchIndex {
     /// Searches running now, and the pool of one thread per core a search alone uses.
     searches: std::sync::atomic::AtomicUsize,
     parallel: tantivy::Executor,
+    /// A search alone uses `parallel` on an index of this many documents or more.
+    parallel_from: u64,
 }
 
 /// The writer memory budget: 64 MB for a batch ingest (128 MB measured no faster on 200k articles,
@@ -107,7 +109,15 @@ impl SearchIndex {
                 std::thread::available_parallelism().map_or(1, |cores| cores.get()),
                 "tidings-search-",
             )?,
+            parallel_from: PARALLEL_FROM_DOCS,
         })
+    }
+
+    /// A search running alone uses every core on an index of `documents` or more (default
+    /// [`PARALLEL_FROM_DOCS`]).
+    pub fn searching_in_parallel_from(mut self, documents: u64) -> SearchIndex {
+        self.parallel_from = documents;
+        self
     }
 
     pub fn path(&self) -> &Path {
@@ -155,7 +165,7 @@ impl SearchIndex {
         }
         let alone = self.searches.fetch_add(1, Ordering::AcqRel) == 0;
         let _running = Running(&self.searches);
-        if !alone || searcher.num_docs() < PARALLEL_FROM_DOCS {
+        if !alone || searcher.num_docs() < self.parallel_from {
             return searcher.search(query, collector);
         }
         let scoring = if collector.requires_scoring() {

@@ -154,6 +154,23 @@ impl TestApp {
     }
 
     pub async fn stop(mut self) {
+        self.shut_down().await;
+    }
+
+    /// Stops the server and starts a new one over the same data directory and settings.
+    pub async fn restart(self) -> TestApp {
+        self.restart_with(|_| {}).await
+    }
+
+    /// Stops the server and starts a new one over the same data directory, with the settings
+    /// adjusted by `adjust`.
+    pub async fn restart_with(mut self, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+        self.shut_down().await;
+        adjust(&mut self.settings);
+        TestApp::serve(self.settings.clone(), self._data_dir).await
+    }
+
+    async fn shut_down(&mut self) {
         if let Some(sender) = self.shutdown.take() {
             let _ = sender.send(());
         }

@@ -1,12 +1,20 @@
 //! What holds at archive scale, on small numbers: a JSON Lines file is read as a stream of batches
-//! (stored, and searchable, before the file has been read to its end), whatever its size.
+//! (stored, and searchable, before the file has been read to its end), whatever its size; a
+//! search run on every core answers exactly as one run on one; date order is the order of every
+//! match sorted by date; and a restart opens the index as it was, without rebuilding it.
 
 use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use serde_json::Value;
 use tidings::index::SearchIndex;
 use tidings::store::Store;
+
+use crate::helpers::TestApp;
+
+const REUTERS: &str = "sample/reut2-000-stories-201-400.sgm";
+const SAMPLE: &str = "sample/kremlin-trump-putin-meeting.txt";
 
 fn line(number: usize) -> String {
     format!(
@@ -82,4 +90,122 @@ fn a_json_lines_file_is_stored_batch_by_batch_before_it_ends() {
     assert_eq!(store.count_articles().unwrap(), 38);
     let index = SearchIndex::open(&data_dir.join("tantivy")).unwrap();
     assert_eq!(index.num_docs(), 38, "every stored article is indexed");
+}
+
+/// A response without its timing, which differs from run to run, and with its cursor reduced to
+/// whether there is one (it names the process's own snapshot).
+fn untimed(mut body: Value) -> Value {
+    if let Some(fields) = body.as_object_mut() {
+        fields.remove("took_ms");
+        if let Some(cursor) = fields.get_mut("cursor") {
+            *cursor = Value::Bool(true);
+        }
+    }
+    body
+}
+
+/// What the paths answer, in order, without timings.
+async fn answers(app: &TestApp, paths: &[&str]) -> Vec<Value> {
+    let mut answers = Vec::new();
+    for path in paths {
+        let (status, body) = app.get(path).await;
+        assert_eq!(status, 200, "{path}: {body}");
+        answers.push(untimed(body));
+    }
+    answers
+}
+
+const SEARCHES: [&str; 8] = [
+    "/v1/search?q=oil",
+    "/v1/search?q=oil+prices&limit=20&offset=5",
+    "/v1/search?q=oil&sort=date&limit=30",
+    "/v1/search?q=bank&facets=person,place,source,topic&histogram=month",
+    "/v1/search?facets=person,place,topic",
+    "/v1/search?q=oi&mode=instant&limit=5",
+    "/v1/search?q=trade&collapse=cluster",
+    "/v1/suggest?q=sa&limit=20",
+];
+
+#[tokio::test]
+async fn searches_on_every_core_answer_as_on_one() {
+    // Small commits make several segments, which a parallel search runs side by side. The same
+    // index is served twice (two ingests would lay documents out differently, and equal scores
+    // are ordered by where documents lie).
+    let app = TestApp::with_fixtures_and(&[REUTERS, SAMPLE], |settings| {
+        settings.ingest_batch_records = 25;
+        settings.ingest_commit_every = 25;
+        settings.parallel_search_from_docs = 0;
+    })
+    .await;
+    let (_, stats) = app.get("/v1/stats").await;
+    assert!(stats["indexed_segments"].as_u64().unwrap() > 1, "{stats}");
+    let on_every_core = answers(&app, &SEARCHES).await;
+    let app = app.restart_with(|settings| settings.parallel_search_from_docs = u64::MAX).await;
+    let on_one = answers(&app, &SEARCHES).await;
+    for ((path, every), one) in SEARCHES.iter().zip(&on_every_core).zip(&on_one) {
+        assert_eq!(every, one, "{path}");
+    }
+    app.stop().await;
+}
+
+/// Every hit of a search as (id, publication date), walked page by page with the cursor.
+async fn walk(app: &TestApp, query: &str, limit: usize) -> Vec<(String, String)> {
+    let mut hits = Vec::new();
+    let mut page = app.search(&format!("{query}&limit={limit}")).await;
+    loop {
+        for hit in page["hits"].as_array().unwrap() {
+            let date = hit["published_at"].as_str().unwrap_or("").to_string();
+            hits.push((hit["id"].as_str().unwrap().to_string(), date));
+        }
+        let Some(cursor) = page["cursor"].as_str().map(str::to_string) else { break };
+        page = app.search(&format!("{query}&limit={limit}&cursor={cursor}")).await;
+        assert!(hits.len() < 100_000, "the walk does not end");
+    }
+    hits
+}
+
+#[tokio::test]
+async fn date_order_is_every_match_sorted_by_date() {
+    let app = TestApp::with_fixtures_and(&[REUTERS, SAMPLE], |settings| {
+        settings.ingest_batch_records = 25;
+        settings.ingest_commit_every = 25;
+    })
+    .await;
+    for query in ["q=oil", "q=bank+rates", "q=&source=Reuters"] {
+        // Every match, walked in relevance order, sorted here by date (newest first).
+        let every = walk(&app, query, 100).await;
+        let total = app.search(&format!("{query}&limit=1")).await["total"].as_u64().unwrap() as usize;
+        assert!(total > 10, "{query}: {total}");
+        assert_eq!(every.len(), total, "{query}");
+        let mut dates: Vec<String> = every.iter().map(|(_, date)| date.clone()).collect();
+        dates.sort_unstable_by(|a, b| b.cmp(a));
+        // The date order, walked in pages of seven: the same dates in the same order, every
+        // match once.
+        let by_date = walk(&app, &format!("{query}&sort=date"), 7).await;
+        let ids: std::collections::BTreeSet<&String> = by_date.iter().map(|(id, _)| id).collect();
+        assert_eq!(ids.len(), total, "{query}");
+        assert_eq!(by_date.into_iter().map(|(_, date)| date).collect::<Vec<_>>(), dates, "{query}");
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_restart_opens_the_index_as_it_was() {
+    let app = TestApp::with_fixtures(&[REUTERS, SAMPLE]).await;
+    let index_dir = app.settings.index_path();
+    let files = |dir: &std::path::Path| {
+        let mut names: Vec<String> =
+            std::fs::read_dir(dir).unwrap().map(|entry| entry.unwrap().file_name().into_string().unwrap()).collect();
+        names.sort();
+        names
+    };
+    let before_files = files(&index_dir);
+    let meta_before = std::fs::read_to_string(index_dir.join("meta.json")).unwrap();
+    let before = answers(&app, &SEARCHES).await;
+    let app = app.restart().await;
+    // The same segments and commit: nothing was rebuilt or re-indexed on the way up.
+    assert_eq!(files(&index_dir), before_files);
+    assert_eq!(std::fs::read_to_string(index_dir.join("meta.json")).unwrap(), meta_before);
+    assert_eq!(answers(&app, &SEARCHES).await, before);
+    app.stop().await;
 }
