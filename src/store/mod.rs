@@ -24,7 +24,6 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/0001_initial.sql")),
     (2, include_str!("../../migrations/0002_clusters_and_deletes.sql")),
     (3, include_str!("../../migrations/0003_feed_state.sql")),
-    (4, include_str!("../../migrations/0004_entities_without_rowid.sql")),
 ];
 
 /// A connection to the store.
@@ -118,54 +117,4 @@ fn max_seq_in(connection: &Connection) -> Result<i64> {
         [],
         |row| row.get(0),
     )?)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::ArticleId;
-
-    #[test]
-    fn entities_survive_the_move_to_a_clustered_table() {
-        let file = tempfile::NamedTempFile::new().unwrap();
-        {
-            // A store as version 3 of the schema left it, with one article naming two entities.
-            let connection = Connection::open(file.path()).unwrap();
-            for (_, sql) in &MIGRATIONS[..3] {
-                connection.execute_batch(sql).unwrap();
-            }
-            connection
-                .execute_batch(
-                    "create table schema_migrations (version integer primary key, applied_at text not null);
-                     insert into schema_migrations values (1, 'x'), (2, 'x'), (3, 'x');
-                     insert into articles (id, source_key, content_hash, title, body, date_rule, source, lang,
-                                           ingested_at, updated_at, seq)
-                         values ('a1', 'k1', 'h', 'Title', 'Body', 'unknown', 'S', 'en', 't', 't', 1);
-                     insert into article_entities values ('a1', 'person', 'Ann Lee', '[\"Ann Lee\"]', 2),
-                                                         ('a1', 'place', 'Oslo', '[\"Oslo\"]', 1);",
-                )
-                .unwrap();
-        }
-        let store = Store::open(file.path()).unwrap();
-        assert_eq!(store.applied_migrations().unwrap(), [1, 2, 3, 4]);
-        let article = store.get_article(&ArticleId::from_stored("a1".into())).unwrap().expect("the article");
-        let mut names: Vec<(String, u32)> =
-            article.article.entities.iter().map(|entity| (entity.name.clone(), entity.mentions)).collect();
-        names.sort();
-        assert_eq!(names, [("Ann Lee".to_string(), 2), ("Oslo".to_string(), 1)]);
-        let clustered: bool = store
-            .connection()
-            .query_row(
-                "select sql like '%without rowid%' from sqlite_schema where name = 'article_entities'",
-                [],
-                |row| row.get(0),
-            )
-            .unwrap();
-        assert!(clustered);
-        // The cascade still holds: deleting the article removes its entities.
-        store.connection().execute("delete from articles where id = 'a1'", []).unwrap();
-        let left: i64 =
-            store.connection().query_row("select count(*) from article_entities", [], |row| row.get(0)).unwrap();
-        assert_eq!(left, 0);
-    }
 }
