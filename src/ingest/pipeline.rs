@@ -164,8 +164,8 @@ impl Ingestor {
         Ok(())
     }
 
-    /// Stores `previous` (when there is one) on another thread while the entities of `current`
-    /// are extracted.
+    /// Stores `previous` (when there is one) and hands it to the index writer on another thread
+    /// while the entities of `current` are extracted.
     fn store_while_extracting(
         &self,
         previous: Option<Vec<Article>>,
@@ -180,12 +180,18 @@ impl Ingestor {
         let mut store = self.store();
         let outcomes = std::thread::scope(|scope| {
             let store = &mut *store;
-            let storing = scope.spawn(move || store.upsert_articles(&batch));
+            // The stored batch goes on to the index writer on the same thread, so reading it
+            // back and building its documents overlap the extraction too.
+            let storing = scope.spawn(move || {
+                let outcomes = store.upsert_articles(&batch)?;
+                self.hand_to_index(store)?;
+                Ok::<_, Error>(outcomes)
+            });
             extract_entities(current, self.extractor.as_ref(), &self.aliases, policy);
             storing.join().map_err(|_| Error::Internal("the store writer panicked".into()))?
         })?;
         report.count_outcomes(outcomes);
-        self.hand_to_index(&store)
+        Ok(())
     }
 
     fn store_batch(&self, store: &mut Store, articles: &[Article], report: &mut IngestReport) -> Result<()> {
