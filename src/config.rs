@@ -90,11 +90,18 @@ impl Default for Settings {
             ingest_batch_records: 4_096,
             ingest_batch_bytes: 16 << 20,
             ingest_commit_every: 20_000,
-            suggest_headlines: crate::search::suggest::DEFAULT_HEADLINES,
-            parallel_search_from_docs: crate::index::PARALLEL_FROM_DOCS,
+            suggest_headlines: DEFAULT_SUGGEST_HEADLINES,
+            parallel_search_from_docs: DEFAULT_PARALLEL_SEARCH_FROM_DOCS,
         }
     }
 }
+
+/// Suggestions offer the headlines of this many of the newest articles, by default.
+pub const DEFAULT_SUGGEST_HEADLINES: usize = 50_000;
+
+/// A search alone on the server runs its segments on every core from this many documents, by
+/// default.
+pub const DEFAULT_PARALLEL_SEARCH_FROM_DOCS: u64 = 100_000;
 
 /// The title's weight by default: in the combined title+body frequency of a word (BM25F, see
 /// [`combined`]) one occurrence in the headline counts as three in a body of average length.

@@ -53,6 +53,8 @@ pub(super) struct Stats {
     indexed_documents: u64,
     /// Index segments holding them.
     indexed_segments: usize,
+    /// Searches that ran alone on a large index and used every core, since the start.
+    parallel_searches: u64,
     /// Last change sequence of the store and of the index.
     store_seq: i64,
     index_seq: i64,
@@ -72,6 +74,7 @@ pub(super) async fn stats(State(state): State<Shared>) -> Result<Json<Stats>, Ap
         articles: status.articles,
         indexed_documents: status.index.documents,
         indexed_segments: status.index.segments,
+        parallel_searches: status.index.parallel_searches,
         store_seq: status.store_seq,
         index_seq: status.index.visible_seq,
         index_lag: status.index_lag(),

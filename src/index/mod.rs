@@ -45,6 +45,8 @@ pub struct SearchIndex {
     parallel: tantivy::Executor,
     /// A search alone uses `parallel` on an index of this many documents or more.
     parallel_from: u64,
+    /// Searches that did.
+    parallel_runs: std::sync::atomic::AtomicU64,
 }
 
 /// The writer memory budget: 64 MB for a batch ingest (128 MB measured no faster on 200k articles,
@@ -109,12 +111,13 @@ impl SearchIndex {
                 std::thread::available_parallelism().map_or(1, |cores| cores.get()),
                 "tidings-search-",
             )?,
-            parallel_from: PARALLEL_FROM_DOCS,
+            parallel_from: crate::config::DEFAULT_PARALLEL_SEARCH_FROM_DOCS,
+            parallel_runs: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
     /// A search running alone uses every core on an index of `documents` or more (default
-    /// [`PARALLEL_FROM_DOCS`]).
+    /// [`crate::config::DEFAULT_PARALLEL_SEARCH_FROM_DOCS`]).
     pub fn searching_in_parallel_from(mut self, documents: u64) -> SearchIndex {
         self.parallel_from = documents;
         self
@@ -168,6 +171,7 @@ impl SearchIndex {
         if !alone || searcher.num_docs() < self.parallel_from {
             return searcher.search(query, collector);
         }
+        self.parallel_runs.fetch_add(1, Ordering::Relaxed);
         let scoring = if collector.requires_scoring() {
             tantivy::query::EnableScoring::enabled_from_searcher(searcher)
         } else {
@@ -181,9 +185,15 @@ impl SearchIndex {
         self.reader.searcher().num_docs()
     }
 
-    /// The segments searches see now.
-    pub fn num_segments(&self) -> usize {
-        self.reader.searcher().segment_readers().len()
+    /// The documents and segments searches see now, from one snapshot.
+    pub fn size(&self) -> (u64, usize) {
+        let searcher = self.reader.searcher();
+        (searcher.num_docs(), searcher.segment_readers().len())
+    }
+
+    /// Searches that ran their segments on every core since the index was opened.
+    pub fn parallel_searches(&self) -> u64 {
+        self.parallel_runs.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The store sequence searches see: the last commit the reader has loaded.
@@ -330,9 +340,6 @@ impl SearchIndex {
 /// A catch-up commits after this many changes (the writer keeps one delete per added document
 /// until a commit: ~2.5 KB each).
 pub const CATCH_UP_COMMIT: usize = 20_000;
-
-/// A search alone on the server runs its segments on every core from this many documents.
-pub const PARALLEL_FROM_DOCS: u64 = 100_000;
 
 /// No merge makes a segment of more than this many documents: an archive of a million articles
 /// is not rewritten again and again into one ever larger segment (each article is merged about

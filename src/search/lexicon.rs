@@ -90,7 +90,7 @@ impl Default for Lexicon {
     }
 }
 
-/// The recent part is folded into the base once it holds this share of the documents.
+/// The recent part is folded into the base once it holds more than one in this many documents.
 const RECENT_SHARE: u64 = 4;
 
 impl Lexicon {
@@ -113,7 +113,8 @@ impl Lexicon {
             segments.iter().copied().filter(|segment| !current.base.segments.contains(&segment.segment_id())).collect();
         let newer_documents: u64 = newer.iter().map(|segment| segment.max_doc() as u64).sum();
         let base_holds = current.generation.is_some() && current.base.segments.is_subset(&present);
-        let snapshot = if base_holds && newer_documents * RECENT_SHARE <= current.base.documents {
+        let all_documents = current.base.documents + newer_documents;
+        let snapshot = if base_holds && newer_documents * RECENT_SHARE <= all_documents {
             let same_recent = newer.len() == current.recent.segments.len()
                 && newer.iter().all(|segment| current.recent.segments.contains(&segment.segment_id()));
             let recent = if same_recent { Arc::clone(&current.recent) } else { Arc::new(Part::build(index, &newer)?) };
@@ -235,8 +236,13 @@ mod tests {
             expand(&fresh, word)
         };
 
-        add(0..40, "harbour harvest");
+        // An empty index: built, with nothing to expand to.
         let lexicon = unthrottled();
+        assert!(lexicon.refresh(&index).unwrap());
+        assert!(lexicon.is_built());
+        assert!(expand(&lexicon, "harb").is_empty());
+
+        add(0..40, "harbour harvest");
         assert!(lexicon.refresh(&index).unwrap());
         let first = lexicon.current.read().unwrap().clone();
         assert_eq!(expand(&lexicon, "harb"), ["harbour"]);
@@ -252,7 +258,7 @@ mod tests {
         assert_eq!(expand(&lexicon, "harb"), from_scratch("harb"));
         assert!(!lexicon.refresh(&index).unwrap(), "nothing changed, nothing rebuilt");
 
-        // Past a quarter of the documents, the recent part is folded into a new base.
+        // Past a quarter of all the documents, the recent part is folded into a new base.
         add(45..60, "harness");
         assert!(lexicon.refresh(&index).unwrap());
         let third = lexicon.current.read().unwrap().clone();

@@ -61,12 +61,14 @@ pub struct IndexStatus {
     pub segments: usize,
     /// The store sequence the searchable snapshot holds.
     pub visible_seq: i64,
+    /// Searches that ran their segments on every core since the start.
+    pub parallel_searches: u64,
 }
 
 impl Engine {
     /// An engine over `index`, ranking with `ranking`, matching entity names through `aliases`.
     pub fn new(index: Arc<SearchIndex>, ranking: RankingSettings, aliases: Arc<Aliases>) -> Engine {
-        let suggester = Suggester::new(&index, suggest::DEFAULT_HEADLINES);
+        let suggester = Suggester::new(&index, crate::config::DEFAULT_SUGGEST_HEADLINES);
         let queries = Queries::new(Arc::clone(&index), ranking, aliases);
         Engine { index, queries, ranking, snapshots: Snapshots::default(), suggester }
     }
@@ -85,10 +87,12 @@ impl Engine {
 
     /// The documents searchable now and the store sequence they hold.
     pub fn status(&self) -> IndexStatus {
+        let (documents, segments) = self.index.size();
         IndexStatus {
-            documents: self.index.num_docs(),
-            segments: self.index.num_segments(),
+            documents,
+            segments,
             visible_seq: self.index.visible_seq(),
+            parallel_searches: self.index.parallel_searches(),
         }
     }
 

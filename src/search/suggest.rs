@@ -4,7 +4,7 @@
 //! Answered from memory, in microseconds: a snapshot of every entity name and of the distinct
 //! headlines of the newest articles, with a sorted list of their words for prefix lookups and the
 //! best entries of every one- to three-letter prefix precomputed. What it holds is bounded by the
-//! vocabulary of names and by [`DEFAULT_HEADLINES`], not by the archive: at a million articles it
+//! vocabulary of names and by `suggest_headlines` (50,000 by default), not by the archive: at a million articles it
 //! does not hold a million headlines.
 //!
 //! The snapshot is rebuilt off the request path when the index changes, from what the index
@@ -47,7 +47,7 @@ const HALF_LIFE_DAYS: f64 = 30.0;
 const REBUILD_EVERY: Duration = Duration::from_millis(500);
 
 /// What a suggestion is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum SuggestionKind {
     Person,
@@ -177,9 +177,6 @@ pub struct Suggester {
     fold: TextAnalyzer,
 }
 
-/// The newest articles whose headlines are suggested, by default.
-pub const DEFAULT_HEADLINES: usize = 50_000;
-
 impl Suggester {
     /// Suggests entity names and the headlines of the `newest_articles` newest articles.
     pub(crate) fn new(index: &SearchIndex, newest_articles: usize) -> Suggester {
@@ -250,11 +247,12 @@ impl Suggester {
     /// The headlines of the newest live articles (by publication date), each read from the
     /// document store once while it stays among the newest.
     fn newest_headlines(&self, index: &SearchIndex, searcher: &Searcher) -> crate::error::Result<Vec<Arc<Headline>>> {
-        if self.newest_articles == 0 {
+        // Tantivy's top-n keeps room for twice the limit in each segment: no more than there are.
+        let limit = self.newest_articles.min(searcher.num_docs() as usize);
+        if limit == 0 {
             return Ok(Vec::new());
         }
-        let newest =
-            TopDocs::with_limit(self.newest_articles).order_by_fast_field::<DateTime>(PUBLISHED_AT, Order::Desc);
+        let newest = TopDocs::with_limit(limit).order_by_fast_field::<DateTime>(PUBLISHED_AT, Order::Desc);
         let found = searcher.search(&AllQuery, &newest)?;
         let mut cached = std::mem::take(&mut *self.headlines.lock().map_err(|_| poisoned())?);
         let mut kept: HashMap<(SegmentId, DocId), Arc<Headline>> = HashMap::with_capacity(found.len());
@@ -290,6 +288,7 @@ impl Suggester {
         *self.headlines.lock().map_err(|_| poisoned())? = kept;
         Ok(headlines)
     }
+
     /// Gives each entry its folded words and returns every (word, entry) pair, sorted by word.
     fn index_words(&self, entries: &mut [Entry]) -> Vec<(Box<str>, u32)> {
         let mut fold = self.fold.clone();
@@ -442,8 +441,10 @@ impl Tally {
             .entry(headline.title.to_lowercase())
             .or_insert_with(|| (headline.title.clone(), 0, None, headline.id.clone()));
         entry.1 += 1;
-        // The newest article carrying it, the smallest id among equally new ones.
+        // Shown as its newest article writes it (the smallest id among equally new ones), and
+        // pointing at that article: the same whatever order the headlines come in.
         if (headline.published, std::cmp::Reverse(&headline.id)) >= (entry.2, std::cmp::Reverse(&entry.3)) {
+            entry.0 = headline.title.clone();
             entry.2 = headline.published;
             entry.3 = headline.id.clone();
         }
@@ -498,7 +499,11 @@ impl Tally {
             }))
             .collect();
         entries.sort_by(|a, b| {
-            b.score.total_cmp(&a.score).then_with(|| b.newest.cmp(&a.newest)).then_with(|| a.text.cmp(&b.text))
+            b.score
+                .total_cmp(&a.score)
+                .then_with(|| b.newest.cmp(&a.newest))
+                .then_with(|| a.text.cmp(&b.text))
+                .then_with(|| a.kind.cmp(&b.kind))
         });
         entries
     }

@@ -41,8 +41,9 @@ pub struct StoredBody(pub String);
 /// The zstd level bodies are written with.
 const BODY_LEVEL: i32 = 3;
 
-/// No body is larger (ingest refuses lines over 64 MB): a frame claiming more is damaged.
-const MAX_BODY_BYTES: u64 = 1 << 30;
+/// No body is larger (the largest input read whole is 256 MB): a frame claiming more is damaged,
+/// and is refused before anything is reserved for it.
+const MAX_BODY_BYTES: u64 = 320 << 20;
 
 /// How every zstd frame begins (an LZ4 blob begins with a length, far below it).
 const ZSTD_MAGIC: [u8; 4] = [0x28, 0xB5, 0x2F, 0xFD];

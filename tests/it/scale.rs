@@ -140,8 +140,14 @@ async fn searches_on_every_core_answer_as_on_one() {
     let (_, stats) = app.get("/v1/stats").await;
     assert!(stats["indexed_segments"].as_u64().unwrap() > 1, "{stats}");
     let on_every_core = answers(&app, &SEARCHES).await;
+    // Every search but the suggestion ran on every core (one at a time, so each ran alone; some
+    // make more than one pass).
+    let (_, stats) = app.get("/v1/stats").await;
+    assert!(stats["parallel_searches"].as_u64().unwrap() as usize >= SEARCHES.len() - 1, "{stats}");
     let app = app.restart_with(|settings| settings.parallel_search_from_docs = u64::MAX).await;
     let on_one = answers(&app, &SEARCHES).await;
+    let (_, stats) = app.get("/v1/stats").await;
+    assert_eq!(stats["parallel_searches"], 0, "{stats}");
     for ((path, every), one) in SEARCHES.iter().zip(&on_every_core).zip(&on_one) {
         assert_eq!(every, one, "{path}");
     }

@@ -126,11 +126,13 @@ async fn written_articles_are_suggested_soon_after() {
     app.stop().await;
 }
 
-/// An article of the harbour series: day `day` of March 2020, naming Marta Kowalska when `named`.
+/// An article of the harbour series: day `day` of March 2020, naming Marta Kowalska when `named`;
+/// from day 13 the board meets at the lighthouse, a word the first articles do not have.
 fn harbour_article(day: u32, named: bool) -> String {
     let entities = if named { r#"[{"kind":"person","name":"Marta Kowalska"}]"# } else { "[]" };
+    let place = if day > 12 { "lighthouse" } else { "harbour" };
     format!(
-        r#"{{"id":"h{day}","title":"Harbour report {day}","body":"The harbour board met on day {day}.","source":"Test","published_at":"2020-03-{day:02}T10:00:00Z","entities":{entities}}}"#
+        r#"{{"id":"h{day}","title":"Harbour report {day}","body":"The harbour board met at the {place} on day {day}.","source":"Test","published_at":"2020-03-{day:02}T10:00:00Z","entities":{entities}}}"#
     )
 }
 
@@ -234,5 +236,8 @@ async fn headlines_are_the_newest_and_counts_follow_deletes_and_merges() {
     let titles: Vec<&str> =
         instant["hits"].as_array().unwrap().iter().map(|hit| hit["title"].as_str().unwrap()).collect();
     assert_eq!(titles.len(), 5, "{instant}");
+    // A word only the written articles have is found as a prefix: the word list followed them.
+    let instant = app.search("q=lighthou&mode=instant&limit=5").await;
+    assert_eq!(instant["total"], 10, "{instant}");
     app.stop().await;
 }
