@@ -2,7 +2,7 @@
 //! search's filters, and one entity's profile (timeline, first and last seen, co-occurrences with
 //! lift and PMI so that ubiquitous names do not dominate).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 use tantivy::collector::{Count, TopDocs};
@@ -122,7 +122,7 @@ impl Engine {
         let counts = fruit.fields.pop().unwrap_or_default();
         let prefix =
             request.prefix.as_deref().map(|prefix| prefix.trim().to_lowercase()).filter(|prefix| !prefix.is_empty());
-        let kept: HashMap<String, u64> = match prefix {
+        let kept: facets::Counts = match prefix {
             Some(prefix) => counts.into_iter().filter(|(name, _)| has_word_prefix(name, &prefix)).collect(),
             None => counts,
         };
