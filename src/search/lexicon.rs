@@ -12,9 +12,11 @@
 //! its segments goes (merged or emptied) or the recent part has grown to a quarter of the
 //! documents — so a full rebuild comes once per quarter of the archive, not once per change.
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::{Arc, RwLock};
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
+use lru::LruCache;
 use tantivy::index::SegmentId;
 use tantivy::query::FuzzyTermQuery;
 use tantivy::schema::Field;
@@ -71,11 +73,33 @@ impl Part {
     }
 }
 
-#[derive(Default)]
 struct Snapshot {
     generation: Option<u64>,
     base: Arc<Part>,
     recent: Arc<Part>,
+    /// Expansions already made from these dictionaries, the most recently used kept: a reader
+    /// typing a query expands its earlier words again on every keystroke (a word with two typos
+    /// allowed walks the whole dictionary, about 2 ms at 1M articles).
+    expansions: Mutex<LruCache<Expansion, Arc<Vec<String>>>>,
+}
+
+/// What one expansion was asked for: analysis, word, typos, prefix.
+type Expansion = (String, String, u8, bool);
+
+/// Expansions kept per snapshot of the dictionaries.
+const CACHED_EXPANSIONS: usize = 4_096;
+
+impl Snapshot {
+    fn new(generation: Option<u64>, base: Arc<Part>, recent: Arc<Part>) -> Snapshot {
+        let capacity = NonZeroUsize::new(CACHED_EXPANSIONS).expect("a positive capacity");
+        Snapshot { generation, base, recent, expansions: Mutex::new(LruCache::new(capacity)) }
+    }
+}
+
+impl Default for Snapshot {
+    fn default() -> Self {
+        Snapshot::new(None, Arc::default(), Arc::default())
+    }
 }
 
 /// The merged dictionaries, kept current with the index.
@@ -118,13 +142,9 @@ impl Lexicon {
             let same_recent = newer.len() == current.recent.segments.len()
                 && newer.iter().all(|segment| current.recent.segments.contains(&segment.segment_id()));
             let recent = if same_recent { Arc::clone(&current.recent) } else { Arc::new(Part::build(index, &newer)?) };
-            Snapshot { generation: Some(generation), base: Arc::clone(&current.base), recent }
+            Snapshot::new(Some(generation), Arc::clone(&current.base), recent)
         } else {
-            Snapshot {
-                generation: Some(generation),
-                base: Arc::new(Part::build(index, &segments)?),
-                recent: Arc::default(),
-            }
+            Snapshot::new(Some(generation), Arc::new(Part::build(index, &segments)?), Arc::default())
         };
         *self.current.write().map_err(|_| poisoned())? = Arc::new(snapshot);
         Ok(true)
@@ -135,54 +155,68 @@ impl Lexicon {
     /// itself is left out.
     pub fn expand(&self, analysis: &str, field: Field, word: &str, typos: u8, prefix: bool) -> Vec<String> {
         let Ok(snapshot) = self.current.read().map(|snapshot| Arc::clone(&snapshot)) else { return Vec::new() };
-        let maps: Vec<&Map<Vec<u8>>> =
-            [&snapshot.base, &snapshot.recent].into_iter().filter_map(|part| part.words.get(analysis)).collect();
-        let term = Term::from_field_text(field, word);
-        let query = if prefix {
-            FuzzyTermQuery::new_prefix(term, typos.min(2), true)
-        } else {
-            FuzzyTermQuery::new(term, typos.min(2), true)
-        };
-        let Ok(automaton) = query.automaton() else { return Vec::new() };
-        // A word in both parts: its frequencies add up.
-        let mut found: HashMap<Vec<u8>, u64> = HashMap::new();
-        for map in &maps {
-            let mut stream = map.search(&automaton).into_stream();
-            while let Some((key, frequency)) = stream.next() {
-                if key != word.as_bytes() {
-                    *found.entry(key.to_vec()).or_default() += frequency;
-                }
-            }
+        let asked = (analysis.to_string(), word.to_string(), typos.min(2), prefix);
+        let cached = snapshot.expansions.lock().ok().and_then(|mut cache| cache.get(&asked).cloned());
+        if let Some(found) = cached {
+            return found.as_ref().clone();
         }
-        if prefix {
-            // A stem is often shorter than the word being typed ("presid" for "presiden"): the
-            // index's words that the typed word starts with, down to three letters less, match too.
-            let bytes = word.as_bytes();
-            for length in bytes.len().saturating_sub(3).max(3)..bytes.len() {
-                if !word.is_char_boundary(length) || found.contains_key(&bytes[..length]) {
-                    continue;
-                }
-                let frequency: u64 = maps.iter().filter_map(|map| map.get(&bytes[..length])).sum();
-                if frequency > 0 {
-                    found.insert(bytes[..length].to_vec(), frequency);
-                }
-            }
+        let found = expand_in(&snapshot, analysis, field, word, typos, prefix);
+        if let Ok(mut cache) = snapshot.expansions.lock() {
+            cache.put(asked, Arc::new(found.clone()));
         }
-        let mut found: Vec<(u64, Vec<u8>)> = found.into_iter().map(|(key, frequency)| (frequency, key)).collect();
-        let order = |a: &(u64, Vec<u8>), b: &(u64, Vec<u8>)| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1));
-        if found.len() > MAX_EXPANSIONS {
-            found.select_nth_unstable_by(MAX_EXPANSIONS - 1, order);
-            found.truncate(MAX_EXPANSIONS);
-        }
-        // The same order whatever the parts' layout: the query built from it is the same too.
-        found.sort_unstable_by(order);
-        found.into_iter().filter_map(|(_, key)| String::from_utf8(key).ok()).collect()
+        found
     }
 
     /// False until the first build.
     pub fn is_built(&self) -> bool {
         self.current.read().map(|snapshot| snapshot.generation.is_some()).unwrap_or(false)
     }
+}
+
+/// [`Lexicon::expand`] in one snapshot's dictionaries.
+fn expand_in(snapshot: &Snapshot, analysis: &str, field: Field, word: &str, typos: u8, prefix: bool) -> Vec<String> {
+    let maps: Vec<&Map<Vec<u8>>> =
+        [&snapshot.base, &snapshot.recent].into_iter().filter_map(|part| part.words.get(analysis)).collect();
+    let term = Term::from_field_text(field, word);
+    let query = if prefix {
+        FuzzyTermQuery::new_prefix(term, typos.min(2), true)
+    } else {
+        FuzzyTermQuery::new(term, typos.min(2), true)
+    };
+    let Ok(automaton) = query.automaton() else { return Vec::new() };
+    // A word in both parts: its frequencies add up.
+    let mut found: HashMap<Vec<u8>, u64> = HashMap::new();
+    for map in &maps {
+        let mut stream = map.search(&automaton).into_stream();
+        while let Some((key, frequency)) = stream.next() {
+            if key != word.as_bytes() {
+                *found.entry(key.to_vec()).or_default() += frequency;
+            }
+        }
+    }
+    if prefix {
+        // A stem is often shorter than the word being typed ("presid" for "presiden"): the
+        // index's words that the typed word starts with, down to three letters less, match too.
+        let bytes = word.as_bytes();
+        for length in bytes.len().saturating_sub(3).max(3)..bytes.len() {
+            if !word.is_char_boundary(length) || found.contains_key(&bytes[..length]) {
+                continue;
+            }
+            let frequency: u64 = maps.iter().filter_map(|map| map.get(&bytes[..length])).sum();
+            if frequency > 0 {
+                found.insert(bytes[..length].to_vec(), frequency);
+            }
+        }
+    }
+    let mut found: Vec<(u64, Vec<u8>)> = found.into_iter().map(|(key, frequency)| (frequency, key)).collect();
+    let order = |a: &(u64, Vec<u8>), b: &(u64, Vec<u8>)| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1));
+    if found.len() > MAX_EXPANSIONS {
+        found.select_nth_unstable_by(MAX_EXPANSIONS - 1, order);
+        found.truncate(MAX_EXPANSIONS);
+    }
+    // The same order whatever the parts' layout: the query built from it is the same too.
+    found.sort_unstable_by(order);
+    found.into_iter().filter_map(|(_, key)| String::from_utf8(key).ok()).collect()
 }
 
 fn poisoned() -> Error {
