@@ -11,6 +11,7 @@
 //! segments (and merges among them) rebuild only the recent part; the base is rebuilt when one of
 //! its segments goes (merged or emptied) or the recent part has grown to a quarter of the
 //! documents — so a full rebuild comes once per quarter of the archive, not once per change.
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex, RwLock};
