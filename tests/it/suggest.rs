@@ -162,6 +162,21 @@ fn expected_headlines(days: &[u32], newest: usize) -> Vec<String> {
     titles
 }
 
+/// Waits until suggestions offer the newest five of `days` and count Kowalska `named` times (as
+/// the search does), then checks the instant total; returns the instant answer.
+async fn follows(app: &TestApp, days: &[u32], named: u64) -> Value {
+    let followed = app
+        .eventually(Duration::from_secs(10), || async {
+            harbour_headlines(app).await == expected_headlines(days, 5)
+                && kowalska_counts(app).await == (Some(named), named)
+        })
+        .await;
+    assert!(followed, "{:?} {:?}", harbour_headlines(app).await, kowalska_counts(app).await);
+    let instant = app.search("q=harbou&mode=instant&limit=5").await;
+    assert_eq!(instant["total"], days.len(), "{instant}");
+    instant
+}
+
 #[tokio::test]
 async fn headlines_are_the_newest_and_counts_follow_deletes_and_merges() {
     // Twelve articles stored in commits of three: four segments; one in three names Kowalska.
@@ -191,15 +206,7 @@ async fn headlines_are_the_newest_and_counts_follow_deletes_and_merges() {
         days.retain(|kept| *kept != day);
         named -= 1;
     }
-    let followed = app
-        .eventually(Duration::from_secs(10), || async {
-            harbour_headlines(&app).await == expected_headlines(&days, 5)
-                && kowalska_counts(&app).await == (Some(named), named)
-        })
-        .await;
-    assert!(followed, "{:?} {:?}", harbour_headlines(&app).await, kowalska_counts(&app).await);
-    let instant = app.search("q=harbou&mode=instant&limit=5").await;
-    assert_eq!(instant["total"], days.len(), "{instant}");
+    follows(&app, &days, named).await;
 
     // Ten more articles written one at a time: each is its own commit, and the index merges the
     // small segments it accumulates. Suggestions and instant results stay exact through it.
@@ -224,15 +231,7 @@ async fn headlines_are_the_newest_and_counts_follow_deletes_and_merges() {
         .await;
     let (_, stats) = app.get("/v1/stats").await;
     assert!(merged, "ten commits after {before} segments were never merged: {stats}");
-    let followed = app
-        .eventually(Duration::from_secs(10), || async {
-            harbour_headlines(&app).await == expected_headlines(&days, 5)
-                && kowalska_counts(&app).await == (Some(named), named)
-        })
-        .await;
-    assert!(followed, "{:?} {:?}", harbour_headlines(&app).await, kowalska_counts(&app).await);
-    let instant = app.search("q=harbou&mode=instant&limit=5").await;
-    assert_eq!(instant["total"], days.len(), "{instant}");
+    let instant = follows(&app, &days, named).await;
     let titles: Vec<&str> =
         instant["hits"].as_array().unwrap().iter().map(|hit| hit["title"].as_str().unwrap()).collect();
     assert_eq!(titles.len(), 5, "{instant}");
