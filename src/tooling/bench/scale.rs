@@ -164,7 +164,14 @@ pub fn loads_on(
     only: &[String],
     requests: usize,
 ) -> Result<Vec<String>> {
-    let articles = crate::store::Store::open(&data_dir.join("tidings.sqlite3"))?.count_articles()?;
+    let store = data_dir.join("tidings.sqlite3");
+    if !store.is_file() {
+        return Err(crate::error::Error::Config(format!(
+            "--loads-on {}: no store there (tidings.sqlite3); ingest into it first",
+            data_dir.display()
+        )));
+    }
+    let articles = crate::store::Store::open(&store)?.count_articles()?;
     eprintln!("bench: serving {} ({articles} articles)…", data_dir.display());
     let started = Instant::now();
     let server = Server::spawn(&bench.exe, data_dir)?;
