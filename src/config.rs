@@ -65,6 +65,10 @@ pub struct Settings {
     /// A search running alone on the server uses every core once the index holds this many
     /// documents (below it, one core answers sooner than the hand-off to several).
     pub parallel_search_from_docs: u64,
+    /// A search's `total` is exact up to this many matches; past it, a search that counts nothing
+    /// else (no facets, histogram or collapsing, no `total=exact`) may stop once no further match
+    /// could enter its page, and reports at least that many (`total_relation: gte`).
+    pub exact_total_up_to: usize,
 }
 
 impl Default for Settings {
@@ -92,6 +96,7 @@ impl Default for Settings {
             ingest_commit_every: 20_000,
             suggest_headlines: DEFAULT_SUGGEST_HEADLINES,
             parallel_search_from_docs: DEFAULT_PARALLEL_SEARCH_FROM_DOCS,
+            exact_total_up_to: DEFAULT_EXACT_TOTAL_UP_TO,
         }
     }
 }
@@ -102,6 +107,10 @@ pub const DEFAULT_SUGGEST_HEADLINES: usize = 50_000;
 /// A search alone on the server runs its segments on every core from this many documents, by
 /// default.
 pub const DEFAULT_PARALLEL_SEARCH_FROM_DOCS: u64 = 100_000;
+
+/// A search's total is exact up to this many matches, by default (Meilisearch counts 1,000 by
+/// default too; Elasticsearch 10,000).
+pub const DEFAULT_EXACT_TOTAL_UP_TO: usize = 1_000;
 
 /// The title's weight by default: in the combined title+body frequency of a word (BM25F, see
 /// [`combined`]) one occurrence in the headline counts as three in a body of average length.
@@ -205,6 +214,9 @@ impl Settings {
         }
         if let Some(value) = get("TIDINGS_PARALLEL_SEARCH_FROM_DOCS") {
             self.parallel_search_from_docs = number("TIDINGS_PARALLEL_SEARCH_FROM_DOCS", value)?;
+        }
+        if let Some(value) = get("TIDINGS_EXACT_TOTAL_UP_TO") {
+            self.exact_total_up_to = number("TIDINGS_EXACT_TOTAL_UP_TO", value)?;
         }
         if let Some(value) = get("TIDINGS_ALIASES_FILE") {
             self.aliases_file = Some(PathBuf::from(value));

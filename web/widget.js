@@ -191,7 +191,9 @@
       }
       var all = option(hits.length, allResultsHref(q));
       all.className = "tidings-all";
-      all.textContent = "All results" + (typeof body.total === "number" ? " (" + body.total + ")" : "") + " for “" + q + "” →";
+      // "1000+" when the search stopped counting once the shown hits were certain.
+      var count = typeof body.total === "number" ? body.total + (body.total_relation === "gte" ? "+" : "") : "";
+      all.textContent = "All results" + (count ? " (" + count + ")" : "") + " for “" + q + "” →";
       list.appendChild(all);
       options.push(all);
       live.textContent = hits.length ? hits.length + " results shown" : "No results";

@@ -17,6 +17,7 @@ use super::{export, Shared};
 use crate::search::entities::{EntityCount, EntityProfile, RelatedEntity};
 use crate::search::request::{
     Duplicates, FacetCount, Highlights, HistogramBucket, Hit, HitEntity, MatchSpan, Matches, SearchResponse,
+    TotalRelation,
 };
 use crate::search::suggest::{Suggestion, SuggestionKind};
 use crate::service::{ArticleEntity, ArticleView, IngestCounts, IngestRun, JsonArticle, JsonEntity, WriteReport};
@@ -47,6 +48,7 @@ use crate::service::{ArticleEntity, ArticleView, IngestCounts, IngestRun, JsonAr
     components(schemas(
         SearchParams,
         SearchResponse,
+        TotalRelation,
         SuggestResponse,
         RelatedStories,
         Suggestion,

@@ -180,6 +180,11 @@ impl SearchIndex {
         searcher.search_with_executor(query, collector, &self.parallel, scoring)
     }
 
+    /// True when every segment keeps its documents newest first (undated last).
+    pub fn sorted_newest_first(&self) -> bool {
+        self.index.settings().sort_by_field == index_settings().sort_by_field
+    }
+
     /// Documents searchable now.
     pub fn num_docs(&self) -> u64 {
         self.reader.searcher().num_docs()
@@ -404,9 +409,18 @@ fn capped_groups<Id: Copy>(mut segments: Vec<(Id, usize)>, max_docs: usize) -> V
     groups
 }
 
-/// Small doc-store blocks: a hit decompresses 4 KB, not 16 KB.
+/// Documents newest first within every segment (undated last), so that a search ranked by date
+/// or with the recency blend can stop once nothing later in a segment could enter its top; and
+/// small doc-store blocks: a hit decompresses 4 KB, not 16 KB.
 fn index_settings() -> tantivy::IndexSettings {
-    tantivy::IndexSettings { docstore_blocksize: 4_096, ..tantivy::IndexSettings::default() }
+    tantivy::IndexSettings {
+        sort_by_field: Some(tantivy::IndexSortByField {
+            field: schema::PUBLISHED_AT.to_string(),
+            order: tantivy::Order::Desc,
+        }),
+        docstore_blocksize: 4_096,
+        ..tantivy::IndexSettings::default()
+    }
 }
 
 fn read_payload(index: &Index) -> Result<Option<CommitPayload>> {

@@ -29,8 +29,9 @@ pub fn text_field_name(base: &str, analysis: &str) -> String {
     format!("{base}_{analysis}")
 }
 
-/// Bump when the schema or an analyzer changes: an index of another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 4;
+/// Bump when the schema, an analyzer or the index settings change: an index of another version is
+/// rebuilt. 5: documents sorted newest first.
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// The languages Tantivy has a stemmer for, by ISO 639-1 code. Each gets its own title and body
 /// fields analysed with its stemmer; an article's text goes to the fields of its language, and

@@ -34,11 +34,12 @@ use crate::index::SearchIndex;
 use cursor::{Cursor, Snapshots};
 use facets::FacetFruit;
 use query::{Queries, UserQuery};
+use ranking::Position;
 use ranking::RankPlan;
-use request::{FacetCount, HistogramBucket, Hit, SearchRequest, SearchResponse};
+use request::{FacetCount, HistogramBucket, Hit, SearchRequest, SearchResponse, TotalRelation};
 use snippets::{Highlighter, SnippetShape};
 use suggest::{SuggestRequest, Suggester, Suggestion};
-use window::Window;
+use window::{Tallies, Window};
 
 pub(crate) use views::RebuildThrottle;
 
@@ -50,6 +51,10 @@ pub struct Engine {
     /// Index snapshots kept open for cursors.
     snapshots: Snapshots,
     suggester: Suggester,
+    /// Totals are exact up to this many matches (see [`Settings::exact_total_up_to`]).
+    ///
+    /// [`Settings::exact_total_up_to`]: crate::config::Settings::exact_total_up_to
+    exact_total_up_to: usize,
 }
 
 /// What the index holds, as searches see it.
@@ -70,7 +75,20 @@ impl Engine {
     pub fn new(index: Arc<SearchIndex>, ranking: RankingSettings, aliases: Arc<Aliases>) -> Engine {
         let suggester = Suggester::new(&index, crate::config::DEFAULT_SUGGEST_HEADLINES);
         let queries = Queries::new(Arc::clone(&index), ranking, aliases);
-        Engine { index, queries, ranking, snapshots: Snapshots::default(), suggester }
+        Engine {
+            index,
+            queries,
+            ranking,
+            snapshots: Snapshots::default(),
+            suggester,
+            exact_total_up_to: crate::config::DEFAULT_EXACT_TOTAL_UP_TO,
+        }
+    }
+
+    /// Totals are exact up to `matches`, then may be a lower bound.
+    pub fn counting_exactly_up_to(mut self, matches: usize) -> Engine {
+        self.exact_total_up_to = matches;
+        self
     }
 
     /// Suggestions offer the headlines of the `newest` newest articles (see [`Settings::suggest_headlines`]).
@@ -143,10 +161,24 @@ impl Engine {
         let window = if request.collapse {
             stories::collapsed(&self.index, &searcher, &query, plan, request)?
         } else {
-            window::page(&self.index, &searcher, &query, plan, request, cursor, &self.snapshots)?
+            let after = cursor.map(|cursor| cursor.position);
+            let tallies = Tallies::for_request(request, self.exact_total_up_to);
+            window::page(&self.index, &searcher, &query, plan, request, after, tallies)?
         };
+        let next = window.more_after.map(|last| self.next_cursor(&searcher, plan, request, last));
         let hits = self.hits(&searcher, &user_query, request, plan, &window)?;
-        Ok(respond(request, window, hits, started))
+        Ok(respond(request, window, hits, next, started))
+    }
+
+    /// The cursor of the page after `last`, on the same snapshot (kept open for it).
+    fn next_cursor(&self, searcher: &Searcher, plan: RankPlan, request: &SearchRequest, last: Position) -> String {
+        Cursor {
+            generation: self.snapshots.keep(searcher),
+            position: last,
+            reference_secs: plan.freshness.map(|freshness| freshness.reference_secs).unwrap_or(0),
+            fingerprint: cursor::fingerprint(request),
+        }
+        .encode()
     }
 
     /// The cursor a request continues from, checked to belong to the same query.
@@ -186,19 +218,26 @@ impl Engine {
 
 /// The response: hits (collapsed ones with their story's other matches), totals, the facets and
 /// histogram asked for, the next page's cursor.
-fn respond(request: &SearchRequest, window: Window, mut hits: Vec<Hit>, started: Instant) -> SearchResponse {
+fn respond(
+    request: &SearchRequest,
+    window: Window,
+    mut hits: Vec<Hit>,
+    cursor: Option<String>,
+    started: Instant,
+) -> SearchResponse {
     for (hit, others) in hits.iter_mut().zip(window.duplicates) {
         hit.duplicates = others;
     }
     let (facets, histogram) = window.ranked.facets.map(|fruit| tallied(request, fruit)).unwrap_or_default();
     SearchResponse {
         total: window.ranked.total as u64,
+        total_relation: if window.ranked.total_exact { TotalRelation::Eq } else { TotalRelation::Gte },
         total_stories: window.ranked.stories.map(|count| count as u64),
         took_ms: (started.elapsed().as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0,
         hits,
         facets,
         histogram,
-        cursor: window.next,
+        cursor,
     }
 }
 

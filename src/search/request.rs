@@ -120,7 +120,31 @@ impl Choice for FacetName {
     ];
 }
 
-choice_schema!(Sort, Mode, Interval, Collapse, WordMatch, FacetName);
+/// How exactly `total` is counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TotalCount {
+    /// Exact up to the configured number of matches (`exact_total_up_to`), then at least that
+    /// many: the search may stop once nothing left can enter the page.
+    #[default]
+    Fast,
+    /// Every match counted.
+    Exact,
+}
+
+impl Choice for TotalCount {
+    const PARAMETER: &'static str = "total";
+    const WORDS: &'static [(&'static str, TotalCount)] = &[("fast", TotalCount::Fast), ("exact", TotalCount::Exact)];
+}
+
+/// Whether `total` is every match (`eq`) or a lower bound (`gte`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TotalRelation {
+    Eq,
+    Gte,
+}
+
+choice_schema!(Sort, Mode, Interval, Collapse, WordMatch, FacetName, TotalCount);
 
 /// The facetable fields a request may ask for.
 pub const FACETABLE: [KeywordField; 6] = [
@@ -160,6 +184,8 @@ pub struct SearchRequest {
     pub snippet_chars: usize,
     /// Analyst mode: words ORed (`match=any`, more matching words rank higher) instead of ANDed.
     pub match_any: bool,
+    /// Whether every match must be counted.
+    pub total: TotalCount,
 }
 
 impl Default for SearchRequest {
@@ -182,6 +208,7 @@ impl Default for SearchRequest {
             snippets: DEFAULT_SNIPPETS,
             snippet_chars: DEFAULT_SNIPPET_CHARS,
             match_any: false,
+            total: TotalCount::Fast,
         }
     }
 }
@@ -323,8 +350,13 @@ pub struct HistogramBucket {
 /// A search response.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SearchResponse {
-    /// Number of matching articles.
+    /// Number of matching articles: all of them when `total_relation` is `eq`, at least this many
+    /// when it is `gte`.
     pub total: u64,
+    /// `eq`: `total` counts every match. `gte`: the search stopped counting once no further match
+    /// could enter the page (past `exact_total_up_to` matches); ask `total=exact`, or for facets,
+    /// for an exact count.
+    pub total_relation: TotalRelation,
     /// With `collapse=cluster`: number of matching stories (near-duplicate clusters).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total_stories: Option<u64>,

@@ -3,10 +3,11 @@
 
 use std::collections::HashSet;
 
-use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
+use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{IndexRecordOption, TantivyDocument, Value};
 use tantivy::{DocAddress, Searcher, Term};
 
+use super::ranking::ceiling::Constant;
 use super::ranking::{Position, RankPlan};
 use super::request::{Duplicates, SearchRequest};
 use super::window::{ranked, Tallies, Window};
@@ -50,7 +51,9 @@ pub(crate) fn collapsed(
 ) -> Result<Window> {
     let shown = request.offset + request.limit;
     let mut wanted = (shown * 4).max(50);
-    let mut candidates = ranked(index, searcher, query, plan.ranker(wanted, None), 0, Tallies::for_request(request))?;
+    // Collapsing counts stories over every match, so the total is exact whatever is asked.
+    let mut candidates =
+        ranked(index, searcher, query, plan.ranker(wanted, None), 0, Tallies::for_request(request, 0))?;
     loop {
         let chosen = first_of_each_story(searcher, &candidates.positions, shown)?;
         if chosen.len() >= shown || candidates.positions.len() < wanted || wanted >= candidates.total {
@@ -59,14 +62,14 @@ pub(crate) fn collapsed(
         }
         wanted = (wanted * 4).min(candidates.total.max(1));
         candidates.positions =
-            ranked(index, searcher, query, plan.ranker(wanted, None), 0, Tallies::default())?.positions;
+            ranked(index, searcher, query, plan.ranker(wanted, None), 0, Tallies::window_only())?.positions;
     }
     let duplicates = candidates
         .positions
         .iter()
         .map(|position| duplicates_of(index, searcher, query, plan, position.address).map(Some))
         .collect::<Result<Vec<_>>>()?;
-    Ok(Window { ranked: candidates, duplicates, next: None })
+    Ok(Window { ranked: candidates, duplicates, more_after: None })
 }
 
 /// The other matching articles of a hit's story, best first.
@@ -82,7 +85,7 @@ fn duplicates_of(
     let same_story = TermQuery::new(Term::from_field_u64(fields.cluster, cluster), IndexRecordOption::Basic);
     let members = BooleanQuery::new(vec![
         (Occur::Must, query.box_clone()),
-        (Occur::Must, Box::new(ConstScoreQuery::new(Box::new(same_story), 0.0))),
+        (Occur::Must, Box::new(Constant::new(Box::new(same_story), 0.0))),
     ]);
     let story = ranked(index, searcher, &members, plan.ranker(MAX_DUPLICATE_IDS + 1, None), 0, Tallies::default())?;
     let mut ids = Vec::new();

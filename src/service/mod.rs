@@ -65,7 +65,8 @@ impl Service {
     /// Opens the data directory's store twice (lookups, writes) over an open index.
     pub fn open(settings: &Settings, index: Arc<SearchIndex>, aliases: Arc<Aliases>) -> Result<Service> {
         let engine = Engine::new(index, settings.ranking(), Arc::clone(&aliases))
-            .suggesting_headlines_of(settings.suggest_headlines);
+            .suggesting_headlines_of(settings.suggest_headlines)
+            .counting_exactly_up_to(settings.exact_total_up_to);
         let reader = Store::open(&settings.store_path())?;
         let writer =
             Ingestor::new(Store::open(&settings.store_path())?, default_extractor(), aliases, IndexHandOff::Follower);

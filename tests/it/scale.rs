@@ -1,7 +1,8 @@
 //! What holds at archive scale, on small numbers: a JSON Lines file is read as a stream of batches
 //! (stored, and searchable, before the file has been read to its end), whatever its size; a
 //! search run on every core answers exactly as one run on one; date order is the order of every
-//! match sorted by date; and a restart opens the index as it was, without rebuilding it.
+//! match sorted by date; a search that stops once nothing left can enter its page ranks exactly as
+//! one that visits every match; and a restart opens the index as it was, without rebuilding it.
 
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -213,5 +214,97 @@ async fn a_restart_opens_the_index_as_it_was() {
     assert_eq!(files(&index_dir), before_files);
     assert_eq!(std::fs::read_to_string(index_dir.join("meta.json")).unwrap(), meta_before);
     assert_eq!(answers(&app, &SEARCHES).await, before);
+    app.stop().await;
+}
+
+/// Hits as (id, score), for comparing rankings.
+fn ranking(body: &Value) -> Vec<(String, Value)> {
+    body["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|hit| (hit["id"].as_str().unwrap().to_string(), hit["score"].clone()))
+        .collect()
+}
+
+const RANKED: [&str; 13] = [
+    "q=oil&mode=instant&limit=5",
+    "q=o&mode=instant&limit=5",
+    "q=oil+pri&mode=instant&limit=5",
+    "q=the&mode=instant&limit=5",
+    "q=compnay&mode=instant&limit=5",
+    "q=bank+rat&mode=instant&limit=10",
+    "q=oil",
+    "q=said&limit=20&offset=15",
+    "q=oil&sort=date&limit=7",
+    "q=said&sort=date&limit=5",
+    "q=",
+    "q=&source=Reuters&limit=3",
+    "q=said&freshness=off&limit=8",
+];
+
+#[tokio::test]
+async fn stopping_early_ranks_as_counting_every_match() {
+    // A total need not be exact past 0 matches: every search that can stop early does.
+    let app = TestApp::with_fixtures_and(&[REUTERS, SAMPLE], |settings| {
+        settings.ingest_batch_records = 25;
+        settings.ingest_commit_every = 25;
+        settings.exact_total_up_to = 0;
+    })
+    .await;
+    let mut stopped = Vec::new();
+    for query in RANKED {
+        let fast = app.search(query).await;
+        let exact = app.search(&format!("{query}&total=exact")).await;
+        assert_eq!(ranking(&fast), ranking(&exact), "{query}");
+        assert_eq!(exact["total_relation"], "eq", "{query}");
+        let (fast_total, exact_total) = (fast["total"].as_u64().unwrap(), exact["total"].as_u64().unwrap());
+        match fast["total_relation"].as_str() {
+            Some("eq") => assert_eq!(fast_total, exact_total, "{query}"),
+            Some("gte") => {
+                stopped.push(query);
+                assert!(fast_total <= exact_total && fast_total >= ranking(&fast).len() as u64, "{query}");
+            }
+            other => panic!("{query}: total_relation {other:?}"),
+        }
+    }
+    // Newest first, a search stops as soon as its page is full, whatever the segments (how far
+    // the others go depends on how merges laid the documents out).
+    for newest_first in ["q=", "q=&source=Reuters&limit=3", "q=said&sort=date&limit=5"] {
+        assert!(stopped.contains(&newest_first), "{newest_first} did not stop early: {stopped:?}");
+    }
+    // A cursor walk over an early-stopping search sees every match once, in the exhaustive order.
+    let every = walk(&app, "q=oil&total=exact", 100).await;
+    assert_eq!(walk(&app, "q=oil", 9).await, every);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn totals_are_exact_up_to_the_setting_and_with_facets() {
+    let app = TestApp::with_fixtures_and(&[REUTERS, SAMPLE], |settings| {
+        settings.ingest_batch_records = 25;
+        settings.ingest_commit_every = 25;
+        settings.exact_total_up_to = 40;
+    })
+    .await;
+    // The exact totals, from every match counted.
+    let exact = |body: &Value| body["total"].as_u64().unwrap();
+    let all = exact(&app.search("q=&total=exact").await);
+    let few = exact(&app.search("q=cocoa&total=exact").await);
+    assert!(all > 100 && (1..=40).contains(&few), "{all} {few}");
+    // Up to the setting a total is exact whatever the search.
+    let cocoa = app.search("q=cocoa&limit=1").await;
+    assert_eq!((exact(&cocoa), cocoa["total_relation"].as_str()), (few, Some("eq")));
+    // Past it, a search that counts nothing else says it stopped, with at least the setting.
+    let newest = app.search("q=&limit=1").await;
+    assert_eq!(newest["total_relation"], "gte");
+    assert!((40..all).contains(&exact(&newest)), "{newest}");
+    // Facets, a histogram or collapsing count every match, and so is the total.
+    for counted in ["facets=place", "histogram=month", "collapse=cluster", "total=exact"] {
+        let body = app.search(&format!("q=&limit=1&{counted}")).await;
+        assert_eq!((exact(&body), body["total_relation"].as_str()), (all, Some("eq")), "{counted}");
+    }
+    let (status, body) = app.get("/v1/search?q=oil&total=some").await;
+    assert_eq!(status, 400, "{body}");
     app.stop().await;
 }

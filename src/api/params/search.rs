@@ -8,7 +8,7 @@ use super::{choice, names, optional_choice, pairs, unknown, Choices, Values, FIL
 use crate::error::{Error, Result};
 use crate::search::request::{
     parse_bound, Collapse, FacetName, FacetSize, Interval, KeywordField, Limit, Mode, Offset, QueryText, SearchRequest,
-    SnippetChars, Snippets, Sort, WordMatch, DEFAULT_FACET_SIZE, DEFAULT_SNIPPETS, DEFAULT_SNIPPET_CHARS,
+    SnippetChars, Snippets, Sort, TotalCount, WordMatch, DEFAULT_FACET_SIZE, DEFAULT_SNIPPETS, DEFAULT_SNIPPET_CHARS,
 };
 use crate::search::values::{Bounded, DateText, FreshnessText, Text};
 
@@ -126,6 +126,14 @@ pub struct SearchParams {
     #[param(rename = "match", inline)]
     #[schema(inline)]
     pub match_words: Option<WordMatch>,
+    /// `fast` (default): `total` is exact up to 1,000 matches (the `exact_total_up_to` setting);
+    /// past that a search may stop counting once no further match could enter the page, and
+    /// `total_relation` is `gte`. `exact`: every match is counted. Totals are always exact with
+    /// facets, a histogram or `collapse=cluster`.
+    #[serde(default, deserialize_with = "optional_choice")]
+    #[param(inline)]
+    #[schema(inline)]
+    pub total: Option<TotalCount>,
 }
 
 /// `facets` in JSON: a name or a list of names.
@@ -172,6 +180,7 @@ impl SearchParams {
             "snippets" => self.snippets = Some(Bounded::parse("snippets", &value)?),
             "snippet_chars" => self.snippet_chars = Some(Bounded::parse("snippet_chars", &value)?),
             "match" => self.match_words = choice(&value)?,
+            "total" => self.total = choice(&value)?,
             _ => return Ok(false),
         }
         Ok(true)
@@ -228,6 +237,7 @@ impl TryFrom<SearchParams> for SearchRequest {
             snippets: params.snippets.map(Bounded::get).unwrap_or(DEFAULT_SNIPPETS),
             snippet_chars: params.snippet_chars.map(Bounded::get).unwrap_or(DEFAULT_SNIPPET_CHARS),
             match_any: params.match_words == Some(WordMatch::Any),
+            total: params.total.unwrap_or_default(),
         };
         request.validate()?;
         Ok(request)

@@ -4,7 +4,7 @@
 
 use std::ops::Bound;
 
-use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, RangeQuery, TermQuery};
+use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, RangeQuery, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DateTime, Term};
 
@@ -13,6 +13,7 @@ use crate::entities::Aliases;
 use crate::index::schema::keyword_term_text;
 use crate::index::KeywordField;
 use crate::model::EntityKind;
+use crate::search::ranking::ceiling::Constant;
 use crate::search::request::SearchRequest;
 
 impl Queries {
@@ -43,7 +44,7 @@ impl Queries {
                     (Occur::Should, Box::new(TermQuery::new(term, IndexRecordOption::Basic)) as Box<dyn Query>)
                 })
                 .collect();
-            clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(Box::new(BooleanQuery::new(alternatives)), 0.0))));
+            clauses.push((Occur::Must, Box::new(Constant::new(Box::new(BooleanQuery::new(alternatives)), 0.0))));
         }
         if request.from.is_some() || request.to.is_some() {
             let bound = |date: Option<chrono::DateTime<chrono::Utc>>| match date {
@@ -54,7 +55,7 @@ impl Queries {
                 None => Bound::Unbounded,
             };
             let range = RangeQuery::new(bound(request.from), bound(request.to));
-            clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(Box::new(range), 0.0))));
+            clauses.push((Occur::Must, Box::new(Constant::new(Box::new(range), 0.0))));
         }
         if clauses.len() == 1 {
             return clauses.pop().map(|(_, query)| query).expect("one clause");

@@ -10,7 +10,7 @@
 //! Balanced `"quotes"` make a phrase and a leading `-` excludes a word; every other character of
 //! query syntax (brackets, colons, stray quotes, operators) is read as a separator.
 
-use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, TermQuery};
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::Term;
@@ -19,6 +19,7 @@ use super::{Queries, UserQuery};
 use crate::error::Result;
 use crate::index::schema::{text_analyzer, TextFields, NEUTRAL};
 use crate::search::ranking::bm25f::CombinedTermQuery;
+use crate::search::ranking::ceiling::Constant;
 use crate::search::ranking::in_step::{AnyOf, Combine};
 use crate::search::ranking::TIER;
 
@@ -293,15 +294,15 @@ impl Query for Expanded {
 
 /// Any of `words` in the title.
 fn in_titles(fields: &TextFields, words: &[String], tier: f32) -> Box<dyn Query> {
-    Box::new(ConstScoreQuery::new(any_of(fields.title, words), tier + TITLE_BONUS))
+    Box::new(Constant::new(any_of(fields.title, words), tier + TITLE_BONUS))
 }
 
 /// Any of `words` in the title or the body, the title scoring a little higher.
 fn by_field(fields: &TextFields, words: &[String], tier: f32) -> Box<dyn Query> {
     Box::new(AnyOf::new(
         vec![
-            Box::new(ConstScoreQuery::new(any_of(fields.title, words), tier + TITLE_BONUS)),
-            Box::new(ConstScoreQuery::new(any_of(fields.body, words), tier + BODY_BONUS)),
+            Box::new(Constant::new(any_of(fields.title, words), tier + TITLE_BONUS)),
+            Box::new(Constant::new(any_of(fields.body, words), tier + BODY_BONUS)),
         ],
         Combine::Max,
     ))
@@ -327,7 +328,7 @@ fn phrase_query(fields: &TextFields, title_weight: f32, stems: &[String], negate
         vec![
             Box::new(BoostQuery::new(phrase(fields.title), title_weight)),
             phrase(fields.body),
-            Box::new(ConstScoreQuery::new(either(), EXACT * stems.len() as f32)),
+            Box::new(Constant::new(either(), EXACT * stems.len() as f32)),
         ],
         Combine::Sum,
     ))

@@ -11,7 +11,7 @@ mod rewrite;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, QueryParser, TermQuery};
+use tantivy::query::{BooleanQuery, Occur, Query, QueryParser, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::tokenizer::{LowerCaser, SimpleTokenizer, StopWordFilter, TextAnalyzer};
 use tantivy::Term;
@@ -22,6 +22,7 @@ pub(crate) use filters::canonical_value;
 pub(crate) use rewrite::normalise_negations;
 
 use super::lexicon::Lexicon;
+use super::ranking::ceiling::Constant;
 use super::request::{Mode, SearchRequest};
 use crate::config::RankingSettings;
 use crate::entities::Aliases;
@@ -164,7 +165,7 @@ impl Queries {
                 ));
                 let restricted = BooleanQuery::new(vec![
                     (Occur::Must, query),
-                    (Occur::Must, Box::new(ConstScoreQuery::new(only_this_language, 0.0))),
+                    (Occur::Must, Box::new(Constant::new(only_this_language, 0.0))),
                 ]);
                 (Occur::Should, Box::new(restricted) as Box<dyn Query>)
             })

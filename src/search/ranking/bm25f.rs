@@ -19,6 +19,7 @@ use std::sync::Arc;
 
 use tantivy::fieldnorm::FieldNormReader;
 use tantivy::postings::{Postings, SegmentPostings};
+use tantivy::query::Bm25StatisticsProvider;
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, EmptyQuery, EmptyScorer, EnableScoring, Explanation, Occur, Query, QueryParser,
     QueryParserError, Scorer, Weight,
@@ -26,7 +27,7 @@ use tantivy::query::{
 use tantivy::query_grammar::{UserInputAst, UserInputLeaf};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::TextAnalyzer;
-use tantivy::{DocId, DocSet, Score, SegmentReader, Term};
+use tantivy::{DocId, DocSet, Score, Searcher, SegmentReader, Term};
 
 use super::in_step::{InStep, Merge};
 
@@ -78,6 +79,20 @@ impl Query for CombinedTermQuery {
         for (term, _) in &self.fields {
             visitor(term, false);
         }
+    }
+}
+
+impl CombinedTermQuery {
+    /// The highest score of a match: the saturation's limit `idf · (k1 + 1)` plus the bonus; and
+    /// the word in each field (a match holds one of them).
+    pub(crate) fn ceiling(&self, searcher: &Searcher) -> tantivy::Result<(Score, Vec<Term>)> {
+        let documents = searcher.total_num_docs()?.max(1);
+        let mut document_frequency = 0;
+        for (term, _) in &self.fields {
+            document_frequency = document_frequency.max(searcher.doc_freq(term)?);
+        }
+        let idf = inverse_document_frequency(document_frequency.min(documents), documents);
+        Ok((idf * (K1 + 1.0) + self.bonus, self.fields.iter().map(|(term, _)| term.clone()).collect()))
     }
 }
 

@@ -29,6 +29,11 @@ impl AnyOf {
     pub fn new(children: Vec<Box<dyn Query>>, combine: Combine) -> AnyOf {
         AnyOf { children, combine }
     }
+
+    /// The children and how their scores combine.
+    pub fn parts(&self) -> (&[Box<dyn Query>], Combine) {
+        (&self.children, self.combine)
+    }
 }
 
 impl Clone for AnyOf {

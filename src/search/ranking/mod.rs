@@ -3,6 +3,8 @@
 //! every match without an offset window.
 
 pub(crate) mod bm25f;
+pub(crate) mod ceiling;
+pub(crate) mod early;
 pub(crate) mod in_step;
 
 use std::cmp::Ordering;
@@ -220,6 +222,18 @@ impl Collector for Ranker {
     }
 }
 
+impl RankerSegment {
+    /// The worst of the kept matches, once `limit` are kept.
+    fn worst_kept(&self) -> Option<&Position> {
+        (self.kept.len() >= self.ranker.limit).then(|| self.kept.peek().map(|kept| &kept.0)).flatten()
+    }
+
+    /// A document's publication time, when the ranking reads dates.
+    fn published(&self, doc: DocId) -> Option<i64> {
+        self.dates.as_ref().and_then(|dates| dates.first(doc)).map(|date| date.into_timestamp_secs())
+    }
+}
+
 impl SegmentCollector for RankerSegment {
     type Fruit = Vec<Position>;
 
@@ -236,7 +250,7 @@ impl SegmentCollector for RankerSegment {
                 }
             }
         }
-        let published = self.dates.as_ref().and_then(|dates| dates.first(doc)).map(|date| date.into_timestamp_secs());
+        let published = self.published(doc);
         let position =
             Position { key: self.ranker.key(score, published), address: DocAddress::new(self.segment_ord, doc) };
         if let Some(after) = &self.ranker.after {

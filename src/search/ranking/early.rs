@@ -1,0 +1,199 @@
+//! The best matches of a query without visiting every match.
+//!
+//! The index keeps each segment's documents newest first, so along a segment the recency decay
+//! only falls. A match at or after a document therefore ranks no higher than the query's
+//! [ceiling](super::ceiling) decayed by that document's date — and by date order, no higher than
+//! that date. Once the segment's kept matches all rank at least that high, nothing later can
+//! enter and the segment stops. What it counted until then is a lower bound of its matches: the
+//! total is exact (`eq`) when no segment stopped, at least that many (`gte`) otherwise.
+//!
+//! Segments share two things as they go (in turn or in parallel): the matches counted so far, so
+//! that none stops before `count_at_least` are counted over all (a total below that is always
+//! exact, as Elasticsearch's `track_total_hits` keeps it); and the best "worst kept" key any
+//! segment has reached, a lower bound of the whole search's last place, so that a segment whose
+//! remaining matches all rank below it stops too, however few it has kept itself.
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::query::Weight;
+use tantivy::{DocId, DocSet, Score, SegmentReader, TERMINATED};
+
+use super::ceiling::{Ceiling, QueryCeiling, SegmentCeiling};
+use super::{Position, Ranker, RankerSegment};
+
+/// How many matches a search counted, and whether that is all of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counted {
+    pub matches: usize,
+    pub exact: bool,
+}
+
+/// A [`Ranker`] that stops each segment once nothing left in it can enter the top.
+pub struct EarlyStop {
+    ranker: Ranker,
+    /// The query's ceiling.
+    ceiling: QueryCeiling,
+    /// Whether every segment is sorted newest first (else only the undecayed ceiling bounds).
+    sorted: bool,
+    /// Matches to count exactly, over all segments, before any segment stops.
+    count_at_least: usize,
+    /// Matches counted so far by all segments (published every few matches).
+    counted: AtomicUsize,
+    /// The highest last-place key any segment has kept a full window above, as [`ordered`] bits.
+    last_place: AtomicU64,
+}
+
+/// How often (in matches) a segment first publishes its count and checks whether it can stop;
+/// each check that fails doubles the wait, up to [`CHECK_AT_MOST_EVERY`], so a search that cannot
+/// stop early spends little on asking.
+const CHECK_EVERY: usize = 16;
+const CHECK_AT_MOST_EVERY: usize = 1_024;
+
+impl EarlyStop {
+    pub fn new(ranker: Ranker, ceiling: QueryCeiling, sorted: bool, count_at_least: usize) -> EarlyStop {
+        EarlyStop {
+            ranker,
+            ceiling,
+            sorted,
+            count_at_least,
+            counted: AtomicUsize::new(0),
+            last_place: AtomicU64::new(ordered(f64::NEG_INFINITY)),
+        }
+    }
+}
+
+/// An `f64` as bits that order as the numbers do (so an atomic maximum of them is theirs).
+fn ordered(key: f64) -> u64 {
+    let bits = key.to_bits();
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | (1 << 63)
+    }
+}
+
+fn from_ordered(bits: u64) -> f64 {
+    f64::from_bits(if bits >> 63 == 1 { bits & !(1 << 63) } else { !bits })
+}
+
+impl Collector for EarlyStop {
+    type Fruit = (Vec<Position>, Counted);
+    type Child = Stopping;
+
+    fn for_segment(&self, segment_ord: u32, segment: &SegmentReader) -> tantivy::Result<Stopping> {
+        Ok(Stopping { ranked: self.ranker.for_segment(segment_ord, segment)?, counted: 0 })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        self.ranker.requires_scoring()
+    }
+
+    fn merge_fruits(&self, fruits: Vec<(Vec<Position>, Counted)>) -> tantivy::Result<(Vec<Position>, Counted)> {
+        let mut counted = Counted { matches: 0, exact: true };
+        let mut positions = Vec::with_capacity(fruits.len());
+        for (kept, segment) in fruits {
+            counted.matches += segment.matches;
+            counted.exact &= segment.exact;
+            positions.push(kept);
+        }
+        Ok((self.ranker.merge_fruits(positions)?, counted))
+    }
+
+    fn collect_segment(
+        &self,
+        weight: &dyn Weight,
+        segment_ord: u32,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<(Vec<Position>, Counted)> {
+        let mut ranked = self.ranker.for_segment(segment_ord, reader)?;
+        let ceiling = &self.ceiling.in_segment(reader)?;
+        if ceiling.at(0) == Ceiling::Nothing {
+            return Ok((Vec::new(), Counted { matches: 0, exact: true }));
+        }
+        let scoring = self.ranker.requires_scoring();
+        let alive = reader.alive_bitset();
+        let mut scorer = weight.scorer(reader, 1.0)?;
+        let mut matches = 0usize;
+        let mut published = 0usize;
+        // At the first match (a segment that cannot compete stops there), then every so often.
+        let mut next_check = 1usize;
+        let mut wait = CHECK_EVERY;
+        let mut doc = scorer.doc();
+        while doc != TERMINATED {
+            if alive.is_none_or(|alive| alive.is_alive(doc)) {
+                matches += 1;
+                if matches == next_check {
+                    let counted = self.counted.fetch_add(matches - published, Ordering::Relaxed) + matches - published;
+                    published = matches;
+                    if counted >= self.count_at_least && self.nothing_later_enters(&ranked, ceiling, doc) {
+                        return Ok((ranked.harvest(), Counted { matches, exact: false }));
+                    }
+                    next_check = matches + wait;
+                    if counted >= self.count_at_least {
+                        wait = (wait * 2).min(CHECK_AT_MOST_EVERY);
+                    }
+                }
+                let score: Score = if scoring { scorer.score() } else { 0.0 };
+                ranked.collect(doc, score);
+            }
+            doc = scorer.advance();
+        }
+        self.counted.fetch_add(matches - published, Ordering::Relaxed);
+        Ok((ranked.harvest(), Counted { matches, exact: true }))
+    }
+}
+
+impl EarlyStop {
+    /// True when no match at or after `doc` can rank above the segment's kept matches, or below
+    /// the last place another segment has already reached.
+    fn nothing_later_enters(&self, ranked: &RankerSegment, ceiling: &SegmentCeiling, doc: DocId) -> bool {
+        let worst = ranked.worst_kept().map(|worst| worst.key);
+        if let Some(worst) = worst {
+            self.last_place.fetch_max(ordered(worst), Ordering::Relaxed);
+        }
+        let ceiling = match ceiling.at(doc) {
+            Ceiling::At(score) => Some(score),
+            Ceiling::Nothing => Some(Score::NEG_INFINITY),
+            Ceiling::Unknown => None,
+        };
+        let bound = match (self.ranker.requires_scoring(), self.sorted) {
+            // Relevance: the ceiling, decayed by this document's date (later ones are older).
+            (true, true) => match ceiling {
+                Some(ceiling) => self.ranker.key(ceiling, ranked.published(doc)),
+                None => return false,
+            },
+            // Unsorted: the ceiling as if the newest article.
+            (true, false) => match (ceiling, self.ranker.freshness) {
+                (Some(ceiling), Some(freshness)) => self.ranker.key(ceiling, Some(freshness.reference_secs)),
+                (Some(ceiling), None) => self.ranker.key(ceiling, None),
+                (None, _) => return false,
+            },
+            // By date: later documents are no newer than this one.
+            (false, true) => self.ranker.key(0.0, ranked.published(doc)),
+            (false, false) => return false,
+        };
+        // Within the segment a later document loses a tie; against another segment's it may win.
+        let last_place = from_ordered(self.last_place.load(Ordering::Relaxed));
+        worst.is_some_and(|worst| worst >= bound) || bound < last_place
+    }
+}
+
+/// One segment's part: the ranked matches and how many it counted.
+pub struct Stopping {
+    ranked: RankerSegment,
+    counted: usize,
+}
+
+impl SegmentCollector for Stopping {
+    type Fruit = (Vec<Position>, Counted);
+
+    fn collect(&mut self, doc: DocId, score: Score) {
+        self.counted += 1;
+        self.ranked.collect(doc, score);
+    }
+
+    fn harvest(self) -> (Vec<Position>, Counted) {
+        (self.ranked.harvest(), Counted { matches: self.counted, exact: true })
+    }
+}
