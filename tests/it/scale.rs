@@ -227,13 +227,16 @@ fn ranking(body: &Value) -> Vec<(String, Value)> {
         .collect()
 }
 
-const RANKED: [&str; 13] = [
+const RANKED: [&str; 16] = [
     "q=oil&mode=instant&limit=5",
     "q=o&mode=instant&limit=5",
     "q=oil+pri&mode=instant&limit=5",
     "q=the&mode=instant&limit=5",
     "q=compnay&mode=instant&limit=5",
     "q=bank+rat&mode=instant&limit=10",
+    "q=compnay+resul&mode=instant&limit=5",
+    "q=oil+prics+ros&mode=instant&limit=5",
+    "q=the+bank+of&mode=instant&limit=5",
     "q=oil",
     "q=said&limit=20&offset=15",
     "q=oil&sort=date&limit=7",

@@ -21,6 +21,7 @@ use crate::index::schema::{text_analyzer, TextFields, NEUTRAL};
 use crate::search::ranking::bm25f::CombinedTermQuery;
 use crate::search::ranking::ceiling::Constant;
 use crate::search::ranking::in_step::{AnyOf, Combine};
+use crate::search::ranking::prune::AllOf;
 use crate::search::ranking::TIER;
 
 const EXACT: f32 = (3.0 * TIER) as f32;
@@ -200,6 +201,11 @@ impl Typed {
         }
         if clauses.len() == 1 {
             return clauses.pop().map(|(_, query)| query);
+        }
+        // Every word, in a conjunction that can drop a word's lower tiers once they cannot lift a
+        // document onto the page; exclusions go through Tantivy's Boolean query.
+        if clauses.iter().all(|(occur, _)| *occur == Occur::Must) {
+            return Some(Box::new(AllOf::new(clauses.into_iter().map(|(_, query)| query).collect())));
         }
         Some(Box::new(BooleanQuery::new(clauses)))
     }

@@ -21,6 +21,7 @@ use tantivy::{DocId, Score, Searcher, SegmentReader, Term, TERMINATED};
 
 use super::bm25f::CombinedTermQuery;
 use super::in_step::{AnyOf, Combine};
+use super::prune::AllOf;
 
 /// What a query can score in a segment.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -231,6 +232,11 @@ pub fn ceiling(query: &dyn Query, searcher: &Searcher) -> tantivy::Result<QueryC
             }
         }
         return Ok(QueryCeiling::Boolean { required, optional });
+    }
+    if let Some(all) = query.downcast_ref::<AllOf>() {
+        let required =
+            all.children().iter().map(|child| ceiling(child.as_ref(), searcher)).collect::<tantivy::Result<_>>()?;
+        return Ok(QueryCeiling::Boolean { required, optional: Vec::new() });
     }
     if let Some(any) = query.downcast_ref::<AnyOf>() {
         let (children, combine) = any.parts();

@@ -20,6 +20,7 @@ use tantivy::query::Weight;
 use tantivy::{DocId, DocSet, Score, SegmentReader, TERMINATED};
 
 use super::ceiling::{Ceiling, QueryCeiling, SegmentCeiling};
+use super::prune::prune;
 use super::{Position, Ranker, RankerSegment};
 
 /// How many matches a search counted, and whether that is all of them.
@@ -115,6 +116,7 @@ impl Collector for EarlyStop {
         let alive = reader.alive_bitset();
         let mut scorer = weight.scorer(reader, 1.0)?;
         let mut matches = 0usize;
+        let mut exact = true;
         let mut published = 0usize;
         // At the first match (a segment that cannot compete stops there), then every so often.
         let mut next_check = 1usize;
@@ -126,12 +128,23 @@ impl Collector for EarlyStop {
                 if matches == next_check {
                     let counted = self.counted.fetch_add(matches - published, Ordering::Relaxed) + matches - published;
                     published = matches;
-                    if counted >= self.count_at_least && self.nothing_later_enters(&ranked, ceiling, doc) {
-                        return Ok((ranked.harvest(), Counted { matches, exact: false }));
-                    }
                     next_check = matches + wait;
                     if counted >= self.count_at_least {
+                        if self.nothing_later_enters(&ranked, ceiling, doc) {
+                            return Ok((ranked.harvest(), Counted { matches, exact: false }));
+                        }
                         wait = (wait * 2).min(CHECK_AT_MOST_EVERY);
+                        // What cannot lift a match onto the page any more is dropped; the scorer
+                        // may then stand further on (this match could not have entered).
+                        if let Some(threshold) = self.threshold(&ranked) {
+                            if prune(scorer.as_mut(), threshold, doc) {
+                                exact = false;
+                                if scorer.doc() != doc {
+                                    doc = scorer.doc();
+                                    continue;
+                                }
+                            }
+                        }
                     }
                 }
                 let score: Score = if scoring { scorer.score() } else { 0.0 };
@@ -140,11 +153,31 @@ impl Collector for EarlyStop {
             doc = scorer.advance();
         }
         self.counted.fetch_add(matches - published, Ordering::Relaxed);
-        Ok((ranked.harvest(), Counted { matches, exact: true }))
+        Ok((ranked.harvest(), Counted { matches, exact }))
     }
 }
 
 impl EarlyStop {
+    /// The score a match must pass to enter: the segment's worst kept (a later document loses a
+    /// tie with it), or just under another segment's last place. `None` before either is known.
+    fn threshold(&self, ranked: &RankerSegment) -> Option<Score> {
+        if !self.ranker.requires_scoring() {
+            return None;
+        }
+        let own = ranked.worst_kept().map(|worst| worst.key);
+        let others = from_ordered(self.last_place.load(Ordering::Relaxed));
+        let key = own.unwrap_or(f64::NEG_INFINITY).max(others);
+        if !key.is_finite() {
+            return None;
+        }
+        // A match's key never exceeds its score, so a score at or below the key cannot enter; in
+        // `f32`, rounded down, and below another segment's key (which it could tie and pass).
+        let rounded = key as Score;
+        let below =
+            if f64::from(rounded) > key || own.is_none_or(|own| own < others) { rounded.next_down() } else { rounded };
+        Some(below)
+    }
+
     /// True when no match at or after `doc` can rank above the segment's kept matches, or below
     /// the last place another segment has already reached.
     fn nothing_later_enters(&self, ranked: &RankerSegment, ceiling: &SegmentCeiling, doc: DocId) -> bool {

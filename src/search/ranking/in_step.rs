@@ -7,6 +7,9 @@
 //! the allocator then kept. With two to four children, walking them in step costs less.
 
 use tantivy::query::{EmptyScorer, EnableScoring, Explanation, Query, Scorer, Weight};
+
+use super::ceiling::QueryCeiling;
+use super::prune::{child_ceilings, in_segment, BestOf};
 use tantivy::{DocId, DocSet, Score, SegmentReader, Term, TERMINATED};
 
 /// How the scores of the children matching a document combine.
@@ -45,7 +48,12 @@ impl Clone for AnyOf {
 impl Query for AnyOf {
     fn weight(&self, scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
         let weights = self.children.iter().map(|child| child.weight(scoring)).collect::<tantivy::Result<_>>()?;
-        Ok(Box::new(AnyOfWeight { weights, combine: self.combine }))
+        // A best-of union can drop members that no longer matter (see `prune`).
+        let ceilings = match self.combine {
+            Combine::Max => child_ceilings(&self.children, scoring)?,
+            Combine::Sum => None,
+        };
+        Ok(Box::new(AnyOfWeight { weights, combine: self.combine, ceilings }))
     }
 
     fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
@@ -58,21 +66,25 @@ impl Query for AnyOf {
 struct AnyOfWeight {
     weights: Vec<Box<dyn Weight>>,
     combine: Combine,
+    /// For a best-of union with scores: each child's ceiling.
+    ceilings: Option<Vec<QueryCeiling>>,
 }
 
 impl Weight for AnyOfWeight {
     fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        let ceilings = in_segment(&self.ceilings, self.weights.len(), reader)?;
         let mut scorers = Vec::with_capacity(self.weights.len());
-        for weight in &self.weights {
+        for (weight, ceiling) in self.weights.iter().zip(ceilings) {
             let scorer = weight.scorer(reader, boost)?;
             if scorer.doc() != TERMINATED {
-                scorers.push(scorer);
+                scorers.push((scorer, ceiling));
             }
         }
         Ok(match scorers.len() {
             0 => Box::new(EmptyScorer),
-            1 => scorers.pop().expect("one scorer"),
-            _ => Box::new(InStep::new(scorers, self.combine)),
+            1 => scorers.pop().expect("one scorer").0,
+            _ if self.combine == Combine::Max && self.ceilings.is_some() => Box::new(BestOf::new(scorers)),
+            _ => Box::new(InStep::new(scorers.into_iter().map(|(scorer, _)| scorer).collect(), self.combine)),
         })
     }
 
@@ -131,6 +143,21 @@ impl<T: DocSet, M> InStep<T, M> {
 
     fn lowest(&self) -> DocId {
         self.members.iter().map(|member| member.doc()).min().unwrap_or(TERMINATED)
+    }
+
+    /// One member, by position.
+    pub fn member_mut(&mut self, position: usize) -> &mut T {
+        &mut self.members[position]
+    }
+
+    /// Drops a member; [`InStep::settle`] then finds the union's document again.
+    pub fn remove(&mut self, position: usize) -> T {
+        self.members.remove(position)
+    }
+
+    /// After members were dropped or moved on: the union stands on the lowest of theirs.
+    pub fn settle(&mut self) {
+        self.doc = self.lowest();
     }
 
     /// The members on the current document.

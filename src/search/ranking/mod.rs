@@ -6,6 +6,7 @@ pub(crate) mod bm25f;
 pub(crate) mod ceiling;
 pub(crate) mod early;
 pub(crate) mod in_step;
+pub(crate) mod prune;
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
