@@ -8,7 +8,6 @@ use tantivy::Searcher;
 
 use super::facets::{FacetCollector, FacetFruit, StoryCollector};
 use super::query::query_time_error;
-use super::ranking::ceiling::ceiling;
 use super::ranking::early::EarlyStop;
 use super::ranking::{Position, RankPlan, Ranker};
 use super::request::{Duplicates, SearchRequest, TotalCount};
@@ -66,8 +65,7 @@ pub(crate) fn ranked(
 ) -> Result<Ranked> {
     ranker.limit += offset;
     if let (Some(count_at_least), None, None) = (tallies.exact_up_to, &tallies.facets, &tallies.stories) {
-        let ceiling = ceiling(query, searcher).map_err(query_time_error)?;
-        let collector = EarlyStop::new(ranker, ceiling, index.sorted_newest_first(), count_at_least);
+        let collector = EarlyStop::new(ranker, query, searcher, index.sorted_newest_first(), count_at_least);
         let (top, counted) = index.search(searcher, query, &collector).map_err(query_time_error)?;
         return Ok(Ranked {
             positions: top.into_iter().skip(offset).collect(),

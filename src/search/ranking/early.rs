@@ -14,12 +14,13 @@
 //! remaining matches all rank below it stops too, however few it has kept itself.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::OnceLock;
 
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::query::Weight;
-use tantivy::{DocId, DocSet, Score, SegmentReader, TERMINATED};
+use tantivy::query::{Query, Weight};
+use tantivy::{DocId, DocSet, Score, Searcher, SegmentReader, TERMINATED};
 
-use super::ceiling::{Ceiling, QueryCeiling, SegmentCeiling};
+use super::ceiling::{ceiling, Ceiling, QueryCeiling, SegmentCeiling};
 use super::prune::prune;
 use super::{Position, Ranker, RankerSegment};
 
@@ -33,8 +34,11 @@ pub struct Counted {
 /// A [`Ranker`] that stops each segment once nothing left in it can enter the top.
 pub struct EarlyStop {
     ranker: Ranker,
-    /// The query's ceiling.
-    ceiling: QueryCeiling,
+    /// The query, and the snapshot it runs on, for its ceiling.
+    query: Box<dyn Query>,
+    searcher: Searcher,
+    /// The query's ceiling, worked out when a segment first asks whether it can stop.
+    ceiling: OnceLock<QueryCeiling>,
     /// Whether every segment is sorted newest first (else only the undecayed ceiling bounds).
     sorted: bool,
     /// Matches to count exactly, over all segments, before any segment stops.
@@ -52,10 +56,18 @@ const CHECK_EVERY: usize = 16;
 const CHECK_AT_MOST_EVERY: usize = 1_024;
 
 impl EarlyStop {
-    pub fn new(ranker: Ranker, ceiling: QueryCeiling, sorted: bool, count_at_least: usize) -> EarlyStop {
+    pub fn new(
+        ranker: Ranker,
+        query: &dyn Query,
+        searcher: &Searcher,
+        sorted: bool,
+        count_at_least: usize,
+    ) -> EarlyStop {
         EarlyStop {
             ranker,
-            ceiling,
+            query: query.box_clone(),
+            searcher: searcher.clone(),
+            ceiling: OnceLock::new(),
             sorted,
             count_at_least,
             counted: AtomicUsize::new(0),
@@ -108,10 +120,8 @@ impl Collector for EarlyStop {
         reader: &SegmentReader,
     ) -> tantivy::Result<(Vec<Position>, Counted)> {
         let mut ranked = self.ranker.for_segment(segment_ord, reader)?;
-        let ceiling = &self.ceiling.in_segment(reader)?;
-        if ceiling.at(0) == Ceiling::Nothing {
-            return Ok((Vec::new(), Counted { matches: 0, exact: true }));
-        }
+        // The segment's ceiling, once the segment first asks.
+        let mut ceiling: Option<SegmentCeiling> = None;
         let scoring = self.ranker.requires_scoring();
         let alive = reader.alive_bitset();
         let mut scorer = weight.scorer(reader, 1.0)?;
@@ -130,6 +140,10 @@ impl Collector for EarlyStop {
                     published = matches;
                     next_check = matches + wait;
                     if counted >= self.count_at_least {
+                        let ceiling = match &mut ceiling {
+                            Some(ceiling) => &*ceiling,
+                            None => ceiling.insert(self.in_segment(reader)),
+                        };
                         if self.nothing_later_enters(&ranked, ceiling, doc) {
                             return Ok((ranked.harvest(), Counted { matches, exact: false }));
                         }
@@ -137,7 +151,7 @@ impl Collector for EarlyStop {
                         // What cannot lift a match onto the page any more is dropped; the scorer
                         // may then stand further on (this match could not have entered).
                         if let Some(threshold) = self.threshold(&ranked) {
-                            if prune(scorer.as_mut(), threshold, doc) {
+                            if prune(scorer.as_mut(), threshold, doc, reader) {
                                 exact = false;
                                 if scorer.doc() != doc {
                                     doc = scorer.doc();
@@ -158,6 +172,13 @@ impl Collector for EarlyStop {
 }
 
 impl EarlyStop {
+    /// The query's ceiling in `reader` (not known, if it cannot be read).
+    fn in_segment(&self, reader: &SegmentReader) -> SegmentCeiling {
+        let query =
+            self.ceiling.get_or_init(|| ceiling(self.query.as_ref(), &self.searcher).unwrap_or(QueryCeiling::Unknown));
+        query.in_segment(reader).unwrap_or(SegmentCeiling::Unknown)
+    }
+
     /// The score a match must pass to enter: the segment's worst kept (a later document loses a
     /// tie with it), or just under another segment's last place. `None` before either is known.
     fn threshold(&self, ranked: &RankerSegment) -> Option<Score> {

@@ -8,8 +8,9 @@
 
 use tantivy::query::{EmptyScorer, EnableScoring, Explanation, Query, Scorer, Weight};
 
-use super::ceiling::QueryCeiling;
-use super::prune::{child_ceilings, in_segment, BestOf};
+use std::sync::Arc;
+
+use super::prune::{BestOf, LazyCeilings, MemberCeilings};
 use tantivy::{DocId, DocSet, Score, SegmentReader, Term, TERMINATED};
 
 /// How the scores of the children matching a document combine.
@@ -24,13 +25,13 @@ pub enum Combine {
 /// Matches what any child matches.
 #[derive(Debug)]
 pub struct AnyOf {
-    children: Vec<Box<dyn Query>>,
+    children: Arc<Vec<Box<dyn Query>>>,
     combine: Combine,
 }
 
 impl AnyOf {
     pub fn new(children: Vec<Box<dyn Query>>, combine: Combine) -> AnyOf {
-        AnyOf { children, combine }
+        AnyOf { children: Arc::new(children), combine }
     }
 
     /// The children and how their scores combine.
@@ -41,7 +42,7 @@ impl AnyOf {
 
 impl Clone for AnyOf {
     fn clone(&self) -> Self {
-        AnyOf { children: self.children.iter().map(|child| child.box_clone()).collect(), combine: self.combine }
+        AnyOf { children: Arc::clone(&self.children), combine: self.combine }
     }
 }
 
@@ -50,14 +51,14 @@ impl Query for AnyOf {
         let weights = self.children.iter().map(|child| child.weight(scoring)).collect::<tantivy::Result<_>>()?;
         // A best-of union can drop members that no longer matter (see `prune`).
         let ceilings = match self.combine {
-            Combine::Max => child_ceilings(&self.children, scoring)?,
+            Combine::Max => LazyCeilings::of(&self.children, scoring),
             Combine::Sum => None,
         };
         Ok(Box::new(AnyOfWeight { weights, combine: self.combine, ceilings }))
     }
 
     fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
-        for child in &self.children {
+        for child in self.children.iter() {
             child.query_terms(visitor);
         }
     }
@@ -66,25 +67,24 @@ impl Query for AnyOf {
 struct AnyOfWeight {
     weights: Vec<Box<dyn Weight>>,
     combine: Combine,
-    /// For a best-of union with scores: each child's ceiling.
-    ceilings: Option<Vec<QueryCeiling>>,
+    /// For a best-of union with scores: its children's ceilings, once needed.
+    ceilings: Option<Arc<LazyCeilings>>,
 }
 
 impl Weight for AnyOfWeight {
     fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
-        let ceilings = in_segment(&self.ceilings, self.weights.len(), reader)?;
         let mut scorers = Vec::with_capacity(self.weights.len());
-        for (weight, ceiling) in self.weights.iter().zip(ceilings) {
+        for (position, weight) in self.weights.iter().enumerate() {
             let scorer = weight.scorer(reader, boost)?;
             if scorer.doc() != TERMINATED {
-                scorers.push((scorer, ceiling));
+                scorers.push((scorer, position));
             }
         }
-        Ok(match scorers.len() {
-            0 => Box::new(EmptyScorer),
-            1 => scorers.pop().expect("one scorer").0,
-            _ if self.combine == Combine::Max && self.ceilings.is_some() => Box::new(BestOf::new(scorers)),
-            _ => Box::new(InStep::new(scorers.into_iter().map(|(scorer, _)| scorer).collect(), self.combine)),
+        Ok(match (scorers.len(), &self.ceilings) {
+            (0, _) => Box::new(EmptyScorer),
+            (1, _) => scorers.pop().expect("one scorer").0,
+            (_, Some(lazy)) => Box::new(BestOf::new(scorers, MemberCeilings::new(Arc::clone(lazy)))),
+            (_, None) => Box::new(InStep::new(scorers.into_iter().map(|(scorer, _)| scorer).collect(), self.combine)),
         })
     }
 

@@ -11,8 +11,10 @@
 //!
 //! This is the MaxScore idea (Turtle & Flood, 1995) on the query's own structure.
 
+use std::sync::{Arc, OnceLock};
+
 use tantivy::query::{EmptyScorer, EnableScoring, Explanation, Query, Scorer, Weight};
-use tantivy::{DocId, DocSet, Score, SegmentReader, Term, TERMINATED};
+use tantivy::{DocId, DocSet, Score, Searcher, SegmentReader, Term, TERMINATED};
 
 use super::ceiling::{ceiling, Ceiling, QueryCeiling, SegmentCeiling};
 use super::in_step::{Combine, InStep};
@@ -20,49 +22,61 @@ use super::in_step::{Combine, InStep};
 /// Drops, from `scorer` and what it is made of, the parts that can no longer give a document at
 /// or after `doc` a score above `threshold`. True when something was dropped (the scorer may then
 /// stand on a later document).
-pub fn prune(scorer: &mut dyn Scorer, threshold: Score, doc: DocId) -> bool {
+pub fn prune(scorer: &mut dyn Scorer, threshold: Score, doc: DocId, reader: &SegmentReader) -> bool {
     if let Some(best) = scorer.downcast_mut::<BestOf>() {
-        return best.prune(threshold, doc);
+        return best.prune(threshold, doc, reader);
     }
     if let Some(all) = scorer.downcast_mut::<AllOfScorer>() {
-        return all.prune(threshold, doc);
+        return all.prune(threshold, doc, reader);
     }
     false
 }
 
-/// A best-of union whose members each know their ceiling in the segment.
+/// A best-of union whose members know their ceilings in the segment.
 pub struct BestOf {
     union: InStep<Box<dyn Scorer>, Combine>,
-    ceilings: Vec<SegmentCeiling>,
+    /// Each member's position among the query's children.
+    positions: Vec<usize>,
+    ceilings: MemberCeilings,
 }
 
 impl BestOf {
-    pub fn new(members: Vec<(Box<dyn Scorer>, SegmentCeiling)>) -> BestOf {
-        let (members, ceilings): (Vec<_>, Vec<_>) = members.into_iter().unzip();
-        BestOf { union: InStep::new(members, Combine::Max), ceilings }
+    /// `members` with their positions among the query's children.
+    pub fn new(members: Vec<(Box<dyn Scorer>, usize)>, ceilings: MemberCeilings) -> BestOf {
+        let (members, positions): (Vec<_>, Vec<_>) = members.into_iter().unzip();
+        BestOf { union: InStep::new(members, Combine::Max), positions, ceilings }
     }
 
-    fn prune(&mut self, threshold: Score, doc: DocId) -> bool {
+    fn prune(&mut self, threshold: Score, doc: DocId, reader: &SegmentReader) -> bool {
         let mut changed = false;
         let mut position = 0;
-        while position < self.ceilings.len() {
-            let below = matches!(self.ceilings[position].at(doc), Ceiling::At(ceiling) if ceiling <= threshold)
-                || self.ceilings[position].at(doc) == Ceiling::Nothing;
-            if below && self.ceilings.len() > 1 {
-                self.ceilings.remove(position);
+        while position < self.positions.len() {
+            let below = match self.ceilings.at(self.positions[position], reader).map(|ceiling| ceiling.at(doc)) {
+                Some(Ceiling::At(ceiling)) => ceiling <= threshold,
+                Some(Ceiling::Nothing) => true,
+                Some(Ceiling::Unknown) => false,
+                None => return changed_and_settled(&mut self.union, changed),
+            };
+            if below && self.positions.len() > 1 {
+                self.positions.remove(position);
                 self.union.remove(position);
                 changed = true;
             } else {
                 // A member's score is the union's: the same threshold holds inside it.
-                changed |= prune(self.union.member_mut(position).as_mut(), threshold, doc);
+                changed |= prune(self.union.member_mut(position).as_mut(), threshold, doc, reader);
                 position += 1;
             }
         }
-        if changed {
-            self.union.settle();
-        }
-        changed
+        changed_and_settled(&mut self.union, changed)
     }
+}
+
+/// After a prune: the union stands on its members' lowest document again.
+fn changed_and_settled(union: &mut InStep<Box<dyn Scorer>, Combine>, changed: bool) -> bool {
+    if changed {
+        union.settle();
+    }
+    changed
 }
 
 impl DocSet for BestOf {
@@ -92,12 +106,12 @@ impl Scorer for BestOf {
 /// Matches what every child matches; scores are added.
 #[derive(Debug)]
 pub struct AllOf {
-    children: Vec<Box<dyn Query>>,
+    children: Arc<Vec<Box<dyn Query>>>,
 }
 
 impl AllOf {
     pub fn new(children: Vec<Box<dyn Query>>) -> AllOf {
-        AllOf { children }
+        AllOf { children: Arc::new(children) }
     }
 
     pub fn children(&self) -> &[Box<dyn Query>] {
@@ -107,68 +121,95 @@ impl AllOf {
 
 impl Clone for AllOf {
     fn clone(&self) -> Self {
-        AllOf { children: self.children.iter().map(|child| child.box_clone()).collect() }
+        AllOf { children: Arc::clone(&self.children) }
     }
 }
 
 impl Query for AllOf {
     fn weight(&self, scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
         let weights = self.children.iter().map(|child| child.weight(scoring)).collect::<tantivy::Result<_>>()?;
-        Ok(Box::new(AllOfWeight { weights, ceilings: child_ceilings(&self.children, scoring)? }))
+        Ok(Box::new(AllOfWeight { weights, ceilings: LazyCeilings::of(&self.children, scoring) }))
     }
 
     fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
-        for child in &self.children {
+        for child in self.children.iter() {
             child.query_terms(visitor);
         }
     }
 }
 
-/// The children's ceilings, when scores count.
-pub fn child_ceilings(
-    children: &[Box<dyn Query>],
-    scoring: EnableScoring<'_>,
-) -> tantivy::Result<Option<Vec<QueryCeiling>>> {
-    match scoring {
-        EnableScoring::Enabled { searcher, .. } => {
-            Ok(Some(children.iter().map(|child| ceiling(child.as_ref(), searcher)).collect::<tantivy::Result<_>>()?))
+/// A union's or conjunction's children's ceilings, worked out only when a search first prunes:
+/// most searches never need them (their page fills before their total is counted), and working
+/// them out costs a lookup of every word in every segment.
+pub struct LazyCeilings {
+    searcher: Searcher,
+    children: Arc<Vec<Box<dyn Query>>>,
+    /// `None` when a bound could not be worked out (the search then just does not prune).
+    global: OnceLock<Option<Vec<QueryCeiling>>>,
+}
+
+impl LazyCeilings {
+    /// The children's ceilings when scores count (`None` when they do not).
+    pub fn of(children: &Arc<Vec<Box<dyn Query>>>, scoring: EnableScoring<'_>) -> Option<Arc<LazyCeilings>> {
+        match scoring {
+            EnableScoring::Enabled { searcher, .. } => Some(Arc::new(LazyCeilings {
+                searcher: searcher.clone(),
+                children: Arc::clone(children),
+                global: OnceLock::new(),
+            })),
+            EnableScoring::Disabled { .. } => None,
         }
-        EnableScoring::Disabled { .. } => Ok(None),
+    }
+
+    /// Each child's ceiling in `reader`, by the child's position.
+    fn in_segment(&self, reader: &SegmentReader) -> Option<Vec<SegmentCeiling>> {
+        let global = self
+            .global
+            .get_or_init(|| self.children.iter().map(|child| ceiling(child.as_ref(), &self.searcher).ok()).collect());
+        global.as_ref()?.iter().map(|ceiling| ceiling.in_segment(reader).ok()).collect()
     }
 }
 
-/// The children's ceilings in `reader` (unknown when scores do not count).
-pub fn in_segment(
-    ceilings: &Option<Vec<QueryCeiling>>,
-    count: usize,
-    reader: &SegmentReader,
-) -> tantivy::Result<Vec<SegmentCeiling>> {
-    match ceilings {
-        Some(ceilings) => ceilings.iter().map(|ceiling| ceiling.in_segment(reader)).collect(),
-        None => Ok(vec![SegmentCeiling::Unknown; count]),
+/// Where a scorer finds its members' ceilings in its segment once it first prunes.
+pub struct MemberCeilings {
+    lazy: Arc<LazyCeilings>,
+    /// By the members' original positions, once worked out (`Some(None)`: not known).
+    resolved: Option<Option<Vec<SegmentCeiling>>>,
+}
+
+impl MemberCeilings {
+    pub fn new(lazy: Arc<LazyCeilings>) -> MemberCeilings {
+        MemberCeilings { lazy, resolved: None }
+    }
+
+    /// The ceiling of the member first at `position` among the children, in `reader` (the
+    /// scorer's segment).
+    fn at(&mut self, position: usize, reader: &SegmentReader) -> Option<&SegmentCeiling> {
+        let resolved = self.resolved.get_or_insert_with(|| self.lazy.in_segment(reader));
+        resolved.as_ref()?.get(position)
     }
 }
 
 struct AllOfWeight {
     weights: Vec<Box<dyn Weight>>,
-    ceilings: Option<Vec<QueryCeiling>>,
+    ceilings: Option<Arc<LazyCeilings>>,
 }
 
 impl Weight for AllOfWeight {
     fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
-        let ceilings = in_segment(&self.ceilings, self.weights.len(), reader)?;
         let mut members = Vec::with_capacity(self.weights.len());
-        for (weight, ceiling) in self.weights.iter().zip(ceilings) {
+        for (position, weight) in self.weights.iter().enumerate() {
             let scorer = weight.scorer(reader, boost)?;
             if scorer.doc() == TERMINATED {
                 return Ok(Box::new(EmptyScorer));
             }
-            members.push((scorer, ceiling));
+            members.push((scorer, position));
         }
         if members.len() == 1 {
             return Ok(members.pop().expect("one member").0);
         }
-        Ok(Box::new(AllOfScorer::new(members)))
+        let ceilings = self.ceilings.as_ref().map(|lazy| MemberCeilings::new(Arc::clone(lazy)));
+        Ok(Box::new(AllOfScorer::new(members, ceilings)))
     }
 
     fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
@@ -187,15 +228,17 @@ impl Weight for AllOfWeight {
 /// The members walked leapfrog, the rarest leading.
 pub struct AllOfScorer {
     members: Vec<Box<dyn Scorer>>,
-    ceilings: Vec<SegmentCeiling>,
+    /// Each member's position among the query's children.
+    positions: Vec<usize>,
+    ceilings: Option<MemberCeilings>,
     doc: DocId,
 }
 
 impl AllOfScorer {
-    fn new(mut members: Vec<(Box<dyn Scorer>, SegmentCeiling)>) -> AllOfScorer {
+    fn new(mut members: Vec<(Box<dyn Scorer>, usize)>, ceilings: Option<MemberCeilings>) -> AllOfScorer {
         members.sort_by_key(|(scorer, _)| scorer.size_hint());
-        let (members, ceilings): (Vec<_>, Vec<_>) = members.into_iter().unzip();
-        let mut all = AllOfScorer { members, ceilings, doc: 0 };
+        let (members, positions): (Vec<_>, Vec<_>) = members.into_iter().unzip();
+        let mut all = AllOfScorer { members, positions, ceilings, doc: 0 };
         let first = all.members[0].doc();
         all.doc = all.align(first);
         all
@@ -218,8 +261,15 @@ impl AllOfScorer {
         }
     }
 
-    fn prune(&mut self, threshold: Score, doc: DocId) -> bool {
-        let bounds: Vec<Ceiling> = self.ceilings.iter().map(|ceiling| ceiling.at(doc)).collect();
+    fn prune(&mut self, threshold: Score, doc: DocId, reader: &SegmentReader) -> bool {
+        let Some(ceilings) = self.ceilings.as_mut() else { return false };
+        let mut bounds = Vec::with_capacity(self.positions.len());
+        for position in &self.positions {
+            match ceilings.at(*position, reader) {
+                Some(ceiling) => bounds.push(ceiling.at(doc)),
+                None => return false,
+            }
+        }
         let mut changed = false;
         let count = self.members.len() as Score;
         for (position, member) in self.members.iter_mut().enumerate() {
@@ -235,7 +285,7 @@ impl AllOfScorer {
             // The member must score above what is left once the others score their most; the
             // margin covers the rounding of the sums.
             let margin = (threshold.abs() + others.abs()) * Score::EPSILON * (count + 1.0);
-            changed |= prune(member.as_mut(), threshold - others - margin, doc);
+            changed |= prune(member.as_mut(), threshold - others - margin, doc, reader);
         }
         if changed {
             let lead = self.members.iter().map(|member| member.doc()).max().unwrap_or(TERMINATED);
