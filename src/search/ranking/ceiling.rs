@@ -373,6 +373,22 @@ mod tests {
         index.reload().unwrap();
         let searcher = index.reader.searcher();
         assert!(searcher.segment_readers().len() > 1);
+        // Every segment keeps its documents newest first, the undated last: what lets a bound
+        // decayed by a document's date hold for every later document.
+        let mut undated = 0;
+        for segment in searcher.segment_readers() {
+            let dates = segment.fast_fields().date(crate::index::schema::PUBLISHED_AT).unwrap();
+            let along: Vec<Option<i64>> =
+                (0..segment.max_doc()).map(|doc| dates.first(doc).map(|date| date.into_timestamp_secs())).collect();
+            undated += along.iter().filter(|date| date.is_none()).count();
+            let newest_first = along.windows(2).all(|pair| match (pair[0], pair[1]) {
+                (Some(earlier), Some(later)) => earlier >= later,
+                (None, Some(_)) => false,
+                _ => true,
+            });
+            assert!(newest_first, "{along:?}");
+        }
+        assert_eq!(undated, 300 / 11 + 1);
         let queries = Queries::new(Arc::clone(&index), RankingSettings::default(), Arc::new(Aliases::default()));
         let mut checked = 0;
         let mut fell = 0;
