@@ -83,8 +83,9 @@ impl Weight for AnyOfWeight {
         Ok(match (scorers.len(), &self.ceilings) {
             (0, _) => Box::new(EmptyScorer),
             (1, _) => scorers.pop().expect("one scorer").0,
-            (_, Some(lazy)) => Box::new(BestOf::new(scorers, MemberCeilings::new(Arc::clone(lazy)))),
-            (_, None) => Box::new(InStep::new(scorers.into_iter().map(|(scorer, _)| scorer).collect(), self.combine)),
+            // The ceilings are of unboosted scores: a boosted union is not pruned.
+            (_, Some(lazy)) if boost == 1.0 => Box::new(BestOf::new(scorers, MemberCeilings::new(Arc::clone(lazy)))),
+            _ => Box::new(InStep::new(scorers.into_iter().map(|(scorer, _)| scorer).collect(), self.combine)),
         })
     }
 

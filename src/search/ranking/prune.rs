@@ -208,7 +208,9 @@ impl Weight for AllOfWeight {
         if members.len() == 1 {
             return Ok(members.pop().expect("one member").0);
         }
-        let ceilings = self.ceilings.as_ref().map(|lazy| MemberCeilings::new(Arc::clone(lazy)));
+        // The ceilings are of unboosted scores: a boosted conjunction is not pruned.
+        let ceilings =
+            self.ceilings.as_ref().filter(|_| boost == 1.0).map(|lazy| MemberCeilings::new(Arc::clone(lazy)));
         Ok(Box::new(AllOfScorer::new(members, ceilings)))
     }
 
