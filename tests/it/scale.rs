@@ -248,11 +248,13 @@ const RANKED: [&str; 16] = [
 
 #[tokio::test]
 async fn stopping_early_ranks_as_counting_every_match() {
-    // A total need not be exact past 0 matches: every search that can stop early does.
+    // A total need not be exact past 0 matches: every search that can stop early does, its
+    // segments on every core (sharing their count and last place as they go).
     let app = TestApp::with_fixtures_and(&[REUTERS, SAMPLE], |settings| {
         settings.ingest_batch_records = 25;
         settings.ingest_commit_every = 25;
         settings.exact_total_up_to = 0;
+        settings.parallel_search_from_docs = 0;
     })
     .await;
     let mut stopped = Vec::new();
@@ -276,6 +278,8 @@ async fn stopping_early_ranks_as_counting_every_match() {
     for newest_first in ["q=", "q=&source=Reuters&limit=3", "q=said&sort=date&limit=5"] {
         assert!(stopped.contains(&newest_first), "{newest_first} did not stop early: {stopped:?}");
     }
+    let (_, stats) = app.get("/v1/stats").await;
+    assert!(stats["parallel_searches"].as_u64().unwrap() as usize >= RANKED.len(), "{stats}");
     // A cursor walk over an early-stopping search sees every match once, in the exhaustive order.
     let every = walk(&app, "q=oil&total=exact", 100).await;
     assert_eq!(walk(&app, "q=oil", 9).await, every);
