@@ -156,6 +156,24 @@ pub struct Article {
 }
 
 impl Article {
+    /// An English article of source `Test` titled `Story {number}`, undated, for unit tests.
+    #[cfg(test)]
+    pub(crate) fn for_test(number: usize, body: &str) -> Article {
+        Article {
+            source_key: format!("test:{number}"),
+            url: None,
+            title: format!("Story {number}"),
+            body: body.into(),
+            published_at: None,
+            date_rule: DateRule::Unknown,
+            source: "Test".into(),
+            lang: Lang::from_stored("en".into()),
+            entities: Vec::new(),
+            topics: Vec::new(),
+            authors: Vec::new(),
+        }
+    }
+
     /// tidings' own stable id: derived from the source key, so re-ingesting keeps it.
     pub fn id(&self) -> ArticleId {
         ArticleId::of_source_key(&self.source_key)

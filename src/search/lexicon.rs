@@ -228,24 +228,8 @@ fn poisoned() -> Error {
 mod tests {
     use super::*;
     use crate::index::WriterBudget;
-    use crate::model::{Article, DateRule, Lang};
+    use crate::model::Article;
     use crate::store::Store;
-
-    fn article(number: usize, body: &str) -> Article {
-        Article {
-            source_key: format!("test:{number}"),
-            url: None,
-            title: format!("Story {number}"),
-            body: body.into(),
-            published_at: None,
-            date_rule: DateRule::Unknown,
-            source: "Test".into(),
-            lang: Lang::from_stored("en".into()),
-            entities: Vec::new(),
-            topics: Vec::new(),
-            authors: Vec::new(),
-        }
-    }
 
     fn unthrottled() -> Lexicon {
         Lexicon { current: RwLock::default(), rebuilding: super::super::RebuildThrottle::new(Duration::ZERO) }
@@ -258,7 +242,7 @@ mod tests {
         let index = SearchIndex::open(&dir.path().join("index")).unwrap();
         assert!(index.acquire_writer(WriterBudget::Batch).unwrap());
         let mut add = |range: std::ops::Range<usize>, body: &str| {
-            let articles: Vec<Article> = range.map(|number| article(number, body)).collect();
+            let articles: Vec<Article> = range.map(|number| Article::for_test(number, body)).collect();
             store.upsert_articles(&articles).unwrap();
             index.catch_up(&store).unwrap();
         };

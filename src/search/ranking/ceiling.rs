@@ -320,7 +320,7 @@ mod tests {
     use crate::config::RankingSettings;
     use crate::entities::Aliases;
     use crate::index::{SearchIndex, WriterBudget};
-    use crate::model::{Article, DateRule, Lang};
+    use crate::model::Article;
     use crate::search::query::Queries;
     use crate::search::request::{Mode, SearchRequest};
     use crate::store::Store;
@@ -336,26 +336,14 @@ mod tests {
                 }
                 body.push_str(&format!("strike talks harbor cargo {} ", ["calm", "storm", "fog"][number % 3]));
                 body.push_str(&"filler words of an ordinary length ".repeat(number % 5));
-                let title = if number % 17 == 0 {
-                    format!("Pilots {number} at the harbour")
-                } else {
-                    format!("Story {number}")
-                };
-                Article {
-                    source_key: format!("test:{number}"),
-                    url: None,
-                    title,
-                    body,
-                    published_at: (number % 11 != 0).then(|| {
-                        chrono::Utc.timestamp_opt(1_600_000_000 + (number as i64 * 7_919 % 1_000) * 86_400, 0).unwrap()
-                    }),
-                    date_rule: DateRule::Unknown,
-                    source: "Test".into(),
-                    lang: Lang::from_stored("en".into()),
-                    entities: Vec::new(),
-                    topics: Vec::new(),
-                    authors: Vec::new(),
+                let mut article = Article::for_test(number, &body);
+                if number % 17 == 0 {
+                    article.title = format!("Pilots {number} at the harbour");
                 }
+                article.published_at = (number % 11 != 0).then(|| {
+                    chrono::Utc.timestamp_opt(1_600_000_000 + (number as i64 * 7_919 % 1_000) * 86_400, 0).unwrap()
+                });
+                article
             })
             .collect()
     }
