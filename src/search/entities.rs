@@ -3,6 +3,7 @@
 //! lift and PMI so that ubiquitous names do not dominate).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::Serialize;
 use tantivy::collector::{Count, TopDocs};
@@ -117,16 +118,23 @@ impl Engine {
         let user_query = self.queries.analyst_everywhere(&request.search.q)?;
         let query = self.queries.restrict(&request.search, user_query);
         let searcher = self.index.reader.searcher();
-        let collector = FacetCollector { fields: vec![kind_field(request.kind)], histogram: false };
-        let mut fruit = searcher.search(&query, &collector).map_err(query_time_error)?;
-        let counts = fruit.fields.pop().unwrap_or_default();
+        let collector = FacetCollector {
+            fields: vec![kind_field(request.kind)],
+            histogram: false,
+            ordinals: Arc::clone(&self.ordinals),
+        };
+        let fruit = searcher.search(&query, &collector).map_err(query_time_error)?;
         let prefix =
             request.prefix.as_deref().map(|prefix| prefix.trim().to_lowercase()).filter(|prefix| !prefix.is_empty());
-        let kept: facets::Counts = match prefix {
-            Some(prefix) => counts.into_iter().filter(|(name, _)| has_word_prefix(name, &prefix)).collect(),
-            None => counts,
+        let top = match (fruit.fields.first(), prefix) {
+            (None, _) => Vec::new(),
+            (Some(counts), None) => counts.top(request.limit)?,
+            (Some(counts), Some(prefix)) => {
+                let kept = counts.named()?.into_iter().filter(|(name, _)| has_word_prefix(name, &prefix)).collect();
+                facets::top_values(kept, request.limit)
+            }
         };
-        Ok(facets::top_values(kept, request.limit)
+        Ok(top
             .into_iter()
             .map(|value| EntityCount { kind: request.kind.as_str().into(), name: value.value, count: value.count })
             .collect())
@@ -152,7 +160,8 @@ impl Engine {
         let query = self.queries.restrict(&request, None);
         let searcher = self.index.reader.searcher();
         let kinds = EntityKind::ALL.map(kind_field);
-        let collector = FacetCollector { fields: kinds.to_vec(), histogram: true };
+        let collector =
+            FacetCollector { fields: kinds.to_vec(), histogram: true, ordinals: Arc::clone(&self.ordinals) };
         let (article_count, fruit) = searcher.search(&query, &(Count, collector)).map_err(query_time_error)?;
         if article_count == 0 {
             return Err(Error::NotFound(format!("no {kind} named {name:?} in the index")));
@@ -161,9 +170,9 @@ impl Engine {
         let keys = [keyword_term_text(&canonical), keyword_term_text(name)];
         let mut display = canonical.clone();
         let mut related = BTreeMap::new();
-        for (other_field, counts) in kinds.iter().zip(fruit.fields) {
+        for (other_field, counts) in kinds.iter().zip(&fruit.fields) {
             let mut entries = Vec::new();
-            for (other, count) in counts {
+            for (other, count) in counts.named()? {
                 let other_key = keyword_term_text(&other);
                 if *other_field == field && keys.contains(&other_key) {
                     if other_key == keys[0] {

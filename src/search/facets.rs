@@ -1,14 +1,18 @@
 //! Exact facet counts and date histograms in one pass over the matching documents: term ordinals
-//! counted per segment from the fast columns, turned into strings once per segment.
+//! counted per segment from the fast columns, added up across segments by the values' shared
+//! numbers ([`Ordinals`]), and turned into strings only for the values shown.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{Datelike, Duration, NaiveDate};
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::{Column, StrColumn};
 use tantivy::{DateTime, DocId, Score, SegmentReader};
 
+use super::ordinals::{self, Ordinals};
 use super::request::{FacetCount, HistogramBucket, Interval};
+use crate::error::Result;
 use crate::index::schema::{CLUSTER, PUBLISHED_AT};
 use crate::index::KeywordField;
 
@@ -16,24 +20,67 @@ use crate::index::KeywordField;
 pub struct FacetCollector {
     pub fields: Vec<KeywordField>,
     pub histogram: bool,
+    /// The values' numbering shared across segments.
+    pub ordinals: Arc<Ordinals>,
 }
 
-/// Article counts by facet value. Hashed with Fx: the keys are the index's own values, hashed
-/// once per value and segment (SipHash took a fifth of a match-all search with four facets at 1M).
-pub type Counts = HashMap<String, u64, rustc_hash::FxBuildHasher>;
+/// Article counts by facet value of one field, over every segment: by the values' shared number.
+pub struct Counts {
+    field: KeywordField,
+    counts: Vec<u64>,
+    ordinals: Arc<Ordinals>,
+}
 
-/// Counts from one segment or merged across segments.
-#[derive(Debug, Default)]
+impl Counts {
+    /// The values counted at least once, with their counts, unordered.
+    fn counted(&self) -> impl Iterator<Item = (u32, u64)> + '_ {
+        self.counts.iter().enumerate().filter(|(_, count)| **count > 0).map(|(id, count)| (id as u32, *count))
+    }
+
+    /// Every value counted, with its count, unordered.
+    pub fn named(&self) -> Result<Vec<(String, u64)>> {
+        let counted: Vec<(u32, u64)> = self.counted().collect();
+        let names = self.ordinals.names(self.field, counted.iter().map(|(id, _)| *id))?;
+        Ok(names.into_iter().zip(counted).map(|(name, (_, count))| (name, count)).collect())
+    }
+
+    /// The `size` most frequent values, most frequent first, ties by value; only those (and the
+    /// values tied with the last) are turned into strings.
+    pub fn top(&self, size: usize) -> Result<Vec<FacetCount>> {
+        let mut counted: Vec<(u32, u64)> = self.counted().collect();
+        if size == 0 {
+            return Ok(Vec::new());
+        }
+        if counted.len() > size {
+            counted.select_nth_unstable_by(size - 1, |a, b| b.1.cmp(&a.1));
+            let last = counted[size - 1].1;
+            counted.retain(|(_, count)| *count >= last);
+        }
+        let names = self.ordinals.names(self.field, counted.iter().map(|(id, _)| *id))?;
+        let values = names.into_iter().zip(counted).map(|(value, (_, count))| (value, count)).collect();
+        Ok(top_values(values, size))
+    }
+}
+
+/// Counts from every segment.
 pub struct FacetFruit {
-    /// Per requested field (same order), value → article count.
+    /// Per requested field (same order).
     pub fields: Vec<Counts>,
     /// Days since 1970-01-01 → article count.
     pub days: HashMap<i64, u64>,
 }
 
+/// Counts from one segment: per requested field, (shared number, count) of each value counted.
+pub struct SegmentFruit {
+    fields: Vec<Vec<(u32, u32)>>,
+    days: HashMap<i64, u64>,
+}
+
 pub struct FacetSegmentCollector {
     columns: Vec<Option<StrColumn>>,
     counts: Vec<Vec<u32>>,
+    /// Per field, the shared number of each of the segment's values.
+    numbers: Vec<Option<Arc<[u32]>>>,
     dates: Option<Column<DateTime>>,
     days: DayCounts,
 }
@@ -101,38 +148,52 @@ impl Collector for FacetCollector {
         let fast_fields = segment.fast_fields();
         let mut columns = Vec::with_capacity(self.fields.len());
         let mut counts = Vec::with_capacity(self.fields.len());
+        let mut numbers = Vec::with_capacity(self.fields.len());
         for field in &self.fields {
             let column = fast_fields.str(field.name())?;
             counts.push(vec![0u32; column.as_ref().map(|column| column.num_terms()).unwrap_or(0)]);
+            numbers.push(match &column {
+                Some(column) => Some(self.ordinals.segment(*field, segment.segment_id(), column)?),
+                None => None,
+            });
             columns.push(column);
         }
         let dates = if self.histogram { Some(fast_fields.date(PUBLISHED_AT)?) } else { None };
         let days = DayCounts::for_dates(dates.as_ref());
-        Ok(FacetSegmentCollector { columns, counts, dates, days })
+        Ok(FacetSegmentCollector { columns, counts, numbers, dates, days })
     }
 
     fn requires_scoring(&self) -> bool {
         false
     }
 
-    fn merge_fruits(&self, fruits: Vec<FacetFruit>) -> tantivy::Result<FacetFruit> {
-        let mut merged = FacetFruit { fields: vec![Counts::default(); self.fields.len()], days: HashMap::new() };
+    fn merge_fruits(&self, fruits: Vec<SegmentFruit>) -> tantivy::Result<FacetFruit> {
+        let mut fields: Vec<Counts> = self
+            .fields
+            .iter()
+            .map(|field| Counts { field: *field, counts: Vec::new(), ordinals: Arc::clone(&self.ordinals) })
+            .collect();
+        let mut days = HashMap::new();
         for fruit in fruits {
-            for (target, counts) in merged.fields.iter_mut().zip(fruit.fields) {
-                for (value, count) in counts {
-                    *target.entry(value).or_default() += count;
+            for (target, counted) in fields.iter_mut().zip(fruit.fields) {
+                let needed = counted.iter().map(|(id, _)| *id as usize + 1).max().unwrap_or(0);
+                if target.counts.len() < needed {
+                    target.counts.resize(needed, 0);
+                }
+                for (id, count) in counted {
+                    target.counts[id as usize] += u64::from(count);
                 }
             }
             for (day, count) in fruit.days {
-                *merged.days.entry(day).or_default() += count;
+                *days.entry(day).or_default() += count;
             }
         }
-        Ok(merged)
+        Ok(FacetFruit { fields, days })
     }
 }
 
 impl SegmentCollector for FacetSegmentCollector {
-    type Fruit = FacetFruit;
+    type Fruit = SegmentFruit;
 
     fn collect(&mut self, doc: DocId, _score: Score) {
         for (column, counts) in self.columns.iter().zip(self.counts.iter_mut()) {
@@ -149,33 +210,27 @@ impl SegmentCollector for FacetSegmentCollector {
         }
     }
 
-    fn harvest(self) -> FacetFruit {
-        let mut fields = Vec::with_capacity(self.columns.len());
-        for (column, counts) in self.columns.iter().zip(self.counts) {
-            let mut values = Counts::default();
-            if let Some(column) = column {
-                // One sequential pass over the dictionary, not a block lookup per ordinal.
-                let (ordinals, counted): (Vec<u64>, Vec<u64>) = counts
+    fn harvest(self) -> SegmentFruit {
+        let fields = self
+            .numbers
+            .iter()
+            .zip(self.counts)
+            .map(|(numbers, counts)| match numbers {
+                Some(numbers) => counts
                     .into_iter()
-                    .enumerate()
-                    .filter(|(_, count)| *count > 0)
-                    .map(|(ordinal, count)| (ordinal as u64, count as u64))
-                    .unzip();
-                let mut counted = counted.into_iter();
-                let _ = column.dictionary().sorted_ords_to_term_cb(&ordinals, |bytes| {
-                    if let (Ok(text), Some(count)) = (std::str::from_utf8(bytes), counted.next()) {
-                        values.insert(text.to_string(), count);
-                    }
-                });
-            }
-            fields.push(values);
-        }
-        FacetFruit { fields, days: self.days.into_days() }
+                    .zip(numbers.iter())
+                    .filter(|(count, id)| *count > 0 && ordinals::named(**id))
+                    .map(|(count, id)| (*id, count))
+                    .collect(),
+                None => Vec::new(),
+            })
+            .collect();
+        SegmentFruit { fields, days: self.days.into_days() }
     }
 }
 
 /// The `size` most frequent values, most frequent first, ties by value.
-pub fn top_values<S>(counts: HashMap<String, u64, S>, size: usize) -> Vec<FacetCount> {
+pub fn top_values(counts: Vec<(String, u64)>, size: usize) -> Vec<FacetCount> {
     let mut values: Vec<FacetCount> = counts.into_iter().map(|(value, count)| FacetCount { value, count }).collect();
     values.sort_unstable_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
     values.truncate(size);
@@ -294,5 +349,89 @@ mod tests {
             ]
         );
         assert_eq!(histogram(&days, Interval::Year).len(), 2);
+    }
+
+    /// Articles whose people and places come in every spread over segments: `P0`…`P6` in all,
+    /// one person only in each batch (`Only{batch}`), places by threes.
+    fn articles(from: usize, to: usize, batch: usize) -> Vec<crate::model::Article> {
+        use crate::model::{Article, Entity, EntityKind};
+        let entity = |kind, name: String| Entity { kind, surfaces: vec![name.clone()], name, mentions: 1 };
+        (from..to)
+            .map(|number| {
+                let mut article = Article::for_test(number, "harbour talks");
+                article.entities.push(entity(EntityKind::Person, format!("P{}", number % 7)));
+                if number % 4 == 0 {
+                    article.entities.push(entity(EntityKind::Person, format!("Only{batch}")));
+                }
+                article.entities.push(entity(EntityKind::Place, ["Oslo", "Lima", "Perth"][number % 3].into()));
+                article
+            })
+            .collect()
+    }
+
+    /// Counts, value by value, from the articles themselves.
+    fn expected(articles: &[crate::model::Article], kind: crate::model::EntityKind) -> HashMap<String, u64> {
+        let mut counts = HashMap::new();
+        for article in articles {
+            for entity in article.entities.iter().filter(|entity| entity.kind == kind) {
+                *counts.entry(entity.name.clone()).or_default() += 1;
+            }
+        }
+        counts
+    }
+
+    #[test]
+    fn counts_add_up_across_segments_by_shared_numbers() {
+        use crate::index::{SearchIndex, WriterBudget};
+        use crate::model::EntityKind;
+        use crate::store::Store;
+
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("store.sqlite3")).unwrap();
+        let index = SearchIndex::open(&dir.path().join("index")).unwrap();
+        assert!(index.acquire_writer(WriterBudget::Batch).unwrap());
+        let mut all = Vec::new();
+        for (batch, (from, to)) in [(0, 120), (120, 200), (200, 260)].into_iter().enumerate() {
+            let articles = articles(from, to, batch);
+            store.upsert_articles(&articles).unwrap();
+            index.catch_up(&store).unwrap();
+            all.extend(articles);
+        }
+        index.reload().unwrap();
+        let ordinals = Arc::new(Ordinals::default());
+        let count = |all: &[crate::model::Article]| {
+            let searcher = index.reader.searcher();
+            let collector = FacetCollector {
+                fields: vec![KeywordField::Person, KeywordField::Place],
+                histogram: false,
+                ordinals: Arc::clone(&ordinals),
+            };
+            let fruit = searcher.search(&tantivy::query::AllQuery, &collector).unwrap();
+            for (counts, kind) in fruit.fields.iter().zip([EntityKind::Person, EntityKind::Place]) {
+                let named: HashMap<String, u64> = counts.named().unwrap().into_iter().collect();
+                assert_eq!(named, expected(all, kind), "{kind:?}");
+            }
+            // The top values: most frequent first, ties by value, as sorting every count gives.
+            let mut sorted: Vec<(String, u64)> = expected(all, EntityKind::Person).into_iter().collect();
+            sorted.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            for size in [0, 1, 3, 8, 100] {
+                let top: Vec<(String, u64)> =
+                    fruit.fields[0].top(size).unwrap().into_iter().map(|value| (value.value, value.count)).collect();
+                assert_eq!(top, sorted.iter().take(size).cloned().collect::<Vec<_>>(), "top {size}");
+            }
+            searcher.segment_readers().len()
+        };
+        assert!(count(&all) > 1, "the counts come from several segments");
+        // New versions of old articles, with a person never seen: their old versions are deleted
+        // in the older segments, and the new segment numbers its values after the others'.
+        let mut renamed = articles(0, 30, 0);
+        for article in &mut renamed {
+            article.entities[0].name = "Renamed".into();
+        }
+        store.upsert_articles(&renamed).unwrap();
+        index.catch_up(&store).unwrap();
+        index.reload().unwrap();
+        all.splice(0..30, renamed);
+        count(&all);
     }
 }

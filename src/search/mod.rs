@@ -10,6 +10,7 @@ pub mod export;
 mod facets;
 mod hits;
 mod lexicon;
+mod ordinals;
 pub(crate) mod query;
 pub(crate) mod ranking;
 pub mod related;
@@ -51,6 +52,8 @@ pub struct Engine {
     /// Index snapshots kept open for cursors.
     snapshots: Snapshots,
     suggester: Suggester,
+    /// Facet values numbered across segments.
+    ordinals: Arc<ordinals::Ordinals>,
     /// Totals are exact up to this many matches (see [`Settings::exact_total_up_to`]).
     ///
     /// [`Settings::exact_total_up_to`]: crate::config::Settings::exact_total_up_to
@@ -81,6 +84,7 @@ impl Engine {
             ranking,
             snapshots: Snapshots::default(),
             suggester,
+            ordinals: Arc::default(),
             exact_total_up_to: crate::config::DEFAULT_EXACT_TOTAL_UP_TO,
         }
     }
@@ -158,16 +162,16 @@ impl Engine {
         let query = self.queries.restrict(request, user_query.cloned());
         let reference = cursor.map(|cursor| cursor.reference_secs);
         let plan = RankPlan::for_request(request, user_query.query.is_some(), &self.ranking, reference, &searcher);
+        let tallies = Tallies::for_request(request, self.exact_total_up_to, &self.ordinals);
         let window = if request.collapse {
-            stories::collapsed(&self.index, &searcher, &query, plan, request)?
+            stories::collapsed(&self.index, &searcher, &query, plan, request, tallies)?
         } else {
             let after = cursor.map(|cursor| cursor.position);
-            let tallies = Tallies::for_request(request, self.exact_total_up_to);
             window::page(&self.index, &searcher, &query, plan, request, after, tallies)?
         };
         let next = window.more_after.map(|last| self.next_cursor(&searcher, plan, request, last));
         let hits = self.hits(&searcher, &user_query, request, plan, &window)?;
-        Ok(respond(request, window, hits, next, started))
+        respond(request, window, hits, next, started)
     }
 
     /// The cursor of the page after `last`, on the same snapshot (kept open for it).
@@ -224,12 +228,13 @@ fn respond(
     mut hits: Vec<Hit>,
     cursor: Option<String>,
     started: Instant,
-) -> SearchResponse {
+) -> Result<SearchResponse> {
     for (hit, others) in hits.iter_mut().zip(window.duplicates) {
         hit.duplicates = others;
     }
-    let (facets, histogram) = window.ranked.facets.map(|fruit| tallied(request, fruit)).unwrap_or_default();
-    SearchResponse {
+    let (facets, histogram) =
+        window.ranked.facets.map(|fruit| tallied(request, fruit)).transpose()?.unwrap_or_default();
+    Ok(SearchResponse {
         total: window.ranked.total as u64,
         total_relation: if window.ranked.total_exact { TotalRelation::Eq } else { TotalRelation::Gte },
         total_stories: window.ranked.stories.map(|count| count as u64),
@@ -238,20 +243,20 @@ fn respond(
         facets,
         histogram,
         cursor,
-    }
+    })
 }
 
+/// Per requested facet its top values, and the date histogram.
+type Tallied = (BTreeMap<String, Vec<FacetCount>>, Option<Vec<HistogramBucket>>);
+
 /// The requested facets' top values and the date histogram, from what one pass counted.
-fn tallied(
-    request: &SearchRequest,
-    fruit: FacetFruit,
-) -> (BTreeMap<String, Vec<FacetCount>>, Option<Vec<HistogramBucket>>) {
+fn tallied(request: &SearchRequest, fruit: FacetFruit) -> Result<Tallied> {
     let facets = request
         .facets
         .iter()
         .zip(fruit.fields)
-        .map(|(field, counts)| (field.name().to_string(), facets::top_values(counts, request.facet_size)))
-        .collect();
+        .map(|(field, counts)| Ok((field.name().to_string(), counts.top(request.facet_size)?)))
+        .collect::<Result<_>>()?;
     let histogram = request.histogram.map(|interval| facets::histogram(&fruit.days, interval));
-    (facets, histogram)
+    Ok((facets, histogram))
 }

@@ -48,12 +48,12 @@ pub(crate) fn collapsed(
     query: &dyn Query,
     plan: RankPlan,
     request: &SearchRequest,
+    tallies: Tallies,
 ) -> Result<Window> {
     let shown = request.offset + request.limit;
     let mut wanted = (shown * 4).max(50);
     // Collapsing counts stories over every match, so the total is exact whatever is asked.
-    let mut candidates =
-        ranked(index, searcher, query, plan.ranker(wanted, None), 0, Tallies::for_request(request, 0))?;
+    let mut candidates = ranked(index, searcher, query, plan.ranker(wanted, None), 0, tallies)?;
     loop {
         let chosen = first_of_each_story(searcher, &candidates.positions, shown)?;
         if chosen.len() >= shown || candidates.positions.len() < wanted || wanted >= candidates.total {

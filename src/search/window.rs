@@ -2,11 +2,14 @@
 //! total, and — over every match — the facet counts, the date histogram and the number of stories;
 //! and the page that follows it (offset, or a cursor on a pinned snapshot).
 
+use std::sync::Arc;
+
 use tantivy::collector::Count;
 use tantivy::query::Query;
 use tantivy::Searcher;
 
 use super::facets::{FacetCollector, FacetFruit, StoryCollector};
+use super::ordinals::Ordinals;
 use super::query::query_time_error;
 use super::ranking::early::EarlyStop;
 use super::ranking::{Position, RankPlan, Ranker};
@@ -27,9 +30,12 @@ pub(crate) struct Tallies {
 impl Tallies {
     /// The facets, histogram and story count a request asks for, and how exact its total must be:
     /// exact when asked for, or when facets, a histogram or stories are counted anyway.
-    pub fn for_request(request: &SearchRequest, exact_total_up_to: usize) -> Tallies {
-        let facets = (!request.facets.is_empty() || request.histogram.is_some())
-            .then(|| FacetCollector { fields: request.facets.clone(), histogram: request.histogram.is_some() });
+    pub fn for_request(request: &SearchRequest, exact_total_up_to: usize, ordinals: &Arc<Ordinals>) -> Tallies {
+        let facets = (!request.facets.is_empty() || request.histogram.is_some()).then(|| FacetCollector {
+            fields: request.facets.clone(),
+            histogram: request.histogram.is_some(),
+            ordinals: Arc::clone(ordinals),
+        });
         let exact = request.total == TotalCount::Exact || facets.is_some() || request.collapse;
         Tallies {
             facets,

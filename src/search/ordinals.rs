@@ -1,0 +1,104 @@
+//! One number per facet value across every segment ("global ordinals", as Elasticsearch calls
+//! them), so that counts from several segments add up without a string per value and segment.
+//!
+//! Each segment numbers its values by their place in its own dictionary. The first facet search
+//! that meets a segment maps its numbers onto the numbers of one shared table of values, which
+//! only grows; the map is kept for the segment, whose dictionary never changes. A search then
+//! counts by segment number, adds the counts into the shared numbering with no hashing, and turns
+//! into strings only the values it shows.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use rustc_hash::FxBuildHasher;
+use tantivy::columnar::StrColumn;
+use tantivy::index::SegmentId;
+
+use crate::error::{Error, Result};
+use crate::index::KeywordField;
+
+/// Segment maps kept per field; past this the oldest is dropped (and rebuilt if met again).
+const SEGMENTS_KEPT: usize = 256;
+
+/// The shared numbering of every keyword field's values.
+#[derive(Default)]
+pub(crate) struct Ordinals {
+    fields: [RwLock<FieldOrdinals>; KeywordField::ALL.len()],
+}
+
+/// One field's values in the order first met, and each segment's map onto them.
+#[derive(Default)]
+struct FieldOrdinals {
+    ids: HashMap<Arc<str>, u32, FxBuildHasher>,
+    values: Vec<Arc<str>>,
+    segments: HashMap<SegmentId, (u64, Arc<[u32]>), FxBuildHasher>,
+    /// Counts the maps built, to tell the oldest.
+    built: u64,
+}
+
+/// A value not valid UTF-8 (the index only stores strings; never expected): counted under no name.
+const UNNAMED: u32 = u32::MAX;
+
+impl Ordinals {
+    fn field(&self, field: KeywordField) -> &RwLock<FieldOrdinals> {
+        let at = KeywordField::ALL.iter().position(|known| *known == field).unwrap_or(0);
+        &self.fields[at]
+    }
+
+    /// The shared number of each of `column`'s values in `segment`, by the segment's number.
+    pub(crate) fn segment(
+        &self,
+        field: KeywordField,
+        segment: SegmentId,
+        column: &StrColumn,
+    ) -> tantivy::Result<Arc<[u32]>> {
+        let lock = self.field(field);
+        if let Some((_, map)) = lock.read().map_err(|_| poisoned())?.segments.get(&segment) {
+            return Ok(Arc::clone(map));
+        }
+        let dictionary = column.dictionary();
+        let mut keys = Vec::with_capacity(dictionary.num_terms());
+        let mut stream = dictionary.stream()?;
+        while stream.advance() {
+            keys.push(std::str::from_utf8(stream.key()).ok().map(Arc::<str>::from));
+        }
+        let mut table = lock.write().map_err(|_| poisoned())?;
+        let map: Arc<[u32]> = keys.into_iter().map(|key| key.map_or(UNNAMED, |key| table.id(key))).collect();
+        table.built += 1;
+        let built = table.built;
+        table.segments.insert(segment, (built, Arc::clone(&map)));
+        if table.segments.len() > SEGMENTS_KEPT {
+            if let Some(oldest) = table.segments.iter().min_by_key(|(_, (built, _))| *built).map(|(id, _)| *id) {
+                table.segments.remove(&oldest);
+            }
+        }
+        Ok(map)
+    }
+
+    /// The values of the shared numbers `ids`, in the same order.
+    pub(crate) fn names(&self, field: KeywordField, ids: impl Iterator<Item = u32>) -> Result<Vec<String>> {
+        let table = self.field(field).read().map_err(|_| Error::Internal("facet ordinals lock poisoned".into()))?;
+        Ok(ids.map(|id| table.values.get(id as usize).map(|value| value.to_string()).unwrap_or_default()).collect())
+    }
+}
+
+fn poisoned() -> tantivy::TantivyError {
+    tantivy::TantivyError::InternalError("facet ordinals lock poisoned".into())
+}
+
+impl FieldOrdinals {
+    fn id(&mut self, value: Arc<str>) -> u32 {
+        if let Some(id) = self.ids.get(&value) {
+            return *id;
+        }
+        let id = self.values.len() as u32;
+        self.values.push(Arc::clone(&value));
+        self.ids.insert(value, id);
+        id
+    }
+}
+
+/// Whether `id` names a value (see [`UNNAMED`]).
+pub(crate) fn named(id: u32) -> bool {
+    id != UNNAMED
+}
