@@ -227,7 +227,7 @@ fn ranking(body: &Value) -> Vec<(String, Value)> {
         .collect()
 }
 
-const RANKED: [&str; 16] = [
+const RANKED: [&str; 20] = [
     "q=oil&mode=instant&limit=5",
     "q=o&mode=instant&limit=5",
     "q=oil+pri&mode=instant&limit=5",
@@ -244,6 +244,12 @@ const RANKED: [&str; 16] = [
     "q=",
     "q=&source=Reuters&limit=3",
     "q=said&freshness=off&limit=8",
+    // Analyst words over many blocks, deep pages: where a bound or a decayed threshold cut too
+    // close would change the page.
+    "q=oil&limit=60",
+    "q=said&limit=100",
+    "q=company&limit=30&offset=20",
+    "q=bank&limit=45&freshness=0.9",
 ];
 
 #[tokio::test]

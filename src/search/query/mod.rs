@@ -11,7 +11,7 @@ mod rewrite;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use tantivy::query::{BooleanQuery, Occur, Query, QueryParser, TermQuery};
+use tantivy::query::{Query, QueryParser, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::tokenizer::{LowerCaser, SimpleTokenizer, StopWordFilter, TextAnalyzer};
 use tantivy::Term;
@@ -23,6 +23,8 @@ pub(crate) use rewrite::normalise_negations;
 
 use super::lexicon::Lexicon;
 use super::ranking::ceiling::Constant;
+use super::ranking::in_step::{AnyOf, Combine};
+use super::ranking::prune::AllOf;
 use super::request::{Mode, SearchRequest};
 use crate::config::RankingSettings;
 use crate::entities::Aliases;
@@ -156,21 +158,20 @@ impl Queries {
             // Only keyword terms (or one language): no language restriction needed.
             return Ok(Some(first.box_clone()));
         }
-        let clauses: Vec<(Occur, Box<dyn Query>)> = built
+        // An article has one analysis, so at most one language's query matches it: the best of
+        // them is its score. Built of our own union and conjunction, so that a search can prune
+        // into each language's query (see `ranking::prune`).
+        let languages: Vec<Box<dyn Query>> = built
             .into_iter()
             .map(|(analysis, query, _)| {
                 let only_this_language: Box<dyn Query> = Box::new(TermQuery::new(
                     Term::from_field_text(fields.analysis, analysis),
                     IndexRecordOption::Basic,
                 ));
-                let restricted = BooleanQuery::new(vec![
-                    (Occur::Must, query),
-                    (Occur::Must, Box::new(Constant::new(only_this_language, 0.0))),
-                ]);
-                (Occur::Should, Box::new(restricted) as Box<dyn Query>)
+                Box::new(AllOf::new(vec![query, Box::new(Constant::new(only_this_language, 0.0))])) as Box<dyn Query>
             })
             .collect();
-        Ok(Some(Box::new(BooleanQuery::new(clauses))))
+        Ok(Some(Box::new(AnyOf::new(languages, Combine::Max))))
     }
 }
 

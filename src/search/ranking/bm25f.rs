@@ -18,16 +18,16 @@
 use std::sync::Arc;
 
 use tantivy::fieldnorm::FieldNormReader;
-use tantivy::postings::{Postings, SegmentPostings};
-use tantivy::query::Bm25StatisticsProvider;
+use tantivy::postings::BlockSegmentPostings;
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, EmptyQuery, EmptyScorer, EnableScoring, Explanation, Occur, Query, QueryParser,
     QueryParserError, Scorer, Weight,
 };
+use tantivy::query::{Bm25StatisticsProvider, Bm25Weight};
 use tantivy::query_grammar::{UserInputAst, UserInputLeaf};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::TextAnalyzer;
-use tantivy::{DocId, DocSet, Score, Searcher, SegmentReader, Term};
+use tantivy::{DocId, DocSet, Score, Searcher, SegmentReader, Term, TERMINATED};
 
 use super::in_step::{InStep, Merge};
 
@@ -106,6 +106,9 @@ fn inverse_document_frequency(document_frequency: u64, documents: u64) -> Score 
 /// codes Tantivy stores per document.
 struct FieldWeight {
     term: Term,
+    weight: Score,
+    /// The field's average length over the index (what the normalisation divides by).
+    average_length: Score,
     weight_by_length: Arc<[Score; 256]>,
 }
 
@@ -116,7 +119,7 @@ impl FieldWeight {
             let length = FieldNormReader::id_to_fieldnorm(code as u8) as Score;
             *slot = weight / (1.0 - B + B * length / average_length);
         }
-        FieldWeight { term, weight_by_length: Arc::new(weight_by_length) }
+        FieldWeight { term, weight, average_length, weight_by_length: Arc::new(weight_by_length) }
     }
 }
 
@@ -130,18 +133,24 @@ impl CombinedTermWeight {
     fn combined_scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Option<CombinedTermScorer>> {
         let mut fields = Vec::with_capacity(self.fields.len());
         for field in &self.fields {
-            let postings =
-                reader.inverted_index(field.term.field())?.read_postings(&field.term, IndexRecordOption::WithFreqs)?;
-            if let Some(postings) = postings {
+            let inverted = reader.inverted_index(field.term.field())?;
+            if let Some(block) = inverted.read_block_postings(&field.term, IndexRecordOption::WithFreqs)? {
                 let lengths = reader.get_fieldnorms_reader(field.term.field())?;
-                fields.push(FieldPostings { postings, lengths, weight_by_length: field.weight_by_length.clone() });
+                let segment_average = inverted.total_num_tokens() as Score / reader.max_doc().max(1) as Score;
+                fields.push(FieldPostings {
+                    block,
+                    at: 0,
+                    lengths,
+                    weight_by_length: field.weight_by_length.clone(),
+                    bounds: BlockBounds::new(field, segment_average),
+                });
             }
         }
         if fields.is_empty() {
             return Ok(None);
         }
         let saturation = Saturation { scale: boost * self.idf * (K1 + 1.0), bonus: boost * self.bonus };
-        Ok(Some(InStep::new(fields, saturation)))
+        Ok(Some(CombinedTermScorer { union: InStep::new(fields, saturation), floor: None, worth_scoring: None }))
     }
 }
 
@@ -162,7 +171,7 @@ impl Weight for CombinedTermWeight {
                 );
                 explanation.add_const("idf", self.idf);
                 explanation.add_const("k1", K1);
-                let frequency: Score = scorer.here().map(|field| field.frequency()).sum();
+                let frequency: Score = scorer.union.here().map(|field| field.frequency()).sum();
                 explanation.add_const("tf, combined over the fields", frequency);
                 explanation.add_const("bonus", self.bonus);
                 return Ok(explanation);
@@ -172,35 +181,94 @@ impl Weight for CombinedTermWeight {
     }
 }
 
+/// A field's postings of the word, walked block by block (as Tantivy's own postings are), so that
+/// each block's most favourable frequency and length can bound what its documents score.
 struct FieldPostings {
-    postings: SegmentPostings,
+    block: BlockSegmentPostings,
+    /// The current document's place in the block.
+    at: usize,
     lengths: FieldNormReader,
     weight_by_length: Arc<[Score; 256]>,
+    bounds: BlockBounds,
 }
+
+/// Documents per postings block (Tantivy's `COMPRESSION_BLOCK_SIZE`).
+const BLOCK: usize = 128;
 
 impl FieldPostings {
     /// The field's weighted, length-normalised frequency of the word in the current document.
     fn frequency(&self) -> Score {
-        let doc = self.postings.doc();
-        self.weight_by_length[self.lengths.fieldnorm_id(doc) as usize] * self.postings.term_freq() as Score
+        let doc = self.doc();
+        self.weight_by_length[self.lengths.fieldnorm_id(doc) as usize] * self.block.freq(self.at) as Score
+    }
+
+    /// The last document of the current block.
+    fn block_end(&self) -> DocId {
+        self.block.docs().last().copied().unwrap_or(TERMINATED)
+    }
+
+    /// The most [`FieldPostings::frequency`] gives any document of the current block, if known.
+    fn block_most(&mut self) -> Option<Score> {
+        let BlockBounds { segment: Some(segment), most, scale } = &self.bounds else { return None };
+        let share = self.block.block_max_score(&self.lengths, segment) / most;
+        // tf / (tf + k1 · norm) back to tf / norm; near 1 the inversion loses its precision.
+        (share < 0.99).then(|| scale * share / (1.0 - share))
+    }
+}
+
+/// What bounds a field's block: Tantivy keeps, for each full block, the frequency and length that
+/// score best by BM25 with the segment's own average length. The index-wide average the scores
+/// use may differ; a document's `tf / norm` then grows by at most their ratio (when the index's
+/// average is the longer), so the block's best times that ratio bounds every document in it.
+struct BlockBounds {
+    /// BM25 with the segment's average length (its idf does not matter); `None` when unusable.
+    segment: Option<Bm25Weight>,
+    /// Its score for an unbounded frequency: what a block's best is divided by.
+    most: Score,
+    /// The field's weight × k1 × the ratio of the averages, padded for rounding.
+    scale: Score,
+}
+
+impl BlockBounds {
+    fn new(field: &FieldWeight, segment_average: Score) -> BlockBounds {
+        let usable = segment_average.is_finite() && segment_average > 0.0 && field.average_length > 0.0;
+        let segment = usable.then(|| Bm25Weight::for_one_term(1, 2, segment_average));
+        let most = segment.as_ref().map_or(1.0, Bm25Weight::max_score);
+        let ratio = (field.average_length / segment_average).max(1.0);
+        BlockBounds { segment, most, scale: field.weight * K1 * ratio * (1.0 + 1e-3) }
     }
 }
 
 impl DocSet for FieldPostings {
     fn advance(&mut self) -> DocId {
-        self.postings.advance()
+        if self.at == BLOCK - 1 {
+            self.at = 0;
+            self.block.advance();
+        } else {
+            self.at += 1;
+        }
+        self.doc()
     }
 
     fn seek(&mut self, target: DocId) -> DocId {
-        self.postings.seek(target)
+        if self.doc() >= target {
+            return self.doc();
+        }
+        // The next document first: a seek is most often to the one just after.
+        self.at = (self.at + 1).min(BLOCK - 1);
+        if self.doc() >= target {
+            return self.doc();
+        }
+        self.at = self.block.seek(target);
+        self.doc()
     }
 
     fn doc(&self) -> DocId {
-        self.postings.doc()
+        self.block.doc(self.at)
     }
 
     fn size_hint(&self) -> u32 {
-        self.postings.size_hint()
+        self.block.doc_freq()
     }
 }
 
@@ -214,13 +282,107 @@ struct Saturation {
 
 impl Merge<FieldPostings> for Saturation {
     fn merge<'a>(&self, here: impl Iterator<Item = &'a mut FieldPostings>) -> Score {
-        let frequency: Score = here.map(|field| field.frequency()).sum();
+        self.score(here.map(|field| field.frequency()).sum())
+    }
+}
+
+impl Saturation {
+    fn score(&self, frequency: Score) -> Score {
         self.scale * frequency / (K1 + frequency) + self.bonus
     }
 }
 
-/// The union of the word's postings in each field, scored once per document.
-type CombinedTermScorer = InStep<FieldPostings, Saturation>;
+/// The union of the word's postings in each field, scored once per document; once told a score
+/// its matches must pass ([`CombinedTermScorer::skip_below`]), it skips every stretch of
+/// documents whose blocks cannot reach it (block-max, as in Ding & Suel 2011).
+pub(crate) struct CombinedTermScorer {
+    union: InStep<FieldPostings, Saturation>,
+    floor: Option<Score>,
+    /// The last stretch found worth scoring under the current floor: where it ends, and which
+    /// fields (as bits) were on its first document.
+    worth_scoring: Option<(DocId, u64)>,
+}
+
+impl CombinedTermScorer {
+    /// From now on, matches that cannot score above `floor` may be passed over. True: the
+    /// scorer may pass over matches (it may then stand on a later document).
+    pub(crate) fn skip_below(&mut self, floor: Score) -> bool {
+        if self.floor.is_none_or(|current| floor > current) {
+            self.floor = Some(floor);
+            self.worth_scoring = None;
+        }
+        self.pass_over_blocks_below_the_floor();
+        true
+    }
+
+    /// Moves on while the stretch from the current document cannot score above the floor.
+    fn pass_over_blocks_below_the_floor(&mut self) {
+        let Some(floor) = self.floor else { return };
+        loop {
+            let doc = self.union.doc();
+            if doc == TERMINATED {
+                return;
+            }
+            // The stretch ends with the first block that ends, or before a field not on this
+            // document comes in: only the fields on it add, each at most its block's best.
+            let mut end = TERMINATED;
+            let mut on = 0u64;
+            for (position, field) in self.union.members_mut().iter().enumerate() {
+                if field.doc() == doc {
+                    end = end.min(field.block_end());
+                    on |= 1 << position.min(63);
+                } else if field.doc() != TERMINATED {
+                    end = end.min(field.doc() - 1);
+                }
+            }
+            // The same fields in the same blocks as a stretch found worth scoring: the same bound.
+            if self.worth_scoring.is_some_and(|(to, fields)| doc <= to && on == fields) {
+                return;
+            }
+            let mut most = Some(0.0);
+            for field in self.union.members_mut().iter_mut().filter(|field| field.doc() == doc) {
+                most = most.zip(field.block_most()).map(|(sum, field)| sum + field);
+            }
+            match most {
+                Some(most) if end != TERMINATED && self.union.merge().score(most) <= floor => {
+                    self.union.seek(end + 1);
+                }
+                _ => {
+                    self.worth_scoring = Some((end, on));
+                    return;
+                }
+            }
+        }
+    }
+}
+
+impl DocSet for CombinedTermScorer {
+    fn advance(&mut self) -> DocId {
+        self.union.advance();
+        self.pass_over_blocks_below_the_floor();
+        self.union.doc()
+    }
+
+    fn seek(&mut self, target: DocId) -> DocId {
+        self.union.seek(target);
+        self.pass_over_blocks_below_the_floor();
+        self.union.doc()
+    }
+
+    fn doc(&self) -> DocId {
+        self.union.doc()
+    }
+
+    fn size_hint(&self) -> u32 {
+        self.union.size_hint()
+    }
+}
+
+impl Scorer for CombinedTermScorer {
+    fn score(&mut self) -> Score {
+        self.union.score()
+    }
+}
 
 /// Builds the query for parsed analyst syntax as Tantivy's parser does, except that a plain word
 /// (no field named, one token once analysed) becomes a [`CombinedTermQuery`] over the title and
@@ -294,6 +456,7 @@ mod tests {
     use tantivy::collector::Count;
     use tantivy::query::TermQuery;
     use tantivy::schema::{Schema, TEXT};
+    use tantivy::TERMINATED;
     use tantivy::{doc, DocAddress, Index, Searcher};
 
     use super::*;
@@ -436,6 +599,79 @@ mod tests {
         let expected = scores(&fixture.searcher, &query)[0].1;
         assert!((explanation.value() - expected).abs() < 1e-5);
         assert!(query.explain(&fixture.searcher, DocAddress::new(0, 3)).is_err(), "the coffee story does not match");
+    }
+
+    /// Told a floor, the scorer passes over whole stretches of documents, never one that scores
+    /// above the floor. Over segments whose average lengths are far from the index's (short
+    /// bodies, long ones, mixed), so that a block's stored best is read with either ratio, and
+    /// over segments alike, where most blocks are passed over once the floor is high.
+    #[test]
+    fn skipping_below_a_floor_keeps_every_match_above_it() {
+        for (fillers, passes_over_most) in [([1, 40, 12], false), ([10, 14, 12], true)] {
+            let (walked, matched) = walk_with_floors(fillers);
+            assert!(!passes_over_most || walked < matched / 2, "{walked} of {matched} walked ({fillers:?})");
+        }
+    }
+
+    /// Checks [`CombinedTermScorer::skip_below`] over a few floors in each segment of an index
+    /// with one segment per filler length; answers the documents walked and matched under the two
+    /// highest floors.
+    fn walk_with_floors(fillers: [usize; 3]) -> (usize, usize) {
+        let mut schema = Schema::builder();
+        let title = schema.add_text_field("title", TEXT);
+        let body = schema.add_text_field("body", TEXT);
+        let index = Index::create_in_ram(schema.build());
+        let mut writer = index.writer_with_num_threads(1, 15_000_000).unwrap();
+        let mut number = 0u64;
+        for filler in fillers {
+            for _ in 0..3_000 {
+                number += 1;
+                // Strong matches in one stretch of each segment, weak ones elsewhere.
+                let strong = (1_000..1_300).contains(&(number % 3_000));
+                let mut text = "grain ".repeat(1 + (number % 2) as usize + strong as usize * (number % 4) as usize);
+                text.push_str(&"words of an ordinary kind ".repeat(filler + (number % 7) as usize * filler / 3));
+                let headline = if strong && number.is_multiple_of(5) { "Grain prices" } else { "Markets today" };
+                writer.add_document(doc!(title => headline, body => text)).unwrap();
+            }
+            writer.commit().unwrap();
+        }
+        let searcher = index.reader().unwrap().searcher();
+        assert!(searcher.segment_readers().len() >= 3);
+        let query = word(&Fixture { searcher: searcher.clone(), index: index.clone(), title, body }, "grain", 3.0);
+        let weight = query.weight(EnableScoring::enabled_from_searcher(&searcher)).unwrap();
+        let (mut walked, mut matched) = (0, 0);
+        for segment in searcher.segment_readers() {
+            let walk = |floor: Option<Score>| {
+                let mut scorer = weight.scorer(segment, 1.0).unwrap();
+                let word = scorer.downcast_mut::<CombinedTermScorer>().expect("a word's own scorer");
+                if let Some(floor) = floor {
+                    word.skip_below(floor);
+                }
+                let mut found = Vec::new();
+                while word.doc() != TERMINATED {
+                    found.push((word.doc(), word.score()));
+                    word.advance();
+                }
+                found
+            };
+            let every = walk(None);
+            let mut scores: Vec<Score> = every.iter().map(|(_, score)| *score).collect();
+            scores.sort_by(f32::total_cmp);
+            for share in [0.5, 0.9, 0.99, 0.999] {
+                let floor = scores[(scores.len() as f64 * share) as usize];
+                let kept = walk(Some(floor));
+                let above: Vec<(DocId, Score)> = every.iter().copied().filter(|(_, score)| *score > floor).collect();
+                let kept_above: Vec<(DocId, Score)> =
+                    kept.iter().copied().filter(|(_, score)| *score > floor).collect();
+                assert_eq!(kept_above, above, "floor {floor} ({share}, {fillers:?})");
+                assert!(kept.iter().all(|found| every.contains(found)), "only real matches, scored as before");
+                if share > 0.98 {
+                    walked += kept.len();
+                    matched += every.len();
+                }
+            }
+        }
+        (walked, matched)
     }
 
     /// The combiner changes scores, never which documents match.

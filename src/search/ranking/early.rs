@@ -150,7 +150,7 @@ impl Collector for EarlyStop {
                         wait = (wait * 2).min(CHECK_AT_MOST_EVERY);
                         // What cannot lift a match onto the page any more is dropped; the scorer
                         // may then stand further on (this match could not have entered).
-                        if let Some(threshold) = self.threshold(&ranked) {
+                        if let Some(threshold) = self.threshold(&ranked, doc) {
                             if prune(scorer.as_mut(), threshold, doc, reader) {
                                 exact = false;
                                 if scorer.doc() != doc {
@@ -179,9 +179,11 @@ impl EarlyStop {
         query.in_segment(reader).unwrap_or(SegmentCeiling::Unknown)
     }
 
-    /// The score a match must pass to enter: the segment's worst kept (a later document loses a
-    /// tie with it), or just under another segment's last place. `None` before either is known.
-    fn threshold(&self, ranked: &RankerSegment) -> Option<Score> {
+    /// The score a match at or after `doc` must pass to enter: the segment's worst kept (a later
+    /// document loses a tie with it), or just under another segment's last place; when the
+    /// segment is newest first and relevance decays with age (outside as-you-type tiers), that key
+    /// undone by `doc`'s decay, which later documents only lower. `None` before either is known.
+    fn threshold(&self, ranked: &RankerSegment, doc: DocId) -> Option<Score> {
         if !self.ranker.requires_scoring() {
             return None;
         }
@@ -190,6 +192,13 @@ impl EarlyStop {
         let key = own.unwrap_or(f64::NEG_INFINITY).max(others);
         if !key.is_finite() {
             return None;
+        }
+        if let (true, false, Some(freshness)) = (self.sorted, self.ranker.tiered, &self.ranker.freshness) {
+            // A score at or below key / decay keys at or below the key here, and lower after: kept
+            // strictly below it (a margin far above the rounding of the product).
+            let score = key / freshness.factor(ranked.published(doc)) * (1.0 - 1e-12);
+            let rounded = score as Score;
+            return Some(if f64::from(rounded) > score { rounded.next_down() } else { rounded });
         }
         // A match's key never exceeds its score, so a score at or below the key cannot enter; in
         // `f32`, rounded down, and below another segment's key (which it could tie and pass).
@@ -249,5 +258,82 @@ impl SegmentCollector for Stopping {
 
     fn harvest(self) -> (Vec<Position>, Counted) {
         (self.ranked.harvest(), Counted { matches: self.counted, exact: true })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use chrono::TimeZone;
+    use tantivy::collector::Count;
+
+    use super::*;
+    use crate::config::RankingSettings;
+    use crate::entities::Aliases;
+    use crate::index::{SearchIndex, WriterBudget};
+    use crate::model::Article;
+    use crate::search::query::Queries;
+    use crate::search::ranking::RankPlan;
+    use crate::search::request::SearchRequest;
+    use crate::store::Store;
+
+    /// Thousands of dated articles over three years: `harbour` in nearly all (said more often in
+    /// a few, and in some headlines), `pilot` in one of thirteen.
+    fn articles(from: usize, to: usize) -> Vec<Article> {
+        (from..to)
+            .map(|number| {
+                let mut body = "harbour ".repeat(1 + number % 3 + (number % 50 == 0) as usize * 4);
+                if number % 13 == 0 {
+                    body.push_str(&"pilot ".repeat(1 + number % 4));
+                }
+                body.push_str(&"words of an ordinary length ".repeat(1 + number % 9));
+                let mut article = Article::for_test(number, &body);
+                if number % 37 == 0 {
+                    article.title = format!("Harbour {number} reopens");
+                }
+                article.published_at = (number % 29 != 0).then(|| {
+                    chrono::Utc.timestamp_opt(1_600_000_000 + (number as i64 * 7_919 % 1_100) * 86_400, 0).unwrap()
+                });
+                article
+            })
+            .collect()
+    }
+
+    /// Stopping a segment, passing over blocks and pruning, all on the decayed bound, rank the
+    /// page exactly as ranking every match does: for every limit and depth of page, weight of
+    /// recency, and a word that is everywhere or in few articles.
+    #[test]
+    fn stopping_early_keeps_the_exhaustive_ranking() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("store.sqlite3")).unwrap();
+        let index = Arc::new(SearchIndex::open(&dir.path().join("index")).unwrap());
+        assert!(index.acquire_writer(WriterBudget::Batch).unwrap());
+        for (from, to) in [(0, 2_500), (2_500, 4_000), (4_000, 4_600)] {
+            store.upsert_articles(&articles(from, to)).unwrap();
+            index.catch_up(&store).unwrap();
+        }
+        index.reload().unwrap();
+        let searcher = index.reader.searcher();
+        assert!(searcher.segment_readers().len() > 1 && index.sorted_newest_first());
+        let settings = RankingSettings::default();
+        let queries = Queries::new(Arc::clone(&index), settings, Arc::new(Aliases::default()));
+        let mut stopped = 0;
+        for text in ["harbour", "pilot", "harbour pilot", "pilot OR reopens"] {
+            for freshness in [0.25, 0.6, 0.95] {
+                let request = SearchRequest { q: text.into(), freshness: Some(freshness), ..SearchRequest::default() };
+                let query = queries.restrict(&request, queries.read(&request).unwrap().cloned());
+                let plan = RankPlan::for_request(&request, true, &settings, None, &searcher);
+                for limit in [1, 5, 12, 40, 150] {
+                    let ranker = plan.ranker(limit, None);
+                    let (every, _) = index.search(&searcher, query.as_ref(), &(ranker.clone(), Count)).unwrap();
+                    let early = EarlyStop::new(ranker, query.as_ref(), &searcher, true, 0);
+                    let (top, counted) = index.search(&searcher, query.as_ref(), &early).unwrap();
+                    assert_eq!(top, every, "{text} (freshness {freshness}, limit {limit})");
+                    stopped += usize::from(!counted.exact);
+                }
+            }
+        }
+        assert!(stopped > 20, "searches that stopped or passed over matches: {stopped}");
     }
 }

@@ -146,6 +146,16 @@ impl<T: DocSet, M> InStep<T, M> {
         self.members.iter().map(|member| member.doc()).min().unwrap_or(TERMINATED)
     }
 
+    /// The members, where they stand.
+    pub fn members_mut(&mut self) -> &mut [T] {
+        &mut self.members
+    }
+
+    /// How the members' scores combine.
+    pub fn merge(&self) -> &M {
+        &self.merge
+    }
+
     /// One member, by position.
     pub fn member_mut(&mut self, position: usize) -> &mut T {
         &mut self.members[position]

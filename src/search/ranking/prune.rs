@@ -16,6 +16,7 @@ use std::sync::{Arc, OnceLock};
 use tantivy::query::{EmptyScorer, EnableScoring, Explanation, Query, Scorer, Weight};
 use tantivy::{DocId, DocSet, Score, Searcher, SegmentReader, Term, TERMINATED};
 
+use super::bm25f::CombinedTermScorer;
 use super::ceiling::{ceiling, Ceiling, QueryCeiling, SegmentCeiling};
 use super::in_step::{Combine, InStep};
 
@@ -28,6 +29,9 @@ pub fn prune(scorer: &mut dyn Scorer, threshold: Score, doc: DocId, reader: &Seg
     }
     if let Some(all) = scorer.downcast_mut::<AllOfScorer>() {
         return all.prune(threshold, doc, reader);
+    }
+    if let Some(word) = scorer.downcast_mut::<CombinedTermScorer>() {
+        return word.skip_below(threshold);
     }
     false
 }
