@@ -122,6 +122,7 @@ impl Engine {
             fields: vec![kind_field(request.kind)],
             histogram: false,
             ordinals: Arc::clone(&self.ordinals),
+            whole: query.is::<tantivy::query::AllQuery>(),
         };
         let fruit = searcher.search(&query, &collector).map_err(query_time_error)?;
         let prefix =
@@ -160,8 +161,12 @@ impl Engine {
         let query = self.queries.restrict(&request, None);
         let searcher = self.index.reader.searcher();
         let kinds = EntityKind::ALL.map(kind_field);
-        let collector =
-            FacetCollector { fields: kinds.to_vec(), histogram: true, ordinals: Arc::clone(&self.ordinals) };
+        let collector = FacetCollector {
+            fields: kinds.to_vec(),
+            histogram: true,
+            ordinals: Arc::clone(&self.ordinals),
+            whole: false,
+        };
         let (article_count, fruit) = searcher.search(&query, &(Count, collector)).map_err(query_time_error)?;
         if article_count == 0 {
             return Err(Error::NotFound(format!("no {kind} named {name:?} in the index")));

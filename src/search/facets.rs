@@ -8,9 +8,10 @@ use std::sync::Arc;
 use chrono::{Datelike, Duration, NaiveDate};
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::{Column, StrColumn};
+use tantivy::index::SegmentId;
 use tantivy::{DateTime, DocId, Score, SegmentReader};
 
-use super::ordinals::{self, Ordinals};
+use super::ordinals::{self, Counted, Ordinals, Tally};
 use super::request::{FacetCount, HistogramBucket, Interval};
 use crate::error::Result;
 use crate::index::schema::{CLUSTER, PUBLISHED_AT};
@@ -22,6 +23,9 @@ pub struct FacetCollector {
     pub histogram: bool,
     /// The values' numbering shared across segments.
     pub ordinals: Arc<Ordinals>,
+    /// The query matches every live article: each segment's counts are the same every time,
+    /// worked out once (see [`Ordinals::whole`]).
+    pub whole: bool,
 }
 
 /// Article counts by facet value of one field, over every segment: by the values' shared number.
@@ -72,17 +76,22 @@ pub struct FacetFruit {
 
 /// Counts from one segment: per requested field, (shared number, count) of each value counted.
 pub struct SegmentFruit {
-    fields: Vec<Vec<(u32, u32)>>,
-    days: HashMap<i64, u64>,
+    fields: Vec<Arc<Vec<(u32, u32)>>>,
+    days: Arc<HashMap<i64, u64>>,
 }
 
 pub struct FacetSegmentCollector {
+    fields: Vec<KeywordField>,
     columns: Vec<Option<StrColumn>>,
     counts: Vec<Vec<u32>>,
     /// Per field, the shared number of each of the segment's values.
     numbers: Vec<Option<Arc<[u32]>>>,
     dates: Option<Column<DateTime>>,
     days: DayCounts,
+    /// A whole segment's counts, when they were worked out before (nothing is counted then).
+    known: Option<SegmentFruit>,
+    /// Where to keep this whole segment's counts once counted: the numbering, segment, deletes.
+    keep: Option<(Arc<Ordinals>, SegmentId, u32)>,
 }
 
 /// Articles per day in one segment: an array over the segment's span of days (one increment a
@@ -160,7 +169,10 @@ impl Collector for FacetCollector {
         }
         let dates = if self.histogram { Some(fast_fields.date(PUBLISHED_AT)?) } else { None };
         let days = DayCounts::for_dates(dates.as_ref());
-        Ok(FacetSegmentCollector { columns, counts, numbers, dates, days })
+        let (id, deleted) = (segment.segment_id(), segment.num_deleted_docs());
+        let known = if self.whole { self.known(id, deleted) } else { None };
+        let keep = (self.whole && known.is_none()).then(|| (Arc::clone(&self.ordinals), id, deleted));
+        Ok(FacetSegmentCollector { fields: self.fields.clone(), columns, counts, numbers, dates, days, known, keep })
     }
 
     fn requires_scoring(&self) -> bool {
@@ -180,15 +192,36 @@ impl Collector for FacetCollector {
                 if target.counts.len() < needed {
                     target.counts.resize(needed, 0);
                 }
-                for (id, count) in counted {
-                    target.counts[id as usize] += u64::from(count);
+                for (id, count) in counted.iter() {
+                    target.counts[*id as usize] += u64::from(*count);
                 }
             }
-            for (day, count) in fruit.days {
-                *days.entry(day).or_default() += count;
+            for (day, count) in fruit.days.iter() {
+                *days.entry(*day).or_default() += count;
             }
         }
         Ok(FacetFruit { fields, days })
+    }
+}
+
+impl FacetCollector {
+    /// A whole segment's counts for every tally asked, if all were worked out before.
+    fn known(&self, segment: SegmentId, deleted: u32) -> Option<SegmentFruit> {
+        let mut fields = Vec::with_capacity(self.fields.len());
+        for field in &self.fields {
+            match self.ordinals.whole(segment, deleted, Tally::Field(*field))? {
+                Counted::Values(values) => fields.push(values),
+                Counted::Days(_) => return None,
+            }
+        }
+        let days = match self.histogram {
+            true => match self.ordinals.whole(segment, deleted, Tally::Days)? {
+                Counted::Days(days) => days,
+                Counted::Values(_) => return None,
+            },
+            false => Arc::default(),
+        };
+        Some(SegmentFruit { fields, days })
     }
 }
 
@@ -196,6 +229,9 @@ impl SegmentCollector for FacetSegmentCollector {
     type Fruit = SegmentFruit;
 
     fn collect(&mut self, doc: DocId, _score: Score) {
+        if self.known.is_some() {
+            return;
+        }
         for (column, counts) in self.columns.iter().zip(self.counts.iter_mut()) {
             if let Some(column) = column {
                 for ordinal in column.term_ords(doc) {
@@ -211,7 +247,11 @@ impl SegmentCollector for FacetSegmentCollector {
     }
 
     fn harvest(self) -> SegmentFruit {
-        let fields = self
+        if let Some(known) = self.known {
+            return known;
+        }
+        let histogram = self.dates.is_some();
+        let fields: Vec<Arc<Vec<(u32, u32)>>> = self
             .numbers
             .iter()
             .zip(self.counts)
@@ -224,8 +264,18 @@ impl SegmentCollector for FacetSegmentCollector {
                     .collect(),
                 None => Vec::new(),
             })
+            .map(Arc::new)
             .collect();
-        SegmentFruit { fields, days: self.days.into_days() }
+        let days = Arc::new(self.days.into_days());
+        if let Some((ordinals, segment, deleted)) = self.keep {
+            for (field, values) in self.fields.iter().zip(&fields) {
+                ordinals.keep_whole(segment, deleted, Tally::Field(*field), Counted::Values(Arc::clone(values)));
+            }
+            if histogram {
+                ordinals.keep_whole(segment, deleted, Tally::Days, Counted::Days(Arc::clone(&days)));
+            }
+        }
+        SegmentFruit { fields, days }
     }
 }
 
@@ -352,7 +402,7 @@ mod tests {
     }
 
     /// Articles whose people and places come in every spread over segments: `P0`…`P6` in all,
-    /// one person only in each batch (`Only{batch}`), places by threes.
+    /// one person only in each batch (`Only{batch}`), places by threes; one in five undated.
     fn articles(from: usize, to: usize, batch: usize) -> Vec<crate::model::Article> {
         use crate::model::{Article, Entity, EntityKind};
         let entity = |kind, name: String| Entity { kind, surfaces: vec![name.clone()], name, mentions: 1 };
@@ -364,6 +414,8 @@ mod tests {
                     article.entities.push(entity(EntityKind::Person, format!("Only{batch}")));
                 }
                 article.entities.push(entity(EntityKind::Place, ["Oslo", "Lima", "Perth"][number % 3].into()));
+                article.published_at = (number % 5 != 0)
+                    .then(|| chrono::DateTime::from_timestamp(1_600_000_000 + number as i64 * 86_400, 0).unwrap());
                 article
             })
             .collect()
@@ -399,14 +451,17 @@ mod tests {
         }
         index.reload().unwrap();
         let ordinals = Arc::new(Ordinals::default());
-        let count = |all: &[crate::model::Article]| {
+        let count = |all: &[crate::model::Article], whole: bool| {
             let searcher = index.reader.searcher();
             let collector = FacetCollector {
                 fields: vec![KeywordField::Person, KeywordField::Place],
-                histogram: false,
+                histogram: true,
                 ordinals: Arc::clone(&ordinals),
+                whole,
             };
             let fruit = searcher.search(&tantivy::query::AllQuery, &collector).unwrap();
+            let dated: u64 = fruit.days.values().sum();
+            assert_eq!(dated as usize, all.iter().filter(|article| article.published_at.is_some()).count());
             for (counts, kind) in fruit.fields.iter().zip([EntityKind::Person, EntityKind::Place]) {
                 let named: HashMap<String, u64> = counts.named().unwrap().into_iter().collect();
                 assert_eq!(named, expected(all, kind), "{kind:?}");
@@ -421,7 +476,10 @@ mod tests {
             }
             searcher.segment_readers().len()
         };
-        assert!(count(&all) > 1, "the counts come from several segments");
+        // Counted, then each whole segment's counts worked out once and read back (twice).
+        for whole in [false, true, true] {
+            assert!(count(&all, whole) > 1, "the counts come from several segments");
+        }
         // New versions of old articles, with a person never seen: their old versions are deleted
         // in the older segments, and the new segment numbers its values after the others'.
         let mut renamed = articles(0, 30, 0);
@@ -432,6 +490,8 @@ mod tests {
         index.catch_up(&store).unwrap();
         index.reload().unwrap();
         all.splice(0..30, renamed);
-        count(&all);
+        for whole in [true, false, true] {
+            count(&all, whole);
+        }
     }
 }

@@ -164,10 +164,10 @@ impl Engine {
         let plan = RankPlan::for_request(request, user_query.query.is_some(), &self.ranking, reference, &searcher);
         let tallies = Tallies::for_request(request, self.exact_total_up_to, &self.ordinals);
         let window = if request.collapse {
-            stories::collapsed(&self.index, &searcher, &query, plan, request, tallies)?
+            stories::collapsed(&self.index, &searcher, query.as_ref(), plan, request, tallies)?
         } else {
             let after = cursor.map(|cursor| cursor.position);
-            window::page(&self.index, &searcher, &query, plan, request, after, tallies)?
+            window::page(&self.index, &searcher, query.as_ref(), plan, request, after, tallies)?
         };
         let next = window.more_after.map(|last| self.next_cursor(&searcher, plan, request, last));
         let hits = self.hits(&searcher, &user_query, request, plan, &window)?;

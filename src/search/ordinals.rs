@@ -6,9 +6,13 @@
 //! only grows; the map is kept for the segment, whose dictionary never changes. A search then
 //! counts by segment number, adds the counts into the shared numbering with no hashing, and turns
 //! into strings only the values it shows.
+//!
+//! A search over every article (the archive's own facets, a dashboard's first page) also finds
+//! here what each segment's live articles count, by value and by day: a segment never changes
+//! but by deletes, so its counts are worked out once per segment and number of deletes.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use rustc_hash::FxBuildHasher;
 use tantivy::columnar::StrColumn;
@@ -20,10 +24,34 @@ use crate::index::KeywordField;
 /// Segment maps kept per field; past this the oldest is dropped (and rebuilt if met again).
 const SEGMENTS_KEPT: usize = 256;
 
-/// The shared numbering of every keyword field's values.
+/// The shared numbering of every keyword field's values, and what whole segments count.
 #[derive(Default)]
 pub(crate) struct Ordinals {
     fields: [RwLock<FieldOrdinals>; KeywordField::ALL.len()],
+    whole: Mutex<WholeSegments>,
+}
+
+/// What one segment's live articles all count: one field's values, or the days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Tally {
+    Field(KeywordField),
+    Days,
+}
+
+/// A whole segment's counts: (shared number, count) of each value, or articles per day.
+#[derive(Debug, Clone)]
+pub(crate) enum Counted {
+    Values(Arc<Vec<(u32, u32)>>),
+    Days(Arc<HashMap<i64, u64>>),
+}
+
+/// Whole segments' counts kept, by segment, deletes and tally; past this the oldest goes.
+const WHOLE_KEPT: usize = 512;
+
+#[derive(Default)]
+struct WholeSegments {
+    kept: HashMap<(SegmentId, u32, Tally), (u64, Counted), FxBuildHasher>,
+    added: u64,
 }
 
 /// One field's values in the order first met, and each segment's map onto them.
@@ -73,6 +101,25 @@ impl Ordinals {
             }
         }
         Ok(map)
+    }
+
+    /// What the live articles of `segment` (with `deleted` deletes) count for `tally`, if known.
+    pub(crate) fn whole(&self, segment: SegmentId, deleted: u32, tally: Tally) -> Option<Counted> {
+        let whole = self.whole.lock().ok()?;
+        whole.kept.get(&(segment, deleted, tally)).map(|(_, counted)| counted.clone())
+    }
+
+    /// Keeps what the live articles of `segment` (with `deleted` deletes) count for `tally`.
+    pub(crate) fn keep_whole(&self, segment: SegmentId, deleted: u32, tally: Tally, counted: Counted) {
+        let Ok(mut whole) = self.whole.lock() else { return };
+        whole.added += 1;
+        let added = whole.added;
+        whole.kept.insert((segment, deleted, tally), (added, counted));
+        if whole.kept.len() > WHOLE_KEPT {
+            if let Some(oldest) = whole.kept.iter().min_by_key(|(_, (added, _))| *added).map(|(key, _)| *key) {
+                whole.kept.remove(&oldest);
+            }
+        }
     }
 
     /// The values of the shared numbers `ids`, in the same order.

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use tantivy::collector::Count;
-use tantivy::query::Query;
+use tantivy::query::{AllQuery, Query};
 use tantivy::Searcher;
 
 use super::facets::{FacetCollector, FacetFruit, StoryCollector};
@@ -35,6 +35,7 @@ impl Tallies {
             fields: request.facets.clone(),
             histogram: request.histogram.is_some(),
             ordinals: Arc::clone(ordinals),
+            whole: false,
         });
         let exact = request.total == TotalCount::Exact || facets.is_some() || request.collapse;
         Tallies {
@@ -81,8 +82,10 @@ pub(crate) fn ranked(
             stories: None,
         });
     }
+    // Over every article, each segment's facet counts are known once worked out.
+    let facets = tallies.facets.map(|facets| FacetCollector { whole: query.is::<AllQuery>(), ..facets });
     let (top, total, facets, stories) =
-        index.search(searcher, query, &(ranker, Count, tallies.facets, tallies.stories)).map_err(query_time_error)?;
+        index.search(searcher, query, &(ranker, Count, facets, tallies.stories)).map_err(query_time_error)?;
     Ok(Ranked { positions: top.into_iter().skip(offset).collect(), total, total_exact: true, facets, stories })
 }
 
