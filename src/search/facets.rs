@@ -11,7 +11,7 @@ use tantivy::columnar::{Column, StrColumn};
 use tantivy::index::SegmentId;
 use tantivy::{DateTime, DocId, Score, SegmentReader};
 
-use super::ordinals::{self, Counted, Ordinals, Tally};
+use super::ordinals::{self, Counted, Forward, Ordinals, Tally};
 use super::request::{FacetCount, HistogramBucket, Interval};
 use crate::error::Result;
 use crate::index::schema::{CLUSTER, PUBLISHED_AT};
@@ -86,6 +86,8 @@ pub struct FacetSegmentCollector {
     counts: Vec<Vec<u32>>,
     /// Per field, the shared number of each of the segment's values.
     numbers: Vec<Option<Arc<[u32]>>>,
+    /// Per field, its values document by document, when kept (else read from the column).
+    forward: Vec<Option<Arc<Forward>>>,
     dates: Option<Column<DateTime>>,
     days: DayCounts,
     /// A whole segment's counts, when they were worked out before (nothing is counted then).
@@ -158,21 +160,36 @@ impl Collector for FacetCollector {
         let mut columns = Vec::with_capacity(self.fields.len());
         let mut counts = Vec::with_capacity(self.fields.len());
         let mut numbers = Vec::with_capacity(self.fields.len());
+        let mut forward = Vec::with_capacity(self.fields.len());
+        let (id, deleted) = (segment.segment_id(), segment.num_deleted_docs());
+        let known = if self.whole { self.known(id, deleted) } else { None };
         for field in &self.fields {
             let column = fast_fields.str(field.name())?;
             counts.push(vec![0u32; column.as_ref().map(|column| column.num_terms()).unwrap_or(0)]);
             numbers.push(match &column {
-                Some(column) => Some(self.ordinals.segment(*field, segment.segment_id(), column)?),
+                Some(column) => Some(self.ordinals.segment(*field, id, column)?),
                 None => None,
+            });
+            forward.push(match (&column, &known) {
+                (Some(column), None) => self.ordinals.forward(*field, id, segment.max_doc(), column),
+                _ => None,
             });
             columns.push(column);
         }
         let dates = if self.histogram { Some(fast_fields.date(PUBLISHED_AT)?) } else { None };
         let days = DayCounts::for_dates(dates.as_ref());
-        let (id, deleted) = (segment.segment_id(), segment.num_deleted_docs());
-        let known = if self.whole { self.known(id, deleted) } else { None };
         let keep = (self.whole && known.is_none()).then(|| (Arc::clone(&self.ordinals), id, deleted));
-        Ok(FacetSegmentCollector { fields: self.fields.clone(), columns, counts, numbers, dates, days, known, keep })
+        Ok(FacetSegmentCollector {
+            fields: self.fields.clone(),
+            columns,
+            counts,
+            numbers,
+            forward,
+            dates,
+            days,
+            known,
+            keep,
+        })
     }
 
     fn requires_scoring(&self) -> bool {
@@ -232,11 +249,19 @@ impl SegmentCollector for FacetSegmentCollector {
         if self.known.is_some() {
             return;
         }
-        for (column, counts) in self.columns.iter().zip(self.counts.iter_mut()) {
-            if let Some(column) = column {
-                for ordinal in column.term_ords(doc) {
-                    counts[ordinal as usize] += 1;
+        for ((column, forward), counts) in self.columns.iter().zip(&self.forward).zip(self.counts.iter_mut()) {
+            match (forward, column) {
+                (Some(forward), _) => {
+                    for ordinal in forward.of(doc) {
+                        counts[*ordinal as usize] += 1;
+                    }
                 }
+                (None, Some(column)) => {
+                    for ordinal in column.term_ords(doc) {
+                        counts[ordinal as usize] += 1;
+                    }
+                }
+                (None, None) => {}
             }
         }
         if let Some(dates) = &self.dates {
@@ -434,6 +459,13 @@ mod tests {
 
     #[test]
     fn counts_add_up_across_segments_by_shared_numbers() {
+        // Values read document by document from kept arrays, and from the columns.
+        for ordinals in [Ordinals::default(), Ordinals::with_forward_budget(0)] {
+            counted_as_the_articles_say(Arc::new(ordinals));
+        }
+    }
+
+    fn counted_as_the_articles_say(ordinals: Arc<Ordinals>) {
         use crate::index::{SearchIndex, WriterBudget};
         use crate::model::EntityKind;
         use crate::store::Store;
@@ -450,7 +482,6 @@ mod tests {
             all.extend(articles);
         }
         index.reload().unwrap();
-        let ordinals = Arc::new(Ordinals::default());
         let count = |all: &[crate::model::Article], whole: bool| {
             let searcher = index.reader.searcher();
             let collector = FacetCollector {

@@ -10,6 +10,10 @@
 //! A search over every article (the archive's own facets, a dashboard's first page) also finds
 //! here what each segment's live articles count, by value and by day: a segment never changes
 //! but by deletes, so its counts are worked out once per segment and number of deletes.
+//!
+//! And each segment's values per document, as two flat arrays ([`Forward`]), within a memory
+//! budget: reading a document's values from Tantivy's columns costs several indirect calls per
+//! document and field, which was most of a faceted search at a million articles.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
@@ -24,11 +28,55 @@ use crate::index::KeywordField;
 /// Segment maps kept per field; past this the oldest is dropped (and rebuilt if met again).
 const SEGMENTS_KEPT: usize = 256;
 
-/// The shared numbering of every keyword field's values, and what whole segments count.
-#[derive(Default)]
+/// The shared numbering of every keyword field's values, what whole segments count, and their
+/// values document by document.
 pub(crate) struct Ordinals {
     fields: [RwLock<FieldOrdinals>; KeywordField::ALL.len()],
     whole: Mutex<WholeSegments>,
+    forward: Mutex<ForwardKept>,
+    /// Bytes of [`Forward`] arrays kept at most.
+    forward_budget: usize,
+}
+
+impl Default for Ordinals {
+    fn default() -> Ordinals {
+        Ordinals::with_forward_budget(FORWARD_BUDGET)
+    }
+}
+
+/// One segment's values of one field, document by document: document `d`'s segment ordinals are
+/// `ordinals[starts[d]..starts[d + 1]]`.
+pub(crate) struct Forward {
+    starts: Vec<u32>,
+    ordinals: Vec<u32>,
+}
+
+impl Forward {
+    /// The segment ordinals of `doc`'s values.
+    #[inline]
+    pub(crate) fn of(&self, doc: u32) -> &[u32] {
+        let at = doc as usize;
+        match (self.starts.get(at), self.starts.get(at + 1)) {
+            (Some(&start), Some(&end)) => &self.ordinals[start as usize..end as usize],
+            _ => &[],
+        }
+    }
+
+    fn bytes(&self) -> usize {
+        (self.starts.len() + self.ordinals.len()) * std::mem::size_of::<u32>()
+    }
+}
+
+/// Bytes of [`Forward`] arrays kept over all segments and fields (about a million articles'
+/// people, places, sources and topics); past it the oldest go, and a segment's field larger than
+/// a quarter of it is read from its column.
+const FORWARD_BUDGET: usize = 48 << 20;
+
+#[derive(Default)]
+struct ForwardKept {
+    kept: HashMap<(SegmentId, KeywordField), (u64, Arc<Forward>), FxBuildHasher>,
+    bytes: usize,
+    added: u64,
 }
 
 /// What one segment's live articles all count: one field's values, or the days.
@@ -68,6 +116,16 @@ struct FieldOrdinals {
 const UNNAMED: u32 = u32::MAX;
 
 impl Ordinals {
+    /// With at most `bytes` of values kept document by document (0: always read from columns).
+    pub(crate) fn with_forward_budget(bytes: usize) -> Ordinals {
+        Ordinals {
+            fields: Default::default(),
+            whole: Mutex::default(),
+            forward: Mutex::default(),
+            forward_budget: bytes,
+        }
+    }
+
     fn field(&self, field: KeywordField) -> &RwLock<FieldOrdinals> {
         let at = KeywordField::ALL.iter().position(|known| *known == field).unwrap_or(0);
         &self.fields[at]
@@ -120,6 +178,51 @@ impl Ordinals {
                 whole.kept.remove(&oldest);
             }
         }
+    }
+
+    /// `column`'s values in `segment` document by document, built on first use; `None` when they
+    /// do not fit the budget.
+    pub(crate) fn forward(
+        &self,
+        field: KeywordField,
+        segment: SegmentId,
+        max_doc: u32,
+        column: &StrColumn,
+    ) -> Option<Arc<Forward>> {
+        if let Some((_, forward)) = self.forward.lock().ok()?.kept.get(&(segment, field)) {
+            return Some(Arc::clone(forward));
+        }
+        // A quarter of the budget at most for one segment's field (known before building).
+        let values = column.ords().values.num_vals() as usize;
+        if (max_doc as usize + 1 + values) * std::mem::size_of::<u32>() > self.forward_budget / 4 {
+            return None;
+        }
+        let mut starts = Vec::with_capacity(max_doc as usize + 1);
+        let mut ordinals = Vec::new();
+        starts.push(0);
+        for doc in 0..max_doc {
+            ordinals.extend(column.term_ords(doc).map(|ordinal| ordinal as u32));
+            starts.push(u32::try_from(ordinals.len()).ok()?);
+        }
+        ordinals.shrink_to_fit();
+        let forward = Arc::new(Forward { starts, ordinals });
+        let bytes = forward.bytes();
+        let mut kept = self.forward.lock().ok()?;
+        while kept.bytes + bytes > self.forward_budget {
+            let Some(oldest) = kept.kept.iter().min_by_key(|(_, (added, _))| *added).map(|(key, _)| *key) else {
+                break;
+            };
+            if let Some((_, gone)) = kept.kept.remove(&oldest) {
+                kept.bytes -= gone.bytes();
+            }
+        }
+        kept.added += 1;
+        let added = kept.added;
+        if let Some((_, replaced)) = kept.kept.insert((segment, field), (added, Arc::clone(&forward))) {
+            kept.bytes -= replaced.bytes();
+        }
+        kept.bytes += bytes;
+        Some(forward)
     }
 
     /// The values of the shared numbers `ids`, in the same order.
