@@ -227,7 +227,7 @@ fn ranking(body: &Value) -> Vec<(String, Value)> {
         .collect()
 }
 
-const RANKED: [&str; 20] = [
+const RANKED: [&str; 22] = [
     "q=oil&mode=instant&limit=5",
     "q=o&mode=instant&limit=5",
     "q=oil+pri&mode=instant&limit=5",
@@ -250,6 +250,9 @@ const RANKED: [&str; 20] = [
     "q=said&limit=100",
     "q=company&limit=30&offset=20",
     "q=bank&limit=45&freshness=0.9",
+    // Every score 0: segments tie, and the lower segment must still win them.
+    "q=said^0&limit=5",
+    "q=oil^0&limit=3",
 ];
 
 #[tokio::test]

@@ -211,8 +211,9 @@ impl FieldPostings {
     fn block_most(&mut self) -> Option<Score> {
         let BlockBounds { segment: Some(segment), most, scale } = &self.bounds else { return None };
         let share = self.block.block_max_score(&self.lengths, segment) / most;
-        // tf / (tf + k1 · norm) back to tf / norm; near 1 the inversion loses its precision.
-        (share < 0.99).then(|| scale * share / (1.0 - share))
+        // tf / (tf + k1 · norm) back to tf / norm; near 1 the inversion loses its precision. A
+        // block's best is never 0 (a stored pair of zeros means no lengths were kept): unknown.
+        (share > 0.0 && share < 0.99).then(|| scale * share / (1.0 - share))
     }
 }
 
@@ -223,7 +224,7 @@ impl FieldPostings {
 struct BlockBounds {
     /// BM25 with the segment's average length (its idf does not matter); `None` when unusable.
     segment: Option<Bm25Weight>,
-    /// Its score for an unbounded frequency: what a block's best is divided by.
+    /// Its weight (the score of an unbounded frequency): what a block's best is divided by.
     most: Score,
     /// The field's weight × k1 × the ratio of the averages, padded for rounding.
     scale: Score,
@@ -233,7 +234,9 @@ impl BlockBounds {
     fn new(field: &FieldWeight, segment_average: Score) -> BlockBounds {
         let usable = segment_average.is_finite() && segment_average > 0.0 && field.average_length > 0.0;
         let segment = usable.then(|| Bm25Weight::for_one_term(1, 2, segment_average));
-        let most = segment.as_ref().map_or(1.0, Bm25Weight::max_score);
+        // The weight itself: an unbounded frequency at the shortest length (Tantivy's own
+        // `max_score` takes the longest, a little less).
+        let most = segment.as_ref().map_or(1.0, |segment| segment.score(0, u32::MAX));
         let ratio = (field.average_length / segment_average).max(1.0);
         BlockBounds { segment, most, scale: field.weight * K1 * ratio * (1.0 + 1e-3) }
     }

@@ -196,9 +196,11 @@ impl EarlyStop {
         if let (true, false, Some(freshness)) = (self.sorted, self.ranker.tiered, &self.ranker.freshness) {
             // A score at or below key / decay keys at or below the key here, and lower after: kept
             // strictly below it (a margin far above the rounding of the product).
+            // Below another segment's key strictly, as a tie with it can pass (and 0 scaled is 0).
             let score = key / freshness.factor(ranked.published(doc)) * (1.0 - 1e-12);
             let rounded = score as Score;
-            return Some(if f64::from(rounded) > score { rounded.next_down() } else { rounded });
+            let above = f64::from(rounded) > score || own.is_none_or(|own| own < others);
+            return Some(if above { rounded.next_down() } else { rounded });
         }
         // A match's key never exceeds its score, so a score at or below the key cannot enter; in
         // `f32`, rounded down, and below another segment's key (which it could tie and pass).
