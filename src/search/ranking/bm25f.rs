@@ -233,7 +233,7 @@ struct BlockBounds {
 impl BlockBounds {
     fn new(field: &FieldWeight, segment_average: Score) -> BlockBounds {
         let usable = segment_average.is_finite() && segment_average > 0.0 && field.average_length > 0.0;
-        let segment = usable.then(|| Bm25Weight::for_one_term(1, 2, segment_average));
+        let segment = usable.then(|| Bm25Weight::for_one_term_without_explain(1, 2, segment_average));
         // The weight itself: an unbounded frequency at the shortest length (Tantivy's own
         // `max_score` takes the longest, a little less).
         let most = segment.as_ref().map_or(1.0, |segment| segment.score(0, u32::MAX));
