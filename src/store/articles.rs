@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Transaction};
 
 use super::clusters::{cluster_for, record_signature, signatures_of};
-use super::{format_date, max_seq_in, now_rfc3339, Store, StoredBody};
+use super::{format_date, max_seq_in, now_rfc3339, RawBody, Store};
 use crate::error::{Error, Result};
 use crate::model::{Article, ArticleId, DateRule, Entity, EntityKind};
 
@@ -82,14 +82,16 @@ impl Store {
         for (index, signature) in changed.into_iter().zip(signatures) {
             let (article, (id, hash), outcome) = (&articles[index], &hashes[index], outcomes[index]);
             let cluster = cluster_for(&transaction, &self.lsh, id, signature.as_ref())?;
+            let body = self.bodies.compress(&article.body)?;
             let row = Row { id, hash, cluster: &cluster, seq: next_seq, now: &now, is_new: outcome == Upsert::New };
-            write_article(&transaction, &row, article)?;
+            write_article(&transaction, &row, article, &body)?;
             record_signature(&transaction, &mut self.lsh, id, signature, outcome == Upsert::New)?;
             if outcome == Upsert::New {
                 transaction.prepare_cached("delete from tombstones where id = ?1")?.execute([id])?;
             }
             next_seq += 1;
         }
+        self.bodies.train_if_due(&transaction)?;
         transaction.commit()?;
         Ok(outcomes)
     }
@@ -99,6 +101,7 @@ impl Store {
     pub fn delete_article(&mut self, id: &ArticleId) -> Result<bool> {
         let transaction = self.connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let seq = max_seq_in(&transaction)? + 1;
+        forget_surfaces(&transaction, id)?;
         let deleted = transaction.execute("delete from articles where id = ?1", [id])?;
         transaction.execute("delete from article_minhash where article_id = ?1", [id])?;
         if deleted > 0 {
@@ -138,7 +141,13 @@ impl Store {
              cluster_id from articles where seq > ?1 order by seq limit ?2",
         )?;
         let rows = statement.query_map(params![seq, limit as i64], read_article_row)?;
-        let mut articles = rows.collect::<Result<Vec<_>, _>>()?;
+        let mut articles = rows
+            .map(|row| {
+                let (mut stored, body) = row?;
+                stored.article.body = self.decode_body(body)?;
+                Ok(stored)
+            })
+            .collect::<Result<Vec<_>>>()?;
         self.attach_details(&mut articles)?;
         Ok(articles)
     }
@@ -149,9 +158,10 @@ impl Store {
             "select id, seq, ingested_at, updated_at, source_key, url, title, body, published_at, date_rule, source, lang,
              cluster_id from articles where id = ?1",
         )?;
-        let Some(article) = statement.query_row([id], read_article_row).optional()? else {
+        let Some((mut article, body)) = statement.query_row([id], read_article_row).optional()? else {
             return Ok(None);
         };
+        article.article.body = self.decode_body(body)?;
         let mut articles = vec![article];
         self.attach_details(&mut articles)?;
         Ok(articles.pop())
@@ -170,11 +180,11 @@ impl Store {
             stored.article.entities = entities
                 .query_map([&stored.id], |row| {
                     let kind: String = row.get(0)?;
-                    let surfaces: String = row.get(2)?;
+                    let name: String = row.get(1)?;
                     Ok(Entity {
                         kind: EntityKind::parse(&kind).unwrap_or(EntityKind::Org),
-                        name: row.get(1)?,
-                        surfaces: serde_json::from_str(&surfaces).unwrap_or_default(),
+                        surfaces: read_surfaces(row.get(2)?, &name),
+                        name,
                         mentions: row.get(3)?,
                     })
                 })?
@@ -188,27 +198,60 @@ impl Store {
     /// The forms an entity was written in across all articles, most frequent first.
     pub fn entity_surfaces(&self, kind: EntityKind, name: &str) -> Result<Vec<String>> {
         let mut statement = self.connection.prepare_cached(
-            "select surfaces, mentions from article_entities where kind = ?1 and name = ?2 collate nocase",
+            "select surface from entity_surfaces where kind = ?1 and name = ?2 order by articles desc, surface",
         )?;
-        let mut counts: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
-        let rows = statement
-            .query_map(params![kind.as_str(), name], |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?)))?;
-        for row in rows {
-            let (surfaces, _) = row?;
-            for surface in serde_json::from_str::<Vec<String>>(&surfaces).unwrap_or_default() {
-                *counts.entry(surface).or_default() += 1;
-            }
-        }
-        let mut surfaces: Vec<(String, u64)> = counts.into_iter().collect();
-        surfaces.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        Ok(surfaces.into_iter().map(|(surface, _)| surface).collect())
+        let surfaces =
+            statement.query_map(params![kind.as_str(), name], |row| row.get(0))?.collect::<Result<_, _>>()?;
+        Ok(surfaces)
     }
 }
 
-fn read_article_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredArticle> {
+/// An entity row's `surfaces`: null when the entity was written only as its name.
+fn read_surfaces(stored: Option<String>, name: &str) -> Vec<String> {
+    match stored {
+        None => vec![name.to_owned()],
+        Some(json) => serde_json::from_str(&json).unwrap_or_default(),
+    }
+}
+
+/// The forms of an entity, distinct, in the order written.
+fn distinct_surfaces(surfaces: &[String]) -> Vec<&str> {
+    let mut distinct: Vec<&str> = Vec::with_capacity(surfaces.len());
+    for surface in surfaces {
+        if !distinct.contains(&surface.as_str()) {
+            distinct.push(surface);
+        }
+    }
+    distinct
+}
+
+/// Takes an article's entity rows out of `entity_surfaces` (before they are deleted or replaced).
+fn forget_surfaces(transaction: &Transaction<'_>, id: &ArticleId) -> Result<()> {
+    let rows: Vec<(String, String, Option<String>)> = transaction
+        .prepare_cached("select kind, name, surfaces from article_entities where article_id = ?1")?
+        .query_map([id], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut decrement = transaction.prepare_cached(
+        "update entity_surfaces set articles = articles - 1 where kind = ?1 and name = ?2 and surface = ?3",
+    )?;
+    let mut drop_unused = transaction.prepare_cached(
+        "delete from entity_surfaces where kind = ?1 and name = ?2 and surface = ?3 and articles <= 0",
+    )?;
+    for (kind, name, stored) in rows {
+        let surfaces = read_surfaces(stored, &name);
+        for surface in distinct_surfaces(&surfaces) {
+            decrement.execute(params![kind, name, surface])?;
+            drop_unused.execute(params![kind, name, surface])?;
+        }
+    }
+    Ok(())
+}
+
+/// An article row with its body still as stored (decoded by the store's codec).
+fn read_article_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(StoredArticle, RawBody)> {
     let published_at: Option<String> = row.get(8)?;
     let date_rule: String = row.get(9)?;
-    Ok(StoredArticle {
+    let stored = StoredArticle {
         id: row.get(0)?,
         seq: row.get(1)?,
         cluster_id: match row.get::<_, Option<ArticleId>>(12)? {
@@ -221,7 +264,7 @@ fn read_article_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredArticle> 
             source_key: row.get(4)?,
             url: row.get(5)?,
             title: row.get(6)?,
-            body: row.get::<_, StoredBody>(7)?.0,
+            body: String::new(),
             published_at: published_at
                 .and_then(|text| DateTime::parse_from_rfc3339(&text).ok())
                 .map(|date| date.with_timezone(&Utc)),
@@ -232,7 +275,8 @@ fn read_article_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredArticle> 
             topics: Vec::new(),
             authors: Vec::new(),
         },
-    })
+    };
+    Ok((stored, row.get(7)?))
 }
 
 /// The bookkeeping columns of an article row being written.
@@ -245,7 +289,8 @@ struct Row<'a> {
     is_new: bool,
 }
 
-fn write_article(transaction: &Transaction<'_>, row: &Row<'_>, article: &Article) -> Result<()> {
+/// Writes an article's row (its body compressed as `body`) and its entities, topics and authors.
+fn write_article(transaction: &Transaction<'_>, row: &Row<'_>, article: &Article, body: &[u8]) -> Result<()> {
     let Row { id, hash, cluster, seq, now, is_new } = *row;
     let published_at = article.published_at.as_ref().map(format_date);
     // One upsert for new and changed articles; a change keeps the first ingestion time.
@@ -264,7 +309,7 @@ fn write_article(transaction: &Transaction<'_>, row: &Row<'_>, article: &Article
             article.url,
             hash,
             article.title,
-            StoredBody(article.body.clone()),
+            body,
             published_at,
             article.date_rule.as_str(),
             article.source,
@@ -274,6 +319,7 @@ fn write_article(transaction: &Transaction<'_>, row: &Row<'_>, article: &Article
             cluster
         ])?;
     if !is_new {
+        forget_surfaces(transaction, id)?;
         for table in ["article_entities", "article_topics", "article_authors"] {
             transaction.prepare_cached(&format!("delete from {table} where article_id = ?1"))?.execute([id])?;
         }
@@ -282,9 +328,27 @@ fn write_article(transaction: &Transaction<'_>, row: &Row<'_>, article: &Article
         "insert into article_entities (article_id, kind, name, surfaces, mentions) values (?1, ?2, ?3, ?4, ?5)
          on conflict (article_id, kind, name) do update set mentions = mentions + excluded.mentions",
     )?;
+    let mut count_surface = transaction.prepare_cached(
+        "insert into entity_surfaces (kind, name, surface, articles) values (?1, ?2, ?3, 1)
+         on conflict (kind, name, surface) do update set articles = articles + 1",
+    )?;
+    let mut written: Vec<(EntityKind, &str)> = Vec::with_capacity(article.entities.len());
     for entity in &article.entities {
-        let surfaces = serde_json::to_string(&entity.surfaces).map_err(|error| Error::Internal(error.to_string()))?;
+        let only_the_name = matches!(entity.surfaces.as_slice(), [surface] if *surface == entity.name);
+        let surfaces = match only_the_name {
+            true => None,
+            false => Some(serde_json::to_string(&entity.surfaces).map_err(|error| Error::Internal(error.to_string()))?),
+        };
         insert_entity.execute(params![id, entity.kind.as_str(), entity.name, surfaces, entity.mentions])?;
+        // A second entity of the same name adds its mentions to the first row, which keeps the
+        // first one's forms: only those are counted.
+        if written.contains(&(entity.kind, entity.name.as_str())) {
+            continue;
+        }
+        written.push((entity.kind, &entity.name));
+        for surface in distinct_surfaces(&entity.surfaces) {
+            count_surface.execute(params![entity.kind.as_str(), entity.name, surface])?;
+        }
     }
     let mut insert_topic =
         transaction.prepare_cached("insert or ignore into article_topics (article_id, topic) values (?1, ?2)")?;

@@ -183,7 +183,7 @@ pub(super) fn record_signature(
         lsh.add(rowid, &signature);
         // Signatures past the window are never compared again (an article that changes gets a
         // new one): a generation's worth of them is dropped at a time, so the table stays the
-        // size of the window instead of growing with the archive (512 bytes an article).
+        // size of the window instead of growing with the archive (about 170 bytes an article).
         if rowid % lsh.generation as i64 == 0 {
             transaction
                 .prepare_cached("delete from article_minhash where rowid <= ?1")?

@@ -1,7 +1,8 @@
 //! The SQLite store: the source of truth. Opening and migrations here; articles, near-duplicate
-//! clusters, the ingestion ledger and feed state in their own files.
+//! clusters, compressed bodies, the ingestion ledger and feed state in their own files.
 
 mod articles;
+mod bodies;
 mod clusters;
 mod feeds;
 mod ledger;
@@ -15,15 +16,16 @@ use rusqlite::{params, Connection};
 
 use crate::error::Result;
 pub use articles::{Change, StoredArticle, Upsert};
+pub use bodies::RawBody;
 pub use feeds::FeedState;
 pub use ledger::{IngestCounts, IngestRun};
-pub use values::StoredBody;
 
 /// Migrations, embedded in the binary and applied once each, in order.
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/0001_initial.sql")),
     (2, include_str!("../../migrations/0002_clusters_and_deletes.sql")),
     (3, include_str!("../../migrations/0003_feed_state.sql")),
+    (4, include_str!("../../migrations/0004_compact_store.sql")),
 ];
 
 /// A connection to the store.
@@ -31,6 +33,8 @@ pub struct Store {
     connection: Connection,
     /// The near-duplicate candidate index, for the writes this connection makes.
     lsh: clusters::Lsh,
+    /// How this connection compresses and reads bodies.
+    bodies: bodies::Bodies,
 }
 
 pub fn now_rfc3339() -> String {
@@ -47,7 +51,7 @@ impl Store {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)?;
         }
-        let connection = Connection::open(path)?;
+        let mut connection = Connection::open(path)?;
         connection.busy_timeout(Duration::from_secs(30))?;
         // A new store gets 16 KB pages (an existing one keeps its own): rows of a few KB (a
         // compressed body and its columns) pack into them with little left over, where 4 KB
@@ -58,9 +62,9 @@ impl Store {
         connection.pragma_update(None, "foreign_keys", "on")?;
         // 64 MB of page cache: near-duplicate band lookups and inserts touch pages all over the b-trees.
         connection.pragma_update(None, "cache_size", -65536)?;
-        let mut store = Store { connection, lsh: clusters::Lsh::default() };
-        store.migrate()?;
-        Ok(store)
+        migrate(&mut connection)?;
+        let bodies = bodies::Bodies::open(&connection)?;
+        Ok(Store { connection, lsh: clusters::Lsh::default(), bodies })
     }
 
     /// Limits this connection's page cache to `kib` kibibytes (a reader that walks many articles
@@ -70,27 +74,9 @@ impl Store {
         Ok(())
     }
 
-    fn migrate(&mut self) -> Result<()> {
-        let transaction = self.connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        transaction.execute_batch(
-            "create table if not exists schema_migrations (version integer primary key, applied_at text not null)",
-        )?;
-        for (version, sql) in MIGRATIONS {
-            let applied: bool = transaction.query_row(
-                "select exists(select 1 from schema_migrations where version = ?1)",
-                [version],
-                |row| row.get(0),
-            )?;
-            if !applied {
-                transaction.execute_batch(sql)?;
-                transaction.execute(
-                    "insert into schema_migrations (version, applied_at) values (?1, ?2)",
-                    params![version, now_rfc3339()],
-                )?;
-            }
-        }
-        transaction.commit()?;
-        Ok(())
+    /// The text of a `body` column read as [`RawBody`] (the bodies are compressed).
+    pub fn decode_body(&self, raw: RawBody) -> Result<String> {
+        self.bodies.decode(&self.connection, raw)
     }
 
     /// The versions of the migrations applied, in order.
@@ -117,4 +103,27 @@ fn max_seq_in(connection: &Connection) -> Result<i64> {
         [],
         |row| row.get(0),
     )?)
+}
+
+fn migrate(connection: &mut Connection) -> Result<()> {
+    let transaction = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    transaction.execute_batch(
+        "create table if not exists schema_migrations (version integer primary key, applied_at text not null)",
+    )?;
+    for (version, sql) in MIGRATIONS {
+        let applied: bool = transaction.query_row(
+            "select exists(select 1 from schema_migrations where version = ?1)",
+            [version],
+            |row| row.get(0),
+        )?;
+        if !applied {
+            transaction.execute_batch(sql)?;
+            transaction.execute(
+                "insert into schema_migrations (version, applied_at) values (?1, ?2)",
+                params![version, now_rfc3339()],
+            )?;
+        }
+    }
+    transaction.commit()?;
+    Ok(())
 }

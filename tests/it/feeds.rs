@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use tidings::store::{Store, StoredBody};
+use tidings::store::{RawBody, Store};
 use tidings::tooling::eval::extraction::page_scores;
 
 use crate::helpers::repo_path;
@@ -115,7 +115,7 @@ fn saved_pages_give_the_article_text_headline_and_date() {
     let store = Store::open(&dir.path().join("tidings.sqlite3")).unwrap();
     for (name, expected) in truth.as_object().unwrap() {
         let url = expected["url"].as_str().unwrap();
-        let StoredBody(body) = store
+        let raw: RawBody = store
             .connection()
             .query_row(
                 "select body from articles where url = ?1 or source_key like ?2",
@@ -123,6 +123,7 @@ fn saved_pages_give_the_article_text_headline_and_date() {
                 |row| row.get(0),
             )
             .unwrap_or_else(|_| panic!("page {name} stored"));
+        let body = store.decode_body(raw).unwrap();
         let (precision, recall) = page_scores(expected["articleBody"].as_str().unwrap(), &body);
         assert!(precision >= 0.9 && recall >= 0.9, "{name}: precision {precision:.2} recall {recall:.2}\n{body}");
     }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use serde_json::Value;
 use tidings::entities::{Aliases, HeuristicExtractor};
 use tidings::ingest::{IndexHandOff, IngestOptions, Ingestor};
-use tidings::store::{Store, StoredBody};
+use tidings::store::{RawBody, Store};
 
 use crate::helpers::{raw_stories, repo_path};
 
@@ -32,7 +32,7 @@ fn migrations_apply_once_to_an_empty_database() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("store.sqlite3");
     let store = Store::open(&path).unwrap();
-    assert_eq!(store.applied_migrations().unwrap(), vec![1, 2, 3]);
+    assert_eq!(store.applied_migrations().unwrap(), vec![1, 2, 3, 4]);
     assert_eq!(store.count_articles().unwrap(), 0);
     let journal: String = store.connection().query_row("pragma journal_mode", [], |row| row.get(0)).unwrap();
     assert_eq!(journal, "wal");
@@ -40,7 +40,70 @@ fn migrations_apply_once_to_an_empty_database() {
     assert_eq!(page_size, 16_384, "a new store packs its rows into 16 KB pages");
     drop(store);
     let reopened = Store::open(&path).unwrap();
-    assert_eq!(reopened.applied_migrations().unwrap(), vec![1, 2, 3], "applied exactly once");
+    assert_eq!(reopened.applied_migrations().unwrap(), vec![1, 2, 3, 4], "applied exactly once");
+}
+
+#[test]
+fn a_store_of_schema_3_keeps_its_entities_topics_and_authors_through_migration_4() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tidings.sqlite3");
+    {
+        // The store as version 3 left it: every entity row with its forms spelled out.
+        let old = rusqlite::Connection::open(&path).unwrap();
+        old.execute_batch("create table schema_migrations (version integer primary key, applied_at text not null)")
+            .unwrap();
+        for (version, sql) in [
+            (1, include_str!("../../migrations/0001_initial.sql")),
+            (2, include_str!("../../migrations/0002_clusters_and_deletes.sql")),
+            (3, include_str!("../../migrations/0003_feed_state.sql")),
+        ] {
+            old.execute_batch(sql).unwrap();
+            old.execute("insert into schema_migrations values (?1, 'then')", [version]).unwrap();
+        }
+        for (id, source_key) in [("a1", "old:1"), ("a2", "old:2")] {
+            old.execute(
+                "insert into articles (id, source_key, content_hash, title, body, date_rule, source, lang,
+                 ingested_at, updated_at, seq, cluster_id)
+                 values (?1, ?2, 'h', 'Title', 'Body text.', 'unknown', 'Old', 'en', 'then', 'then', ?3, ?1)",
+                rusqlite::params![id, source_key, if id == "a1" { 1 } else { 2 }],
+            )
+            .unwrap();
+        }
+        old.execute_batch(
+            r#"insert into article_entities values
+                 ('a1', 'person', 'James Baker', '["James Baker","Baker"]', 3),
+                 ('a1', 'place', 'Tokyo', '["Tokyo"]', 1),
+                 ('a2', 'person', 'James Baker', '["Baker"]', 1);
+               insert into article_topics values ('a1', 'money-fx'), ('a2', 'trade'), ('a2', 'money-fx');
+               insert into article_authors values ('a2', 'Jane Doe');"#,
+        )
+        .unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.applied_migrations().unwrap(), vec![1, 2, 3, 4]);
+    let first = store.get_article(&tidings::model::ArticleId::from_stored("a1".into())).unwrap().unwrap();
+    let entities: Vec<(&str, Vec<String>, u32)> =
+        first.article.entities.iter().map(|e| (e.name.as_str(), e.surfaces.clone(), e.mentions)).collect();
+    assert_eq!(
+        entities,
+        [("James Baker", vec!["James Baker".to_string(), "Baker".into()], 3), ("Tokyo", vec!["Tokyo".into()], 1)]
+    );
+    assert_eq!(first.article.topics, ["money-fx"]);
+    let second = store.get_article(&tidings::model::ArticleId::from_stored("a2".into())).unwrap().unwrap();
+    assert_eq!(
+        (second.article.topics, second.article.authors),
+        (vec!["money-fx".to_string(), "trade".into()], vec!["Jane Doe".to_string()])
+    );
+    assert_eq!(
+        store.entity_surfaces(tidings::model::EntityKind::Person, "James Baker").unwrap(),
+        ["Baker", "James Baker"],
+        "Baker in both articles, the full name in one"
+    );
+    let only_names: i64 = store
+        .connection()
+        .query_row("select count(*) from article_entities where surfaces is null", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(only_names, 1, "Tokyo, written only as its name, keeps no forms of its own");
 }
 
 #[test]
@@ -124,10 +187,11 @@ fn broken_sgml_keeps_the_good_stories_and_names_the_broken_one() {
     assert!(rejection["location"].as_str().unwrap().ends_with(&format!("broken.sgm:{cut_line}")), "{rejection}");
     assert!(rejection["reason"].as_str().unwrap().contains("unterminated"));
     let store = Store::open(&dir.path().join("tidings.sqlite3")).unwrap();
-    let StoredBody(body) = store
+    let raw: RawBody = store
         .connection()
         .query_row("select body from articles where source_key = 'reuters:17980'", [], |row| row.get(0))
         .unwrap();
+    let body = store.decode_body(raw).unwrap();
     assert!(body.contains("growth.\u{fc}"), "the latin-1 byte decodes to ü: {body}");
     assert!(!body.chars().any(|c| c.is_control() && c != '\n'), "control references dropped");
 }

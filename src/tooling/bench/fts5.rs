@@ -8,7 +8,7 @@ use std::time::Instant;
 use rusqlite::Connection;
 
 use crate::error::Result;
-use crate::store::StoredBody;
+use crate::store::{RawBody, Store};
 
 /// Builds the FTS5 database from the store; returns the connection and the build seconds.
 pub fn build(store_path: &Path, fts_path: &Path) -> Result<(Connection, f64)> {
@@ -21,16 +21,16 @@ pub fn build(store_path: &Path, fts_path: &Path) -> Result<(Connection, f64)> {
     connection.execute_batch(
         "create virtual table fts using fts5(title, body, tokenize = 'porter unicode61 remove_diacritics 2');",
     )?;
-    // Bodies are compressed in the store: read through the store's own type, written as text.
-    let store = Connection::open(store_path)?;
-    let mut articles = store.prepare("select rowid, title, body from articles")?;
+    // Bodies are compressed in the store: decoded by the store, written as text.
+    let store = Store::open(store_path)?;
+    let mut articles = store.connection().prepare("select rowid, title, body from articles")?;
     let mut rows = articles.query([])?;
     let transaction = connection.unchecked_transaction()?;
     {
         let mut insert = transaction.prepare("insert into fts (rowid, title, body) values (?1, ?2, ?3)")?;
         while let Some(row) = rows.next()? {
-            let (rowid, title, body): (i64, String, StoredBody) = (row.get(0)?, row.get(1)?, row.get(2)?);
-            insert.execute(rusqlite::params![rowid, title, body.0])?;
+            let (rowid, title, body): (i64, String, RawBody) = (row.get(0)?, row.get(1)?, row.get(2)?);
+            insert.execute(rusqlite::params![rowid, title, store.decode_body(body)?])?;
         }
     }
     transaction.commit()?;

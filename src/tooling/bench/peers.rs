@@ -41,7 +41,7 @@ pub fn build_index(binary: &Path, store: &Store, dir: &Path) -> Result<f64> {
     let mut rows = statement.query([])?;
     while let Some(row) = rows.next()? {
         let title: String = row.get(0)?;
-        let body = row.get::<_, crate::store::StoredBody>(1)?.0;
+        let body = store.decode_body(row.get(1)?)?;
         serde_json::to_writer(&mut writer, &serde_json::json!({"title": title, "body": body}))
             .map_err(|error| Error::Internal(error.to_string()))?;
         writer.write_all(b"\n")?;
