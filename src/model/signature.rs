@@ -84,10 +84,11 @@ impl Signature {
     /// A signature as [`Signature::to_bytes`] wrote it, or as earlier versions did (the whole 32-bit
     /// minimums, of which the low 16 bits are the same signature).
     pub fn from_bytes(bytes: &[u8]) -> Option<Signature> {
-        let width = bytes.len() / SIGNATURE_LEN;
-        if bytes.len() % SIGNATURE_LEN != 0 || !(width == 2 || width == 4) {
-            return None;
-        }
+        let width = match bytes.len() {
+            length if length == SIGNATURE_LEN * 2 => 2,
+            length if length == SIGNATURE_LEN * 4 => 4,
+            _ => return None,
+        };
         Some(Signature(std::array::from_fn(|index| {
             u16::from_le_bytes([bytes[index * width], bytes[index * width + 1]])
         })))
