@@ -1,6 +1,7 @@
 //! The Tantivy index: a materialised view of the store. It records the last store sequence it
 //! holds in its commit payload; whoever holds the writer catches it up from the store.
 
+mod directory;
 pub mod schema;
 
 use std::path::{Path, PathBuf};
@@ -47,6 +48,8 @@ pub struct SearchIndex {
     parallel_from: u64,
     /// Searches that did.
     parallel_runs: std::sync::atomic::AtomicU64,
+    /// Whether this process searches the index, so a commit reloads the reader.
+    searched: bool,
 }
 
 /// The writer memory budget: 64 MB for a batch ingest (128 MB measured no faster on 200k articles,
@@ -72,14 +75,33 @@ fn is_lock_busy(error: &tantivy::TantivyError) -> bool {
 }
 
 impl SearchIndex {
-    /// Opens (creating if needed) the index in `path`. An index of another schema version is
-    /// moved aside and rebuilt empty; catch-up then fills it from the store.
+    /// Opens (creating if needed) the index in `path`, to search and maybe write. An index of
+    /// another schema version is moved aside and rebuilt empty; catch-up then fills it from the
+    /// store.
     pub fn open(path: &Path) -> Result<SearchIndex> {
+        SearchIndex::open_in(path, true)
+    }
+
+    /// Opens the index for a process that writes it without searching it (a batch ingest,
+    /// `tidings watch`): its files are read, not mapped ([`directory::ReadDirectory`]), and commits
+    /// do not reload the reader. A reader holds the segments it was loaded with; once merges
+    /// replace them their files would stay mapped, with every page the merges read, until the next
+    /// reload.
+    pub fn open_for_writing(path: &Path) -> Result<SearchIndex> {
+        SearchIndex::open_in(path, false)
+    }
+
+    fn open_in(path: &Path, searched: bool) -> Result<SearchIndex> {
         std::fs::create_dir_all(path)?;
         let (schema, fields) = schema::build_schema();
-        let directory = MmapDirectory::open(path)?;
-        let index = if Index::exists(&directory)? {
-            let existing = Index::open(directory)?;
+        let directory = || -> Result<Box<dyn tantivy::Directory>> {
+            Ok(match searched {
+                true => Box::new(MmapDirectory::open(path)?),
+                false => Box::new(directory::ReadDirectory::open(path)?),
+            })
+        };
+        let index = if Index::exists(directory()?.as_ref())? {
+            let existing = Index::open(directory()?)?;
             let version = read_payload(&existing)?.map(|payload| payload.schema_version);
             if version.is_some_and(|version| version != schema::SCHEMA_VERSION) || existing.schema() != schema {
                 drop(existing);
@@ -88,12 +110,12 @@ impl SearchIndex {
                 std::fs::rename(path, &aside)?;
                 std::fs::remove_dir_all(&aside)?;
                 std::fs::create_dir_all(path)?;
-                Index::builder().schema(schema).settings(index_settings()).create_in_dir(path)?
+                Index::create(directory()?, schema, index_settings())?
             } else {
                 existing
             }
         } else {
-            Index::create(directory, schema, index_settings())?
+            Index::create(directory()?, schema, index_settings())?
         };
         schema::register_analyzers(&index);
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
@@ -113,6 +135,7 @@ impl SearchIndex {
             )?,
             parallel_from: crate::config::DEFAULT_PARALLEL_SEARCH_FROM_DOCS,
             parallel_runs: std::sync::atomic::AtomicU64::new(0),
+            searched,
         })
     }
 
@@ -277,8 +300,10 @@ impl SearchIndex {
         let payload = CommitPayload { schema_version: schema::SCHEMA_VERSION, seq };
         commit.set_payload(&serde_json::to_string(&payload).map_err(|error| Error::Internal(error.to_string()))?);
         commit.commit()?;
-        self.reader.reload()?;
-        self.visible_seq.fetch_max(seq, std::sync::atomic::Ordering::AcqRel);
+        if self.searched {
+            self.reader.reload()?;
+            self.visible_seq.fetch_max(seq, std::sync::atomic::Ordering::AcqRel);
+        }
         info!(seq, "index committed");
         Ok(())
     }

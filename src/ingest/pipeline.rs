@@ -65,11 +65,12 @@ impl Ingestor {
 
     /// Opens the data directory's store with the default extractor and the settings' alias table
     /// (the shipped one extended by `aliases_file`), and takes the index writer with `budget` when
-    /// no other process holds it (else a running server indexes what this stores).
+    /// no other process holds it (else a running server indexes what this stores). This process
+    /// does not search the index it writes.
     pub fn open(settings: &Settings, budget: WriterBudget) -> Result<Ingestor> {
         let aliases = Arc::new(Aliases::load(settings.aliases_file.as_deref())?);
         let store = Store::open(&settings.store_path())?;
-        let index = Arc::new(SearchIndex::open(&settings.index_path())?);
+        let index = Arc::new(SearchIndex::open_for_writing(&settings.index_path())?);
         let hand_off = if index.acquire_writer(budget)? { IndexHandOff::Writer(index) } else { IndexHandOff::Follower };
         let mut ingestor = Ingestor::new(store, crate::entities::default_extractor(), aliases, hand_off);
         ingestor.commit_every = settings.ingest_commit_every.max(1);
