@@ -10,8 +10,8 @@ use crate::model::ArticleId;
 
 /// Signatures the near-duplicate search keeps in memory: the newest this many (by when their
 /// row was written). Older articles are not candidates: syndicated copies of a story arrive
-/// within days of each other, and the memory stays bounded (about 300 bytes an article, under
-/// 90 MB) however large the archive grows.
+/// within days of each other, and the memory stays bounded (about 170 bytes an article, under
+/// 50 MB) however large the archive grows.
 pub const WINDOW: usize = 1 << 18;
 /// Signatures per generation of the window.
 const GENERATION: usize = 1 << 16;
@@ -21,14 +21,18 @@ const GENERATION: usize = 1 << 16;
 /// clustered). A band key (its band folded in, 32 bits) maps to the rowid of the newest signature
 /// that had it only: older ones sharing the band are most often copies of the same story, in its
 /// cluster (when the newest changes or goes, they are no longer found through that band). Keys
-/// are kept in generations of [`GENERATION`] signatures, one hash map each, the oldest dropped
-/// past the window, so a look-up is one probe per band and generation. Entries can be stale (an
-/// article changed or deleted since) or collide: a candidate is read back and compared.
+/// are kept in generations of [`GENERATION`] signatures, the oldest dropped past the window: the
+/// newest in a hash map while it fills, each full one sealed into a [`Sealed`] array (8 bytes a key
+/// where the map took 18), so a look-up is one probe per band and generation.
+/// Entries can be stale (an article changed or deleted since) or collide: a candidate is read
+/// back and compared.
 pub(super) struct Lsh {
     last_rowid: i64,
-    /// Generations, oldest first; the last one takes new signatures.
-    generations: std::collections::VecDeque<std::collections::HashMap<u32, u32>>,
-    /// Signatures in the newest generation.
+    /// Full generations, oldest first.
+    sealed: std::collections::VecDeque<Sealed>,
+    /// The generation taking new signatures.
+    open: std::collections::HashMap<u32, u32>,
+    /// Signatures in the open generation.
     newest: usize,
     window: usize,
     generation: usize,
@@ -42,23 +46,28 @@ impl Default for Lsh {
 
 impl Lsh {
     fn with_window(window: usize, generation: usize) -> Lsh {
-        Lsh { last_rowid: 0, generations: Default::default(), newest: 0, window, generation }
+        Lsh { last_rowid: 0, sealed: Default::default(), open: Default::default(), newest: 0, window, generation }
     }
 
     fn add(&mut self, rowid: i64, signature: &Signature) {
         let Ok(rowid) = u32::try_from(rowid) else { return };
-        if self.generations.is_empty() || self.newest >= self.generation {
-            if self.generations.len() >= self.window.div_ceil(self.generation) {
-                self.generations.pop_front();
+        if self.newest >= self.generation {
+            self.sealed.push_back(Sealed::from(std::mem::take(&mut self.open)));
+            if self.sealed.len() >= self.window.div_ceil(self.generation) {
+                self.sealed.pop_front();
             }
-            self.generations.push_back(std::collections::HashMap::with_capacity(self.generation * signature::BANDS));
             self.newest = 0;
         }
-        let newest = self.generations.back_mut().expect("a generation was just ensured");
         for key in band_keys(signature) {
-            newest.insert(key, rowid);
+            self.open.insert(key, rowid);
         }
         self.newest += 1;
+    }
+
+    /// Generations holding keys now, the open one included.
+    #[cfg(test)]
+    fn generations(&self) -> usize {
+        self.sealed.len() + usize::from(!self.open.is_empty())
     }
 
     pub(super) fn refresh(&mut self, transaction: &Transaction<'_>) -> Result<()> {
@@ -86,11 +95,47 @@ impl Lsh {
     fn candidates(&self, signature: &Signature) -> Vec<u32> {
         let mut found = Vec::new();
         for key in band_keys(signature) {
-            found.extend(self.generations.iter().filter_map(|generation| generation.get(&key).copied()));
+            found.extend(self.open.get(&key).copied());
+            found.extend(self.sealed.iter().filter_map(|sealed| sealed.get(key)));
         }
         found.sort_unstable_by(|a, b| b.cmp(a));
         found.dedup();
         found
+    }
+}
+
+/// A full generation of band keys: (key, rowid) sorted by key, one entry per key, found through
+/// the offsets of each value of the key's top [`SEALED_PREFIX_BITS`] bits (a binary search over
+/// the whole array would miss the cache about ten times a look-up; a generation's keys spread
+/// about 16 to a prefix, in two cache lines).
+struct Sealed {
+    keys: Vec<(u32, u32)>,
+    starts: Vec<u32>,
+}
+
+const SEALED_PREFIX_BITS: u32 = 16;
+
+impl From<std::collections::HashMap<u32, u32>> for Sealed {
+    fn from(map: std::collections::HashMap<u32, u32>) -> Sealed {
+        let mut keys: Vec<(u32, u32)> = map.into_iter().collect();
+        keys.sort_unstable();
+        let mut starts = Vec::with_capacity((1 << SEALED_PREFIX_BITS) + 1);
+        let mut at = 0;
+        for prefix in 0..=(1u32 << SEALED_PREFIX_BITS) {
+            while at < keys.len() && (keys[at].0 >> (32 - SEALED_PREFIX_BITS)) < prefix {
+                at += 1;
+            }
+            starts.push(at as u32);
+        }
+        Sealed { keys, starts }
+    }
+}
+
+impl Sealed {
+    fn get(&self, key: u32) -> Option<u32> {
+        let prefix = (key >> (32 - SEALED_PREFIX_BITS)) as usize;
+        let run = &self.keys[self.starts[prefix] as usize..self.starts[prefix + 1] as usize];
+        run.iter().find(|(candidate, _)| *candidate == key).map(|(_, rowid)| *rowid)
     }
 }
 
@@ -210,13 +255,13 @@ mod tests {
         for rowid in 2..=5 {
             lsh.add(rowid, &story(rowid as usize));
         }
-        assert_eq!(lsh.generations.len(), 2, "four signatures fill a generation");
+        assert_eq!(lsh.generations(), 2, "four signatures fill a generation");
         assert_eq!(lsh.candidates(&story(1)), [1], "found in an older generation");
         assert!(lsh.candidates(&story(99)).is_empty(), "an unrelated story has no candidates");
         for rowid in 6..=13 {
             lsh.add(rowid, &story(rowid as usize));
         }
-        assert_eq!(lsh.generations.len(), 2, "at most the window is kept");
+        assert_eq!(lsh.generations(), 2, "at most the window is kept");
         assert!(lsh.candidates(&story(1)).is_empty(), "past the window");
         assert_eq!(lsh.candidates(&story(12)), [12]);
     }
@@ -239,6 +284,21 @@ mod tests {
         // Pruned at rowid 28 up to 20: the window's eight and the two written since remain.
         assert_eq!((rows, oldest), (10, 21));
         assert_eq!(lsh.candidates(&story(30)), [30]);
+    }
+
+    #[test]
+    fn a_sealed_generation_finds_every_key_it_holds_and_no_other() {
+        let map: std::collections::HashMap<u32, u32> =
+            (0..5_000u32).map(|n| (n.wrapping_mul(0x9e37_79b9) ^ (n << 3), n)).collect();
+        let sealed = Sealed::from(map.clone());
+        for (key, rowid) in &map {
+            assert_eq!(sealed.get(*key), Some(*rowid));
+        }
+        for edge in [0, 1, u32::MAX, u32::MAX - 1, 1 << 16, (1 << 16) - 1] {
+            assert_eq!(sealed.get(edge), map.get(&edge).copied(), "{edge}");
+        }
+        let absent = (0..5_000u32).map(|n| n.wrapping_mul(0x85eb_ca6b) | 1).filter(|key| !map.contains_key(key));
+        assert!(absent.take(1_000).all(|key| sealed.get(key).is_none()));
     }
 
     #[test]
