@@ -37,9 +37,13 @@ create table entity_surfaces (
     primary key (kind, name, surface)
 ) without rowid;
 insert into entity_surfaces (kind, name, surface, articles)
-    select e.kind, e.name, s.value, count(*)
-    from article_entities e, json_each(coalesce(e.surfaces, json_array(e.name))) s
-    group by e.kind, e.name collate nocase, s.value;
+    select kind, name, surface, count(*)
+    from (
+        -- A form written twice in one row counts once, as every later write counts it.
+        select distinct e.article_id, e.kind, e.name, s.value as surface
+        from article_entities e, json_each(coalesce(e.surfaces, json_array(e.name))) s
+    )
+    group by kind, name collate nocase, surface;
 
 create table article_topics_v4 (
     article_id  text not null references articles(id) on delete cascade,

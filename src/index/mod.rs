@@ -48,8 +48,6 @@ pub struct SearchIndex {
     parallel_from: u64,
     /// Searches that did.
     parallel_runs: std::sync::atomic::AtomicU64,
-    /// Whether this process searches the index, so a commit reloads the reader.
-    searched: bool,
 }
 
 /// The writer memory budget: 64 MB for a batch ingest (128 MB measured no faster on 200k articles,
@@ -68,21 +66,29 @@ impl WriterBudget {
         }
     }
 
-    /// The writer's options: one indexing thread per core (at most 8) sharing the budget, and
-    /// merges one at a time in a batch ingest (Tantivy's default of four at once held four merges'
-    /// dictionaries, columns and buffers together, for no gain on two cores busy indexing).
+    /// The writer's options: an indexing thread per core, at most 8 and as many as the budget
+    /// gives Tantivy's minimum of 15 MB each (as `Index::writer` chooses), and two merges at a
+    /// time (Tantivy's default of four at once held four merges' dictionaries, columns and
+    /// buffers together, for no gain on two cores busy indexing).
     fn options(self) -> tantivy::indexer::IndexWriterOptions {
-        let threads = std::thread::available_parallelism().map_or(1, |cores| cores.get()).clamp(1, 8);
-        let merges = match self {
-            WriterBudget::Batch => 2,
-            WriterBudget::Server => 2,
-        };
+        let cores = std::thread::available_parallelism().map_or(1, |cores| cores.get());
+        let threads = writer_threads(cores, self.bytes());
         tantivy::indexer::IndexWriterOptions::builder()
             .memory_budget_per_thread(self.bytes() / threads)
             .num_worker_threads(threads)
-            .num_merge_threads(merges)
+            .num_merge_threads(2)
             .build()
     }
+}
+
+/// The least memory Tantivy lets an indexing thread have (`MEMORY_BUDGET_NUM_BYTES_MIN`, not
+/// exported): a writer asking for less is refused.
+const THREAD_BUDGET_MIN: usize = 15_000_000;
+
+/// Indexing threads for a writer of `bytes` on `cores`: one per core, at most 8, each with at
+/// least [`THREAD_BUDGET_MIN`].
+fn writer_threads(cores: usize, bytes: usize) -> usize {
+    cores.min(8).min(bytes / THREAD_BUDGET_MIN).max(1)
 }
 
 /// True when another process holds the index writer lock.
@@ -99,14 +105,16 @@ impl SearchIndex {
     }
 
     /// Opens the index for a process that writes it without searching it (a batch ingest,
-    /// `tidings watch`): its files are read, not mapped ([`directory::ReadDirectory`]), and commits
-    /// do not reload the reader. A reader holds the segments it was loaded with; once merges
-    /// replace them their files would stay mapped, with every page the merges read, until the next
-    /// reload.
+    /// `tidings watch`): its files are read, not mapped ([`directory::ReadDirectory`]). Its reader
+    /// holds the segments it last loaded; once merges replace them, mapped files would stay
+    /// resident with every page the merges read until the next reload (1.3 GB of a 1M ingest's
+    /// 1.8 GB peak), where read files hold only their handles.
     pub fn open_for_writing(path: &Path) -> Result<SearchIndex> {
         SearchIndex::open_in(path, false)
     }
 
+    /// `searched`: mapped files (searches read small parts of every segment again and again),
+    /// else read ones.
     fn open_in(path: &Path, searched: bool) -> Result<SearchIndex> {
         std::fs::create_dir_all(path)?;
         let (schema, fields) = schema::build_schema();
@@ -151,7 +159,6 @@ impl SearchIndex {
             )?,
             parallel_from: crate::config::DEFAULT_PARALLEL_SEARCH_FROM_DOCS,
             parallel_runs: std::sync::atomic::AtomicU64::new(0),
-            searched,
         })
     }
 
@@ -316,10 +323,8 @@ impl SearchIndex {
         let payload = CommitPayload { schema_version: schema::SCHEMA_VERSION, seq };
         commit.set_payload(&serde_json::to_string(&payload).map_err(|error| Error::Internal(error.to_string()))?);
         commit.commit()?;
-        if self.searched {
-            self.reader.reload()?;
-            self.visible_seq.fetch_max(seq, std::sync::atomic::Ordering::AcqRel);
-        }
+        self.reader.reload()?;
+        self.visible_seq.fetch_max(seq, std::sync::atomic::Ordering::AcqRel);
         info!(seq, "index committed");
         Ok(())
     }
@@ -506,7 +511,20 @@ pub fn rebuild(index_path: &Path, store: &Store) -> Result<usize> {
 
 #[cfg(test)]
 mod merge_tests {
-    use super::capped_groups;
+    use super::{capped_groups, writer_threads, WriterBudget, THREAD_BUDGET_MIN};
+
+    #[test]
+    fn every_writer_thread_gets_tantivys_least_budget_on_any_machine() {
+        for cores in 1..=64 {
+            for budget in [WriterBudget::Batch, WriterBudget::Server] {
+                let threads = writer_threads(cores, budget.bytes());
+                assert!(threads >= 1 && threads <= cores.min(8), "{cores} cores: {threads}");
+                assert!(budget.bytes() / threads >= THREAD_BUDGET_MIN, "{cores} cores, {budget:?}: {threads} threads");
+            }
+        }
+        assert_eq!(writer_threads(2, WriterBudget::Batch.bytes()), 2);
+        assert_eq!(writer_threads(16, WriterBudget::Server.bytes()), 3, "48 MB feeds three threads");
+    }
 
     #[test]
     fn proposed_merges_are_cut_to_the_cap() {

@@ -54,21 +54,39 @@ impl Change {
 
 impl Store {
     /// Inserts or updates a batch of articles in one transaction. An article whose content hash is
-    /// unchanged is left alone; every insert or change takes the next sequence number.
+    /// unchanged is left alone; every insert or change takes the next sequence number. An article
+    /// given twice in one batch is written as if the batches had come one after the other.
     pub fn upsert_articles(&mut self, articles: &[Article]) -> Result<Vec<Upsert>> {
+        let written = self.write_batch(articles);
+        if written.is_err() {
+            // The transaction rolled back: what this connection learnt inside it (a dictionary
+            // trained, signatures added to the window) is forgotten and read again from the store.
+            self.bodies.forget_uncommitted(&self.connection);
+            self.lsh = super::clusters::Lsh::default();
+        }
+        written
+    }
+
+    fn write_batch(&mut self, articles: &[Article]) -> Result<Vec<Upsert>> {
         let transaction = self.connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let mut next_seq: i64 = max_seq_in(&transaction)? + 1;
         self.lsh.refresh(&transaction)?;
         let now = now_rfc3339();
         let mut outcomes = Vec::with_capacity(articles.len());
-        let mut hashes = Vec::with_capacity(articles.len());
+        let mut hashes: Vec<(ArticleId, String)> = Vec::with_capacity(articles.len());
+        // The content hash each id will have once the batch's earlier articles are written.
+        let mut in_batch: std::collections::HashMap<ArticleId, usize> = std::collections::HashMap::new();
         for article in articles {
             let id = article.id();
             let hash = article.content_hash();
-            let existing: Option<String> = transaction
-                .prepare_cached("select content_hash from articles where id = ?1")?
-                .query_row([&id], |row| row.get(0))
-                .optional()?;
+            let existing: Option<String> = match in_batch.get(&id) {
+                Some(earlier) => Some(hashes[*earlier].1.clone()),
+                None => transaction
+                    .prepare_cached("select content_hash from articles where id = ?1")?
+                    .query_row([&id], |row| row.get(0))
+                    .optional()?,
+            };
+            in_batch.insert(id.clone(), hashes.len());
             outcomes.push(match existing {
                 Some(existing_hash) if existing_hash == hash => Upsert::Unchanged,
                 Some(_) => Upsert::Updated,

@@ -113,6 +113,16 @@ impl Bodies {
         Ok(true)
     }
 
+    /// Forgets what a rolled-back transaction may have taught this codec (a dictionary trained in
+    /// it), reading the store's newest dictionary again.
+    pub(super) fn forget_uncommitted(&mut self, connection: &Connection) {
+        self.writer = None;
+        self.train_at = Some(self.samples as i64);
+        if let Err(error) = self.use_newest(connection) {
+            tracing::warn!(%error, "cannot read the store's body dictionaries; new bodies go without one");
+        }
+    }
+
     /// A body as the column takes it.
     pub(super) fn compress(&mut self, body: &str) -> Result<Vec<u8>> {
         let compressor = match &mut self.writer {
@@ -213,7 +223,8 @@ impl Bodies {
         let raws = statement
             .query_map([self.samples as i64], |row| row.get::<_, RawBody>(0))?
             .collect::<Result<Vec<_>, _>>()?;
-        raws.into_iter().map(|raw| self.decode(connection, raw)).collect()
+        // A body that cannot be read (damaged) is no sample, and stops nothing.
+        Ok(raws.into_iter().filter_map(|raw| self.decode(connection, raw).ok()).collect())
     }
 
     /// Rewrites every body with the current dictionary.
@@ -224,8 +235,14 @@ impl Bodies {
             .collect::<Result<_, _>>()?;
         let mut update = connection.prepare("update articles set body = ?2 where rowid = ?1")?;
         for (rowid, raw) in rows {
-            let body = self.decode(connection, raw)?;
-            update.execute(params![rowid, self.compress(&body)?])?;
+            match self.decode(connection, raw) {
+                Ok(body) => update.execute(params![rowid, self.compress(&body)?])?,
+                // Left as it was: a damaged body stays as readable (or not) as before.
+                Err(error) => {
+                    tracing::warn!(rowid, %error, "a body that cannot be read is not recompressed");
+                    continue;
+                }
+            };
         }
         Ok(())
     }
@@ -241,7 +258,7 @@ impl Bodies {
 mod tests {
     use super::*;
     use crate::model::{Article, Entity, EntityKind};
-    use crate::store::Store;
+    use crate::store::{Store, Upsert};
 
     /// A body of news-like sentences, different for every number.
     fn body(number: usize) -> String {
@@ -320,6 +337,32 @@ mod tests {
     }
 
     #[test]
+    fn a_dictionary_trained_in_a_transaction_that_rolls_back_is_forgotten() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("tidings.sqlite3")).unwrap();
+        store.bodies.train_after(1_000);
+        let articles: Vec<Article> = (0..80).map(|number| Article::for_test(number, &body(number))).collect();
+        store.upsert_articles(&articles).unwrap();
+        // One body damaged on disk: it is neither a sample nor recompressed, and stops nothing.
+        store.connection.execute("update articles set body = x'28b52ffd010203' where rowid = 5", []).unwrap();
+        store.bodies.train_after(60);
+        let transaction = store.connection.transaction().unwrap();
+        store.bodies.train_if_due(&transaction).unwrap();
+        assert_ne!(store.bodies.dictionary(), 0);
+        drop(transaction);
+        store.bodies.forget_uncommitted(&store.connection);
+        assert_eq!(store.bodies.dictionary(), 0, "the dictionary went with the transaction");
+        store.upsert_articles(&[Article::for_test(80, &body(80))]).unwrap();
+        let id = store.bodies.dictionary();
+        assert_ne!(id, 0, "trained again, and kept this time");
+        for (number, article) in articles.iter().enumerate().filter(|(number, _)| *number != 4) {
+            let read = store.get_article(&article.id()).unwrap().expect("stored");
+            assert_eq!(read.article.body, article.body, "article {number}");
+        }
+        assert!(store.get_article(&articles[4].id()).is_err(), "the damaged body is an error, as before");
+    }
+
+    #[test]
     fn bodies_written_by_earlier_versions_read_back() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("tidings.sqlite3")).unwrap();
@@ -332,6 +375,26 @@ mod tests {
         }
         let damaged = RawBody::Blob(vec![0x28, 0xB5, 0x2F, 0xFD, 1, 2, 3]);
         assert!(store.decode_body(damaged).is_err(), "a damaged frame is an error, not a panic");
+    }
+
+    #[test]
+    fn an_article_twice_in_one_batch_is_written_as_in_two() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("tidings.sqlite3")).unwrap();
+        let mut first = Article::for_test(1, &body(1));
+        first.entities = vec![Entity::new(EntityKind::Place, "Tokyo")];
+        let mut changed = Article::for_test(1, &body(2));
+        changed.entities = vec![Entity::new(EntityKind::Place, "Osaka")];
+        let outcomes = store.upsert_articles(&[first.clone(), first.clone(), changed.clone()]).unwrap();
+        assert_eq!(outcomes, [Upsert::New, Upsert::Unchanged, Upsert::Updated]);
+        assert_eq!(store.count_articles().unwrap(), 1);
+        let read = store.get_article(&first.id()).unwrap().unwrap();
+        assert_eq!((read.article.body, read.seq), (changed.body, 2), "the last copy, one sequence each change");
+        assert!(store.entity_surfaces(EntityKind::Place, "Tokyo").unwrap().is_empty());
+        assert_eq!(store.entity_surfaces(EntityKind::Place, "Osaka").unwrap(), ["Osaka"]);
+        let counted: i64 =
+            store.connection().query_row("select sum(articles) from entity_surfaces", [], |row| row.get(0)).unwrap();
+        assert_eq!(counted, 1);
     }
 
     #[test]

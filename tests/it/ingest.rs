@@ -73,7 +73,7 @@ fn a_store_of_schema_3_keeps_its_entities_topics_and_authors_through_migration_4
             r#"insert into article_entities values
                  ('a1', 'person', 'James Baker', '["James Baker","Baker"]', 3),
                  ('a1', 'place', 'Tokyo', '["Tokyo"]', 1),
-                 ('a2', 'person', 'James Baker', '["Baker"]', 1);
+                 ('a2', 'person', 'James Baker', '["Baker","Baker"]', 1);
                insert into article_topics values ('a1', 'money-fx'), ('a2', 'trade'), ('a2', 'money-fx');
                insert into article_authors values ('a2', 'Jane Doe');"#,
         )
@@ -99,6 +99,16 @@ fn a_store_of_schema_3_keeps_its_entities_topics_and_authors_through_migration_4
         ["Baker", "James Baker"],
         "Baker in both articles, the full name in one"
     );
+    let baker = |store: &Store| -> i64 {
+        store
+            .connection()
+            .query_row("select articles from entity_surfaces where surface = 'Baker'", [], |row| row.get(0))
+            .unwrap()
+    };
+    assert_eq!(baker(&store), 2, "articles, not repeats of the form within one");
+    let mut store = store;
+    assert!(store.delete_article(&tidings::model::ArticleId::from_stored("a2".into())).unwrap());
+    assert_eq!(baker(&store), 1);
     let only_names: i64 = store
         .connection()
         .query_row("select count(*) from article_entities where surfaces is null", [], |row| row.get(0))
