@@ -33,6 +33,11 @@ pub(super) const TRAINING_SAMPLES: usize = 5_000;
 const DICTIONARY_BYTES: usize = 256 << 10;
 const SAMPLE_BYTES_PER_DICTIONARY_BYTE: usize = 8;
 
+/// The most body text a dictionary is trained on, and the largest body taken as a sample (by its
+/// stored size, then by its text): 5,000 news articles are about 12 MB.
+const SAMPLE_BYTES: usize = 64 << 20;
+const SAMPLE_BODY_BYTES: usize = 256 << 10;
+
 /// No body is larger (the largest input read whole is 256 MB): a frame claiming more is damaged,
 /// and is refused before anything is reserved for it.
 const MAX_BODY_BYTES: u64 = 320 << 20;
@@ -218,13 +223,26 @@ impl Bodies {
         Ok(())
     }
 
+    /// The newest bodies to train on, at most [`SAMPLE_BYTES`] of them in all; a body larger than
+    /// [`SAMPLE_BODY_BYTES`] (a document, not an article) or one that cannot be read (damaged) is
+    /// no sample, and stops nothing.
     fn newest_bodies(&self, connection: &Connection) -> Result<Vec<String>> {
-        let mut statement = connection.prepare("select body from articles order by rowid desc limit ?1")?;
-        let raws = statement
-            .query_map([self.samples as i64], |row| row.get::<_, RawBody>(0))?
-            .collect::<Result<Vec<_>, _>>()?;
-        // A body that cannot be read (damaged) is no sample, and stops nothing.
-        Ok(raws.into_iter().filter_map(|raw| self.decode(connection, raw).ok()).collect())
+        let mut statement =
+            connection.prepare("select body from articles where length(body) <= ?2 order by rowid desc limit ?1")?;
+        let mut rows = statement.query(params![self.samples as i64, SAMPLE_BODY_BYTES as i64])?;
+        let (mut samples, mut total) = (Vec::new(), 0);
+        while let Some(row) = rows.next()? {
+            let Ok(body) = self.decode(connection, row.get::<_, RawBody>(0)?) else { continue };
+            if body.len() > SAMPLE_BODY_BYTES {
+                continue;
+            }
+            total += body.len();
+            samples.push(body);
+            if total >= SAMPLE_BYTES {
+                break;
+            }
+        }
+        Ok(samples)
     }
 
     /// Rewrites every body with the current dictionary.
@@ -360,6 +378,23 @@ mod tests {
             assert_eq!(read.article.body, article.body, "article {number}");
         }
         assert!(store.get_article(&articles[4].id()).is_err(), "the damaged body is an error, as before");
+    }
+
+    #[test]
+    fn a_body_larger_than_an_article_is_no_sample() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("tidings.sqlite3")).unwrap();
+        store.bodies.train_after(1_000);
+        let mut articles: Vec<Article> = (0..60).map(|number| Article::for_test(number, &body(number))).collect();
+        // Incompressible, so that its stored size passes the bound too.
+        let document: String =
+            (0..400_000u64).map(|n| char::from(b'a' + (n.wrapping_mul(0x9e37_79b9) >> 7) as u8 % 26)).collect();
+        articles.push(Article::for_test(60, &document));
+        store.upsert_articles(&articles).unwrap();
+        let samples = store.bodies.newest_bodies(&store.connection).unwrap();
+        assert_eq!(samples.len(), 60, "the document is left out");
+        assert!(samples.iter().all(|sample| sample.len() <= SAMPLE_BODY_BYTES));
+        assert_eq!(store.get_article(&articles[60].id()).unwrap().unwrap().article.body, document);
     }
 
     #[test]
