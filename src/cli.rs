@@ -107,6 +107,22 @@ pub enum EvalCommand {
         #[arg(long)]
         model: Option<PathBuf>,
     },
+    /// Entity facets on real, untagged wire text: the Reuters-21578 stories with a title and a
+    /// body ingested with their tags withheld, the top 100 people, organisations and places by
+    /// article count judged against Reuters' vocabularies and the committed judgments. The last
+    /// line is `people_purity=… org_purity=… place_purity=…` (the top 50); compared extractors'
+    /// lines come before it and start with `system=`.
+    Entities {
+        /// The Reuters-21578 folder (reut2-*.sgm and all-*-strings.lc.txt).
+        #[arg(long, default_value = "../shared/data/reuters21578")]
+        reuters: PathBuf,
+        /// Judgments for names the vocabularies lack (kind, name, yes|no, reason; tab-separated).
+        #[arg(long, default_value = "eval/entity-judgments.tsv")]
+        judgments: PathBuf,
+        /// An article whose people are listed (the seed article by default).
+        #[arg(long, default_value = "tests/fixtures/seed/kremlin-trump-putin-meeting.txt")]
+        seed: PathBuf,
+    },
     /// Main-text extraction from HTML pages, scored as the article-extraction-benchmark scores it.
     /// The last line is tidings' `f1=… precision=… recall=…`; candidate crates' lines come before
     /// it and start with `system=`.
@@ -217,6 +233,11 @@ fn eval(what: EvalCommand) -> Result<()> {
             &project_path(&time),
             &project_path(&cranfield),
             collection.as_deref(),
+        ),
+        EvalCommand::Entities { reuters, judgments, seed } => tooling::eval::entities::eval_command(
+            &project_path(&reuters),
+            &project_path(&judgments),
+            &project_path(&seed),
         ),
         EvalCommand::Extraction { dir } => tooling::eval::extraction::eval_command(&project_path(&dir)),
     }
