@@ -104,6 +104,43 @@ pub fn join_people(entities: Vec<Entity>) -> Vec<Entity> {
     merged
 }
 
+/// Joins a one-word organisation or person ("Texaco", "Shearson") to the organisation of
+/// several words that it opens in the same article ("Texaco Inc", "Shearson Lehman Brothers"):
+/// a company named in full is then called by its first word.
+pub fn join_organisations(entities: Vec<Entity>) -> Vec<Entity> {
+    let long: Vec<String> = entities
+        .iter()
+        .filter(|entity| entity.kind == EntityKind::Org && entity.name.contains(' '))
+        .map(|entity| entity.name.clone())
+        .collect();
+    let opened_by = |word: &str| -> Option<String> {
+        let key = word.to_lowercase();
+        let mut matches =
+            long.iter().filter(|name| name.split(' ').next().is_some_and(|first| first.to_lowercase() == key));
+        let first = matches.next()?;
+        // Two companies opened by the same word: which one is meant is not known.
+        matches.all(|other| other == first).then(|| first.clone())
+    };
+    let mut merged: Vec<Entity> = Vec::with_capacity(entities.len());
+    for entity in entities {
+        let single = !entity.name.contains(' ') && matches!(entity.kind, EntityKind::Org | EntityKind::Person);
+        if let Some(full) = single.then(|| opened_by(&entity.name)).flatten() {
+            for surface in entity.surfaces {
+                add_mention(&mut merged, EntityKind::Org, full.clone(), surface, 0);
+            }
+            add_mention(&mut merged, EntityKind::Org, full, entity.name, entity.mentions);
+            continue;
+        }
+        let Entity { kind, name, surfaces, mentions } = entity;
+        let mut surfaces = surfaces.into_iter();
+        add_mention(&mut merged, kind, name.clone(), surfaces.next().unwrap_or_else(|| name.clone()), mentions);
+        for surface in surfaces {
+            add_mention(&mut merged, kind, name.clone(), surface, 0);
+        }
+    }
+    merged
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

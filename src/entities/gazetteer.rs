@@ -65,7 +65,7 @@ pub(crate) fn gazetteers() -> &'static Gazetteers {
         let mut gazetteers = Gazetteers {
             places: names(PLACES),
             orgs: names(ORGS),
-            first_names: FIRST_NAMES.split_whitespace().map(str::to_lowercase).collect(),
+            first_names: word_list(FIRST_NAMES).into_iter().map(str::to_lowercase).collect(),
             person_cues: word_list(PERSON_CUES),
             org_suffixes: word_list(ORG_SUFFIXES),
             stop_words: word_list(STOP_WORDS),

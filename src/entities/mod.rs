@@ -7,7 +7,9 @@ pub mod aliases;
 pub mod coreference;
 pub mod gazetteer;
 pub mod heuristic;
+pub mod names;
 pub mod tagger;
+pub mod wire;
 
 use crate::model::Entity;
 

@@ -152,3 +152,51 @@ fn eval_relevance_prints_baselines_then_its_own_line_per_collection() {
     assert!(stdout.lines().last().unwrap().starts_with("collection=time "), "{stdout}");
     assert!(!stdout.contains("cranfield"));
 }
+
+#[test]
+fn eval_entities_judges_the_facets_and_prints_its_purities_last() {
+    // Eight Reuters-21578 stories with a title and a body (four with PEOPLE tags) and Reuters'
+    // own vocabularies, as the full collection's folder holds them.
+    let fixture = repo_path("tests/fixtures/reuters-entities");
+    let stories = std::fs::read_to_string(fixture.join("reut2-000.sgm")).unwrap().matches("<BODY>").count();
+    let lines = run(&[
+        "eval".as_ref(),
+        "entities".as_ref(),
+        "--reuters".as_ref(),
+        fixture.as_os_str(),
+        "--judgments".as_ref(),
+        repo_path("eval/entity-judgments.tsv").as_os_str(),
+    ]);
+    let last = lines.last().expect("output");
+    assert!(last.starts_with("people_purity="), "last line is tidings' own: {last}");
+    for name in ["people_purity", "org_purity", "place_purity"] {
+        assert!((0.0..=1.0).contains(&field(last, name)), "{name} in {last}");
+    }
+    let heuristic = lines.iter().find(|line| line.starts_with("system=heuristic people_purity=")).expect("compared");
+    assert!((0.0..=1.0).contains(&field(heuristic, "people_purity")));
+    let run_line = lines.iter().find(|line| line.starts_with("stories=")).expect("the run's line");
+    assert_eq!(field(run_line, "stories") as usize, stories, "{run_line}");
+    assert_eq!(field(run_line, "stored") as usize, stories, "{run_line}");
+    let seed = lines.iter().find(|line| line.starts_with("seed_people=")).expect("the seed article's people");
+    assert_eq!(field(seed, "seed_people"), 4.0, "the seed article names four people: {seed}");
+    let recall = lines.iter().find(|line| line.starts_with("reuters_people_recall=")).expect("recall");
+    assert!(field(recall, "reuters_people_recall") >= 0.5, "{recall}");
+    assert!(lines[..lines.len() - 1].iter().all(|line| !line.starts_with("people_purity=")));
+}
+
+#[test]
+fn eval_entities_names_a_bad_judgment_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let judgments = dir.path().join("judgments.tsv");
+    std::fs::write(&judgments, "person\tReuter\tmaybe\tthe sign-off\n").unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_tidings"))
+        .args(["eval", "entities", "--reuters"])
+        .arg(repo_path("tests/fixtures/reuters-entities"))
+        .arg("--judgments")
+        .arg(&judgments)
+        .output()
+        .expect("the tidings binary runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("judgments.tsv:1") && stderr.contains("yes or no"), "{stderr}");
+}

@@ -3,11 +3,14 @@
 
 use std::ops::Range;
 
+use std::collections::HashMap;
+
 use super::{spans, Model};
-use crate::entities::coreference::{add_mention, join_people};
+use crate::entities::coreference::{add_mention, join_organisations, join_people};
 use crate::entities::gazetteer::canonical_name;
-use crate::entities::EntityExtractor;
-use crate::model::{Entity, EntityKind};
+use crate::entities::wire::{self, Reading};
+use crate::entities::{names, EntityExtractor};
+use crate::model::{entity_key, Entity, EntityKind};
 
 const ABBREVIATIONS: &[&str] = &[
     "mr", "mrs", "ms", "dr", "prof", "gen", "sen", "rep", "gov", "st", "jr", "sr", "inc", "corp", "co", "ltd", "vs",
@@ -33,7 +36,7 @@ fn split_chunk(text: &str, start: usize, out: &mut Vec<Token>) {
     let mut end = chunk.len();
     let mut leading = Vec::new();
     while let Some(character) = chunk[begin..end].chars().next() {
-        if "\"'([{“‘".contains(character) {
+        if "\"'([{“‘<".contains(character) {
             leading.push(start + begin..start + begin + character.len_utf8());
             begin += character.len_utf8();
         } else {
@@ -43,7 +46,7 @@ fn split_chunk(text: &str, start: usize, out: &mut Vec<Token>) {
     let mut trailing = Vec::new();
     while let Some(character) = chunk[begin..end].chars().next_back() {
         let is_period = character == '.';
-        if ",;:!?\"')]}”’…".contains(character) || (is_period && !is_abbreviation(&chunk[begin..end])) {
+        if ",;:!?\"')]}”’…>".contains(character) || (is_period && !is_abbreviation(&chunk[begin..end])) {
             trailing.push(start + end - character.len_utf8()..start + end);
             end -= character.len_utf8();
         } else {
@@ -80,30 +83,32 @@ fn split_chunk(text: &str, start: usize, out: &mut Vec<Token>) {
 /// Sentences of a text, each a list of tokens. Line breaks and sentence-final punctuation end
 /// sentences.
 pub fn sentences(text: &str) -> Vec<Vec<Token>> {
-    let mut sentences = Vec::new();
-    for line in line_ranges(text) {
-        let mut tokens = Vec::new();
-        let mut position = line.start;
+    line_ranges(text).flat_map(|line| sentences_in(text, &[line])).collect()
+}
+
+/// Sentences of a passage whose lines are `lines` (byte ranges of `text`): the lines are one
+/// stream of tokens, and sentence-final punctuation ends sentences.
+pub fn sentences_in(text: &str, lines: &[Range<usize>]) -> Vec<Vec<Token>> {
+    let mut tokens = Vec::new();
+    for line in lines {
         for chunk in text[line.clone()].split(char::is_whitespace) {
             if !chunk.is_empty() {
                 let offset = chunk.as_ptr() as usize - text.as_ptr() as usize;
                 split_chunk(&text[..offset + chunk.len()], offset, &mut tokens);
             }
-            position += chunk.len() + 1;
         }
-        let _ = position;
-        let mut current = Vec::new();
-        for token in tokens {
-            let word = &text[token.clone()];
-            let ends = matches!(word, "." | "!" | "?");
-            current.push(token);
-            if ends {
-                sentences.push(std::mem::take(&mut current));
-            }
+    }
+    let mut sentences = Vec::new();
+    let mut current = Vec::new();
+    for token in tokens {
+        let ends = matches!(&text[token.clone()], "." | "!" | "?");
+        current.push(token);
+        if ends {
+            sentences.push(std::mem::take(&mut current));
         }
-        if !current.is_empty() {
-            sentences.push(current);
-        }
+    }
+    if !current.is_empty() {
+        sentences.push(current);
     }
     sentences
 }
@@ -142,18 +147,89 @@ fn kind_of(label_type: u8) -> Option<EntityKind> {
     }
 }
 
-impl EntityExtractor for TaggerExtractor {
-    fn extract(&self, title: &str, body: &str) -> Vec<Entity> {
-        let text = format!("{title}\n{body}");
-        let mut entities: Vec<Entity> = Vec::new();
-        let sentences = sentences(&text);
+/// A name found in the text, before coreference.
+struct Mention {
+    kind: EntityKind,
+    name: String,
+    surface: String,
+}
+
+/// The casing the article's prose gives each word, for reading its passages in capitals: the
+/// most frequent form of a word where it does not open a sentence.
+struct Casing {
+    forms: HashMap<String, HashMap<String, u32>>,
+}
+
+impl Casing {
+    fn learn(text: &str, sentences: &[Vec<Token>]) -> Casing {
+        let mut forms: HashMap<String, HashMap<String, u32>> = HashMap::new();
+        for sentence in sentences {
+            for (index, token) in sentence.iter().enumerate().skip(1) {
+                let word = &text[token.clone()];
+                let after_quote = matches!(&text[sentence[index - 1].clone()], "\"" | "“" | "(" | "'" | "‘");
+                if after_quote
+                    || !word.chars().any(char::is_alphabetic)
+                    || super::sentence_is_all_caps(&[word]) && word.len() > 5
+                {
+                    continue;
+                }
+                *forms.entry(word.to_lowercase()).or_default().entry(word.to_string()).or_default() += 1;
+            }
+        }
+        Casing { forms }
+    }
+
+    /// The prose's form of a word written in capitals; a name the gazetteers know takes its
+    /// canonical casing; a common English word is lower case, any other word capitalised (and
+    /// what the tagger then finds in it still needs the prose's or the gazetteers' word, when
+    /// the article has prose).
+    fn form(&self, word: &str) -> String {
+        let lower = word.to_lowercase();
+        if let Some(forms) = self.forms.get(&lower) {
+            if let Some((form, _)) = forms.iter().max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0))) {
+                return form.clone();
+            }
+        }
+        for kind in [EntityKind::Place, EntityKind::Org] {
+            if let Some(name) = canonical_name(kind, word) {
+                if !name.contains(' ') && name.to_lowercase() == lower {
+                    return name;
+                }
+            }
+        }
+        if names::is_common_word(&lower) || !lower.chars().any(char::is_alphabetic) || lower.len() < 2 {
+            return lower;
+        }
+        let mut characters = lower.chars();
+        characters.next().map(|first| first.to_uppercase().chain(characters).collect()).unwrap_or(lower)
+    }
+}
+
+impl TaggerExtractor {
+    /// The names of one passage's sentences: spans repaired, shorthand and generic words
+    /// dropped, the gazetteers settling the type of names they know.
+    fn mentions(&self, sentences: &[Vec<String>], into: &mut Vec<Mention>) {
         let words: Vec<Vec<&str>> =
-            sentences.iter().map(|sentence| sentence.iter().map(|token| &text[token.clone()]).collect()).collect();
-        for ((sentence, words), labels) in sentences.iter().zip(&words).zip(self.model.tag_document(&words)) {
-            let headline = is_title_case_heading(words);
-            for (label_type, start, end) in spans(&labels) {
-                let surface = text[sentence[start].start..sentence[end - 1].end]
-                    .trim_matches(|c: char| !c.is_alphanumeric() && c != '.');
+            sentences.iter().map(|sentence| sentence.iter().map(String::as_str).collect()).collect();
+        for (words, labels) in words.iter().zip(self.model.tag_document(&words)) {
+            let mut found = spans(&labels);
+            names::repair(words, &mut found);
+            for (label_type, start, end) in found {
+                let span = &words[start..end];
+                if !names::is_name(label_type, span) {
+                    continue;
+                }
+                let opens_sentence = start == 0 || matches!(words[start - 1], "\"" | "“" | "(" | "'" | "‘" | ":" | "-");
+                // "Much of the debt …", "Lately, the administration …": a sentence's first word.
+                let adverb = span.len() == 1
+                    && span[0].len() > 5
+                    && span[0].ends_with("ly")
+                    && words.get(end).is_some_and(|next| *next == ",");
+                if opens_sentence && span.len() == 1 && (names::is_common_word(span[0]) || adverb) {
+                    continue;
+                }
+                let surface = join_tokens(span);
+                let surface = surface.trim_matches(|c: char| !c.is_alphanumeric() && c != '.');
                 if surface.chars().count() < 2 {
                     continue;
                 }
@@ -164,16 +240,114 @@ impl EntityExtractor for TaggerExtractor {
                     .find_map(|kind| canonical_name(kind, surface).map(|name| (kind, name)));
                 let (kind, name) = match (known, kind_of(label_type)) {
                     (Some(known), _) => known,
-                    // A Title Case heading looks like one long name to a tagger trained on news
-                    // text: there only people and known names count.
-                    (None, Some(EntityKind::Person)) => (EntityKind::Person, normalise_spaces(surface)),
-                    (None, Some(kind)) if !headline => (kind, normalise_spaces(surface)),
-                    _ => continue,
+                    (None, Some(EntityKind::Org)) => (EntityKind::Org, organisation_name(surface)),
+                    (None, Some(kind)) => (kind, normalise_spaces(surface)),
+                    (None, None) => continue,
                 };
-                add_mention(&mut entities, kind, name, surface.to_string(), 1);
+                into.push(Mention { kind, name, surface: surface.to_string() });
             }
         }
-        let mut joined = drop_person_parts(join_people(entities));
+    }
+}
+
+/// Tokens back into text: no space before closing punctuation and possessives, none after an
+/// opening one.
+fn join_tokens(tokens: &[&str]) -> String {
+    let mut out = String::new();
+    for (index, token) in tokens.iter().enumerate() {
+        let glued = index > 0
+            && (matches!(*token, "'s" | "’s" | "'S" | "’S" | "," | "." | ")" | "'" | "’" | "-")
+                || matches!(tokens[index - 1], "(" | "-"));
+        if index > 0 && !glued {
+            out.push(' ');
+        }
+        out.push_str(token);
+    }
+    out
+}
+
+/// An organisation's name without the abbreviated company suffix ("Texaco Inc" → "Texaco",
+/// "E.F. Hutton and Co" → "E.F. Hutton"), so that one company is one facet value whichever form
+/// a story uses; the forms stay as the entity's surfaces.
+fn organisation_name(surface: &str) -> String {
+    const ABBREVIATED: &[&str] =
+        &["inc", "corp", "co", "cos", "ltd", "plc", "llc", "ag", "sa", "nv", "bv", "gmbh", "spa"];
+    let mut words: Vec<&str> = surface.split_whitespace().collect();
+    while words.len() > 1 {
+        let last = words[words.len() - 1].trim_end_matches('.').trim_end_matches(',').to_lowercase();
+        if ABBREVIATED.contains(&last.as_str()) {
+            words.pop();
+            if words.len() > 1 && matches!(words[words.len() - 1], "and" | "&") {
+                words.pop();
+            }
+            while words.last().is_some_and(|word| *word == ",") {
+                words.pop();
+            }
+        } else {
+            break;
+        }
+    }
+    words.join(" ").trim_end_matches(',').to_string()
+}
+
+impl EntityExtractor for TaggerExtractor {
+    fn extract(&self, title: &str, body: &str) -> Vec<Entity> {
+        let text = format!("{title}\n{body}");
+        let passages = wire::passages(title, body, title.len() + 1);
+        let tokenised: Vec<(Reading, Vec<Vec<Token>>)> =
+            passages.iter().map(|passage| (passage.reading, sentences_in(&text, &passage.lines))).collect();
+        let prose: Vec<Vec<Token>> = tokenised
+            .iter()
+            .filter(|(reading, _)| *reading == Reading::Prose)
+            .flat_map(|(_, sentences)| sentences.iter().cloned())
+            .collect();
+        let casing = Casing::learn(&text, &prose);
+        let mut confirmed: Vec<Mention> = Vec::new();
+        let mut unconfirmed: Vec<Mention> = Vec::new();
+        for (reading, sentences) in &tokenised {
+            for sentence in sentences {
+                let words: Vec<&str> = sentence.iter().map(|token| &text[token.clone()]).collect();
+                let capitals = *reading == Reading::Capitals || super::sentence_is_all_caps(&words);
+                let words: Vec<String> = if capitals {
+                    words.iter().map(|word| casing.form(word)).collect()
+                } else {
+                    words.iter().map(|word| word.to_string()).collect()
+                };
+                let into = if capitals || *reading == Reading::Heading { &mut unconfirmed } else { &mut confirmed };
+                self.mentions(std::slice::from_ref(&words), into);
+            }
+        }
+        // Headlines and passages in capitals name no one the prose does not: a name from them
+        // counts only as a mention of a name the prose gives (its full name, or the name the
+        // surname or first word starts), or one the gazetteers know.
+        let mut kept: Vec<Mention> = Vec::new();
+        for mention in unconfirmed {
+            let key = entity_key(&mention.name);
+            let prose_name = confirmed.iter().find(|other| entity_key(&other.name) == key).or_else(|| {
+                (!key.contains(' ')).then(|| {
+                    confirmed.iter().find(|other| {
+                        let other_key = entity_key(&other.name);
+                        (other.kind == EntityKind::Person && other_key.rsplit(' ').next() == Some(key.as_str()))
+                            || (other.kind == EntityKind::Org && other_key.split(' ').next() == Some(key.as_str()))
+                    })
+                })?
+            });
+            match prose_name {
+                Some(other) => {
+                    kept.push(Mention { kind: other.kind, name: other.name.clone(), surface: mention.surface })
+                }
+                None if canonical_name(mention.kind, &mention.name).is_some() => kept.push(mention),
+                // A bulletin with no prose at all (a headline alone): what the truecased words
+                // give is all there is.
+                None if prose.is_empty() => kept.push(mention),
+                None => {}
+            }
+        }
+        let mut entities: Vec<Entity> = Vec::new();
+        for mention in confirmed.into_iter().chain(kept) {
+            add_mention(&mut entities, mention.kind, mention.name, mention.surface, 1);
+        }
+        let mut joined = drop_person_parts(join_organisations(join_people(entities)));
         joined.sort_by(|a, b| a.kind.cmp(&b.kind).then(b.mentions.cmp(&a.mentions)).then(a.name.cmp(&b.name)));
         joined
     }
@@ -181,17 +355,6 @@ impl EntityExtractor for TaggerExtractor {
 
 fn normalise_spaces(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// A heading such as "A Dicey Dance Between Two Giants": no final punctuation and every longer
-/// word capitalised.
-fn is_title_case_heading(words: &[&str]) -> bool {
-    let long: Vec<&&str> = words.iter().filter(|word| word.chars().count() > 3).collect();
-    let ends_like_prose = words.last().is_some_and(|word| matches!(*word, "." | "!" | "?" | "\"" | "”"));
-    !ends_like_prose
-        && long.len() >= 3
-        && long.iter().all(|word| word.chars().next().is_some_and(char::is_uppercase))
-        && !long.iter().all(|word| word.chars().all(|c| !c.is_lowercase()))
 }
 
 /// Organisations and places that are only people's names ("Trump administration" tagged as an
@@ -281,6 +444,116 @@ mod tests {
         for chrome in ["Skip", "Latest", "Read"] {
             assert!(!all.contains(&chrome), "{chrome} tagged: {all:?}");
         }
+    }
+
+    fn extracted(title: &str, body: &str) -> Vec<(EntityKind, String)> {
+        let extractor = TaggerExtractor::shipped().expect("shipped weights decode");
+        extractor.extract(title, body).into_iter().map(|entity| (entity.kind, entity.name)).collect()
+    }
+
+    fn has(entities: &[(EntityKind, String)], kind: EntityKind, name: &str) -> bool {
+        entities.iter().any(|(k, n)| *k == kind && n == name)
+    }
+
+    fn any_named(entities: &[(EntityKind, String)], name: &str) -> bool {
+        entities.iter().any(|(_, n)| n.eq_ignore_ascii_case(name))
+    }
+
+    // The error classes seen on untagged Reuters-21578 wire text (issue 13), each as it came.
+
+    #[test]
+    fn an_all_caps_headline_names_only_what_the_prose_names() {
+        let found = extracted(
+            "BAKER SAYS U.S. BILL RAISES QTR OUTLOOK, RESIGNS",
+            "WASHINGTON, March 3 - Treasury Secretary James Baker said the bill would help.\n Reuter\n",
+        );
+        assert!(has(&found, EntityKind::Person, "James Baker"), "{found:?}");
+        for junk in ["BAKER", "Baker", "BILL", "Bill", "QTR", "SAYS", "RAISES", "RESIGNS", "Reuter", "WASHINGTON"] {
+            assert!(!found.iter().any(|(_, name)| name == junk), "{junk} in {found:?}");
+        }
+        // The dateline gives nothing: Washington is not named in the prose.
+        assert!(!any_named(&found, "Washington"), "{found:?}");
+    }
+
+    #[test]
+    fn sign_offs_bylines_and_credits_give_nothing() {
+        let found = extracted(
+            "Oil prices rise",
+            "By Jane Whitfield\nOil prices rose in London on Monday, traders said.\n             (Reporting by Tom Hardy; Editing by Anna Kessler)\nReuter\n",
+        );
+        assert!(has(&found, EntityKind::Place, "London"), "{found:?}");
+        for credit in ["Jane Whitfield", "Tom Hardy", "Anna Kessler", "Reuter", "Reuters"] {
+            assert!(!any_named(&found, credit), "{credit} in {found:?}");
+        }
+    }
+
+    #[test]
+    fn an_earnings_table_gives_nothing() {
+        let found = extracted(
+            "GENERAL ELECTRIC CO <GE> 1ST QTR NET",
+            "Shr 1.23 dlrs vs 1.10 dlrs\n    Net 560.1 mln vs 501.2 mln\n    Revs 9.1 billion vs 8.4 billion\n             \x20   Nine mths\n    Shr 3.40 dlrs vs 3.01 dlrs\n    Reuter\n",
+        );
+        for junk in ["Nine", "Nine Mths", "Shr", "Net", "Revs", "Co", "GE", "Reuter"] {
+            assert!(!any_named(&found, junk), "{junk} in {found:?}");
+        }
+    }
+
+    #[test]
+    fn company_names_keep_their_whole_span_and_suffixes_are_not_names() {
+        let found = extracted(
+            "",
+            "The Securities and Exchange Commission said Standard and Poor's Corp had downgraded the debt of              Texaco Inc on Monday. Smith Barney, Harris Upham and Co said the Co was not a party.",
+        );
+        assert!(has(&found, EntityKind::Org, "Securities and Exchange Commission"), "{found:?}");
+        assert!(has(&found, EntityKind::Org, "Standard and Poor's"), "{found:?}");
+        assert!(has(&found, EntityKind::Org, "Texaco"), "{found:?}");
+        assert!(has(&found, EntityKind::Org, "Smith Barney, Harris Upham"), "{found:?}");
+        for fragment in
+            ["Securities", "Exchange Commission", "Poor's", "Poor", "Standard", "Co", "Corp", "Inc", "Smith Barney"]
+        {
+            assert!(!any_named(&found, fragment), "{fragment} in {found:?}");
+        }
+    }
+
+    #[test]
+    fn first_names_generic_words_and_nationalities_are_not_names_alone() {
+        let found = extracted(
+            "",
+            "Kuwaiti officials met the Bank and the Commission on Monday. Robert told the Federal agency that              West German and Philippine banks would lend. Much of the debt is held by the Finance Ministry.",
+        );
+        for junk in [
+            "Kuwaiti",
+            "Bank",
+            "Commission",
+            "Robert",
+            "Federal",
+            "West German",
+            "Philippine",
+            "Much",
+            "Finance Ministry",
+        ] {
+            assert!(!any_named(&found, junk), "{junk} in {found:?}");
+        }
+    }
+
+    #[test]
+    fn a_title_case_heading_names_only_what_the_prose_names() {
+        let found = extracted(
+            "A Dicey Dance Between Two Giants",
+            "Vladimir Putin and Donald Trump met in Alaska.\n  1. New Hope for Peace: talks resumed in Geneva.",
+        );
+        assert!(has(&found, EntityKind::Person, "Vladimir Putin") && has(&found, EntityKind::Person, "Donald Trump"));
+        for junk in ["Dance Between Two Giants", "Dicey Dance", "Giants", "Hope", "New Hope"] {
+            assert!(!any_named(&found, junk), "{junk} in {found:?}");
+        }
+    }
+
+    #[test]
+    fn a_headline_alone_is_read_in_its_capitals() {
+        // A bulletin with no body: the truecased headline is all there is.
+        let found = extracted("REAGAN MEETS NAKASONE IN WASHINGTON", "");
+        assert!(any_named(&found, "Reagan") && any_named(&found, "Nakasone"), "{found:?}");
+        assert!(!any_named(&found, "MEETS") && !any_named(&found, "Meets"), "{found:?}");
     }
 
     #[test]

@@ -173,18 +173,18 @@ fn stories(reuters: &Path) -> Result<Vec<(Article, Vec<String>)>> {
     for path in files {
         let text = crate::ingest::decode_text(std::fs::read(&path)?);
         let records = crate::ingest::reuters::parse(&path.display().to_string(), &text);
-        // Stories with a TITLE and a BODY: not the BRIEF ones (a title only) nor the UNPROC ones
-        // (raw text the parser gives a title from its first line).
-        let delivered: Vec<bool> =
-            text.split("<REUTERS").skip(1).map(|story| story.contains("<TITLE>") && story.contains("<BODY>")).collect();
+        // Stories with a TITLE and a BODY (not the BRIEF ones, a title only, nor the UNPROC ones,
+        // raw text), as the wire delivered them: the title, then the dateline and the body with
+        // their line breaks, tables and sign-off, which the Reuters reader would tidy.
+        let delivered: Vec<Option<(String, String)>> = text.split("<REUTERS").skip(1).map(delivered_text).collect();
         if delivered.len() != records.len() {
             return Err(Error::Config(format!("{}: stories the parser could not read", path.display())));
         }
         for (record, delivered) in records.into_iter().zip(delivered) {
             let Ok(mut article) = record.result else { continue };
-            if !delivered {
-                continue;
-            }
+            let Some((title, body)) = delivered else { continue };
+            article.title = title;
+            article.body = body;
             let people = article
                 .entities
                 .iter()
@@ -196,6 +196,19 @@ fn stories(reuters: &Path) -> Result<Vec<(Article, Vec<String>)>> {
         }
     }
     Ok(stories)
+}
+
+/// A story's title and its dateline and body as delivered, when it has both.
+fn delivered_text(story: &str) -> Option<(String, String)> {
+    let element = |tag: &str| -> Option<String> {
+        let start = story.find(&format!("<{tag}>"))? + tag.len() + 2;
+        let end = story[start..].find(&format!("</{tag}>"))? + start;
+        Some(crate::ingest::reuters::decode(&story[start..end]))
+    };
+    let title = element("TITLE")?;
+    let body = element("BODY")?;
+    let dateline = element("DATELINE").unwrap_or_default();
+    Some((title.trim().to_string(), format!("{}{body}", dateline.trim_start())))
 }
 
 /// Article counts per kind when `extractor` runs on each story alone (no store, no corpus).
