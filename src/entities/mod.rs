@@ -1,7 +1,8 @@
 //! Entities: who and what an article names. The extractor interface, the tagger (a greedy
-//! averaged perceptron, `tagger/`) with the rules for real text around it, the first rule-based
-//! extractor, in-article coreference, the gazetteers and the alias table that maps variant names
-//! to one canonical name.
+//! averaged perceptron, `tagger/`) with the rules for real text around it (`wire`: what a story
+//! holds besides prose; `names`: what a name is on its own), the first rule-based extractor,
+//! in-article coreference, the gazetteers and the alias table that maps variant names to one
+//! canonical name.
 
 pub mod aliases;
 pub mod coreference;

@@ -14,7 +14,7 @@ use crate::config::Settings;
 use crate::entities::{Aliases, EntityExtractor};
 use crate::error::{Error, Result};
 use crate::index::{SearchIndex, WriterBudget};
-use crate::model::{Article, ArticleId};
+use crate::model::{Article, ArticleId, Lang};
 use crate::store::Store;
 
 /// Who brings the index up to date with what an [`Ingestor`] stores.
@@ -224,8 +224,8 @@ pub fn ingest_and_index(settings: &Settings, paths: &[PathBuf], options: IngestO
     Ok(report)
 }
 
-/// Runs the extractor where the policy says, on all cores, and stores entities under their
-/// canonical names.
+/// Runs the extractor where the policy says, on English articles (or those whose language could
+/// not be told), on all cores, and stores entities under their canonical names.
 pub fn extract_entities(
     articles: &mut [Article],
     extractor: &dyn EntityExtractor,
@@ -243,7 +243,11 @@ pub fn extract_entities(
                         ExtractPolicy::Always => true,
                         ExtractPolicy::Never => false,
                     };
-                    if run_extractor {
+                    // The tagger and its rules are English: in another language (German capitalises
+                    // every noun) they would find junk, so such an article keeps only the
+                    // entities its record brings.
+                    let english = matches!(article.lang.as_str(), "en" | Lang::UNDETERMINED);
+                    if run_extractor && english {
                         let found = extractor.extract(&article.title, &article.body);
                         article.entities.extend(found);
                     }

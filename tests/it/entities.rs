@@ -174,3 +174,30 @@ async fn a_server_built_with_an_alias_file_matches_through_it() {
     assert_eq!(app.search("person=A.+Berg").await["total"], 0);
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_article_in_another_language_gets_no_entities_from_the_english_tagger() {
+    // German capitalises every noun: the English tagger would call them names. The English
+    // article of the same file is tagged; the German one keeps only the entities it brings.
+    let lines = [
+        r#"{"id":"en-1","source":"Wire","lang":"en","title":"Talks in Geneva","body":"James Baker met Paul Volcker in Geneva on Monday, officials said."}"#,
+        r#"{"id":"de-1","source":"Wire","lang":"de","title":"Gespräche in Genf","body":"Die Bundesregierung und der Finanzminister Gerhard Stoltenberg trafen die Vertreter der Zentralbank am Montag in Genf. Die Verhandlungen über die Zinsen dauerten bis zum Abend."}"#,
+        r#"{"id":"de-2","source":"Wire","lang":"de","title":"Handel","body":"Die Exporte stiegen im Mai.","entities":[{"kind":"place","name":"Deutschland"}]}"#,
+    ];
+    let app = TestApp::with_jsonl(&lines.join("\n")).await;
+    let article = |id: &str| {
+        let id = tidings::model::ArticleId::of_source_key(&format!("id:wire:{id}"));
+        format!("/v1/articles/{id}")
+    };
+    let (status, english) = app.get(&article("en-1")).await;
+    assert_eq!(status, 200, "{english}");
+    let names = |body: &Value| -> Vec<String> {
+        body["entities"].as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap().to_string()).collect()
+    };
+    assert!(names(&english).contains(&"James Baker".to_string()), "{english}");
+    let (_, german) = app.get(&article("de-1")).await;
+    assert_eq!(names(&german), Vec::<String>::new(), "{german}");
+    let (_, brought) = app.get(&article("de-2")).await;
+    assert_eq!(names(&brought), vec!["Deutschland".to_string()], "{brought}");
+    app.stop().await;
+}
