@@ -17,6 +17,9 @@ const ABBREVIATIONS: &[&str] = &[
     "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "no", "lt", "col", "capt",
 ];
 
+/// The most tokens a sentence holds (longer runs are cut).
+pub const MAX_SENTENCE_TOKENS: usize = 200;
+
 /// A token: its byte range in the text.
 pub type Token = Range<usize>;
 
@@ -101,7 +104,9 @@ pub fn sentences_in(text: &str, lines: &[Range<usize>]) -> Vec<Vec<Token>> {
     let mut sentences = Vec::new();
     let mut current = Vec::new();
     for token in tokens {
-        let ends = matches!(&text[token.clone()], "." | "!" | "?");
+        // A run of text without sentence punctuation is cut every MAX_SENTENCE_TOKENS tokens: the
+        // tagger's context is a few words, and the span repairs look across a sentence.
+        let ends = matches!(&text[token.clone()], "." | "!" | "?") || current.len() + 1 >= MAX_SENTENCE_TOKENS;
         current.push(token);
         if ends {
             sentences.push(std::mem::take(&mut current));
@@ -320,18 +325,24 @@ impl EntityExtractor for TaggerExtractor {
         // Headlines and passages in capitals name no one the prose does not: a name from them
         // counts only as a mention of a name the prose gives (its full name, or the name the
         // surname or first word starts), or one the gazetteers know.
+        let mut by_key: HashMap<String, usize> = HashMap::new();
+        let mut by_word: HashMap<String, usize> = HashMap::new();
+        for (at, other) in confirmed.iter().enumerate() {
+            let key = entity_key(&other.name);
+            let word = match other.kind {
+                EntityKind::Person => key.rsplit(' ').next(),
+                EntityKind::Org => key.split(' ').next(),
+                EntityKind::Place => None,
+            };
+            if let Some(word) = word.filter(|_| key.contains(' ')) {
+                by_word.entry(word.to_string()).or_insert(at);
+            }
+            by_key.entry(key).or_insert(at);
+        }
         let mut kept: Vec<Mention> = Vec::new();
         for mention in unconfirmed {
             let key = entity_key(&mention.name);
-            let prose_name = confirmed.iter().find(|other| entity_key(&other.name) == key).or_else(|| {
-                (!key.contains(' ')).then(|| {
-                    confirmed.iter().find(|other| {
-                        let other_key = entity_key(&other.name);
-                        (other.kind == EntityKind::Person && other_key.rsplit(' ').next() == Some(key.as_str()))
-                            || (other.kind == EntityKind::Org && other_key.split(' ').next() == Some(key.as_str()))
-                    })
-                })?
-            });
+            let prose_name = by_key.get(&key).or_else(|| by_word.get(&key)).map(|at| &confirmed[*at]);
             match prose_name {
                 Some(other) => {
                     kept.push(Mention { kind: other.kind, name: other.name.clone(), surface: mention.surface })
@@ -554,6 +565,15 @@ mod tests {
         let found = extracted("REAGAN MEETS NAKASONE IN WASHINGTON", "");
         assert!(any_named(&found, "Reagan") && any_named(&found, "Nakasone"), "{found:?}");
         assert!(!any_named(&found, "MEETS") && !any_named(&found, "Meets"), "{found:?}");
+    }
+
+    #[test]
+    fn a_run_without_punctuation_is_cut_into_bounded_sentences() {
+        let text = "Alpha Beta ".repeat(5_000);
+        let whole = 0..text.len();
+        let cut = sentences_in(&text, std::slice::from_ref(&whole));
+        assert_eq!(cut.iter().map(Vec::len).sum::<usize>(), 10_000);
+        assert!(cut.iter().all(|sentence| sentence.len() <= MAX_SENTENCE_TOKENS), "{}", cut.len());
     }
 
     #[test]
