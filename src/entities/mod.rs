@@ -9,6 +9,7 @@ pub mod coreference;
 pub mod gazetteer;
 pub mod heuristic;
 pub mod names;
+pub mod resolution;
 pub mod tagger;
 pub mod wire;
 

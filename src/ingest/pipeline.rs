@@ -2,6 +2,7 @@
 //! recorded in the store's ledger. The command line, the write API and `watch` all go through an
 //! [`Ingestor`], so every path counts, rejects and records the same way.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -11,10 +12,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::files::{expand_paths, read_batches};
 use super::{ExtractPolicy, IngestOptions, IngestReport, Record};
 use crate::config::Settings;
-use crate::entities::{Aliases, EntityExtractor};
+use crate::entities::{resolution, Aliases, EntityExtractor};
 use crate::error::{Error, Result};
 use crate::index::{SearchIndex, WriterBudget};
-use crate::model::{Article, ArticleId, Lang};
+use crate::model::{entity_key, surname_of, week_of, Article, ArticleId, EntityKind, Lang};
 use crate::store::Store;
 
 /// Who brings the index up to date with what an [`Ingestor`] stores.
@@ -99,7 +100,7 @@ impl Ingestor {
         let run_id = self.store().start_run(&origins)?;
         let mut report = IngestReport { files: files.len() as u64, ..IngestReport::default() };
         let progress = progress_bar(options.progress, &files);
-        let mut stored_batch: Option<Vec<Article>> = None;
+        let mut stored_batch: Option<Extracted> = None;
         for path in &files {
             progress.set_message(path.file_name().map(|name| name.to_string_lossy().to_string()).unwrap_or_default());
             let batches = match read_batches(path, options) {
@@ -114,13 +115,14 @@ impl Ingestor {
                 progress.inc(batch.bytes);
                 let articles = report.tally(batch.records);
                 // The previous batch's articles are stored while this batch's are extracted.
-                let previous = stored_batch.replace(articles);
+                let previous = stored_batch.replace(Extracted { articles, found: Vec::new() });
                 let current = stored_batch.as_mut().expect("just stored");
-                self.store_while_extracting(previous, current, options.extract, &mut report)?;
+                current.found =
+                    self.store_while_extracting(previous, &mut current.articles, options.extract, &mut report)?;
             }
         }
-        if let Some(batch) = stored_batch {
-            self.store_batch(&mut self.store(), &batch, &mut report)?;
+        if let Some(mut batch) = stored_batch {
+            self.store_batch(&mut self.store(), &mut batch, &mut report)?;
         }
         progress.finish_and_clear();
         self.store().finish_run(run_id, &report.counts, &report.ledger_rejections())?;
@@ -133,12 +135,13 @@ impl Ingestor {
     pub fn ingest_records(&self, origin: &str, records: Vec<Record>) -> Result<Ingested> {
         let mut report = IngestReport::default();
         let mut articles = report.tally(records);
-        extract_entities(&mut articles, self.extractor.as_ref(), &self.aliases, ExtractPolicy::Auto);
+        let found = extract_entities(&mut articles, self.extractor.as_ref(), &self.aliases, ExtractPolicy::Auto);
+        let mut batch = Extracted { articles, found };
         let mut store = self.store();
         let run_id = store.start_run(&[origin.to_string()])?;
-        self.store_batch(&mut store, &articles, &mut report)?;
+        self.store_batch(&mut store, &mut batch, &mut report)?;
         store.finish_run(run_id, &report.counts, &report.ledger_rejections())?;
-        Ok(Ingested { report, ids: articles.iter().map(Article::id).collect() })
+        Ok(Ingested { report, ids: batch.articles.iter().map(Article::id).collect() })
     }
 
     /// Deletes one article (a tombstone the index follows); `false` when there is none.
@@ -166,37 +169,39 @@ impl Ingestor {
     }
 
     /// Stores `previous` (when there is one) and hands it to the index writer on another thread
-    /// while the entities of `current` are extracted.
+    /// while the entities of `current` are extracted; returns the people found in `current`.
     fn store_while_extracting(
         &self,
-        previous: Option<Vec<Article>>,
+        previous: Option<Extracted>,
         current: &mut [Article],
         policy: ExtractPolicy,
         report: &mut IngestReport,
-    ) -> Result<()> {
-        let Some(batch) = previous else {
-            extract_entities(current, self.extractor.as_ref(), &self.aliases, policy);
-            return Ok(());
+    ) -> Result<Vec<Vec<String>>> {
+        let Some(mut batch) = previous else {
+            return Ok(extract_entities(current, self.extractor.as_ref(), &self.aliases, policy));
         };
         let mut store = self.store();
-        let outcomes = std::thread::scope(|scope| {
+        let (outcomes, found) = std::thread::scope(|scope| {
             let store = &mut *store;
             // The stored batch goes on to the index writer on the same thread, so reading it
             // back and building its documents overlap the extraction too.
             let storing = scope.spawn(move || {
-                let outcomes = store.upsert_articles(&batch)?;
+                resolve_people(store, &mut batch)?;
+                let outcomes = store.upsert_articles(&batch.articles)?;
                 self.hand_to_index(store)?;
                 Ok::<_, Error>(outcomes)
             });
-            extract_entities(current, self.extractor.as_ref(), &self.aliases, policy);
-            storing.join().map_err(|_| Error::Internal("the store writer panicked".into()))?
+            let found = extract_entities(current, self.extractor.as_ref(), &self.aliases, policy);
+            let outcomes = storing.join().map_err(|_| Error::Internal("the store writer panicked".into()))??;
+            Ok::<_, Error>((outcomes, found))
         })?;
         report.count_outcomes(outcomes);
-        Ok(())
+        Ok(found)
     }
 
-    fn store_batch(&self, store: &mut Store, articles: &[Article], report: &mut IngestReport) -> Result<()> {
-        report.count_outcomes(store.upsert_articles(articles)?);
+    fn store_batch(&self, store: &mut Store, batch: &mut Extracted, report: &mut IngestReport) -> Result<()> {
+        resolve_people(store, batch)?;
+        report.count_outcomes(store.upsert_articles(&batch.articles)?);
         self.hand_to_index(store)
     }
 
@@ -225,19 +230,28 @@ pub fn ingest_and_index(settings: &Settings, paths: &[PathBuf], options: IngestO
 }
 
 /// Runs the extractor where the policy says, on English articles (or those whose language could
-/// not be told), on all cores, and stores entities under their canonical names.
+/// not be told), on all cores, and stores entities under their canonical names. Returns, per
+/// article, the people the extractor found (not the record's own), which [`resolve_people`]
+/// checks across articles.
 pub fn extract_entities(
     articles: &mut [Article],
     extractor: &dyn EntityExtractor,
     aliases: &Aliases,
     policy: ExtractPolicy,
-) {
+) -> Vec<Vec<String>> {
     let workers = std::thread::available_parallelism().map(|cores| cores.get()).unwrap_or(1).max(1);
     let chunk = articles.len().div_ceil(workers).max(1);
+    let mut lone: Vec<Vec<String>> = vec![Vec::new(); articles.len()];
     std::thread::scope(|scope| {
-        for part in articles.chunks_mut(chunk) {
+        for (part, lone) in articles.chunks_mut(chunk).zip(lone.chunks_mut(chunk)) {
             scope.spawn(move || {
-                for article in part {
+                for (article, lone) in part.iter_mut().zip(lone) {
+                    let brought: Vec<String> = article
+                        .entities
+                        .iter()
+                        .filter(|entity| entity.kind == EntityKind::Person)
+                        .map(|entity| entity_key(&entity.name))
+                        .collect();
                     let run_extractor = match policy {
                         ExtractPolicy::Auto => article.entities.is_empty(),
                         ExtractPolicy::Always => true,
@@ -252,10 +266,124 @@ pub fn extract_entities(
                         article.entities.extend(found);
                     }
                     article.entities = aliases.canonicalise(std::mem::take(&mut article.entities));
+                    if run_extractor && english {
+                        *lone = article
+                            .entities
+                            .iter()
+                            .filter(|entity| entity.kind == EntityKind::Person)
+                            .filter(|entity| !brought.contains(&entity_key(&entity.name)))
+                            .map(|entity| entity.name.clone())
+                            .collect();
+                    }
                 }
             });
         }
     });
+    lone
+}
+
+/// People of an article that the corpus calls organisations become organisations (merged with
+/// one of the same name).
+fn retype_as_organisations(entities: &mut Vec<crate::model::Entity>, names: &[String]) {
+    let (moving, kept): (Vec<_>, Vec<_>) = std::mem::take(entities)
+        .into_iter()
+        .partition(|entity| entity.kind == EntityKind::Person && names.contains(&entity.name));
+    *entities = kept;
+    for entity in moving {
+        let mut surfaces = entity.surfaces.into_iter();
+        let first = surfaces.next().unwrap_or_else(|| entity.name.clone());
+        crate::entities::coreference::add_mention(
+            entities,
+            EntityKind::Org,
+            entity.name.clone(),
+            first,
+            entity.mentions,
+        );
+        for surface in surfaces {
+            crate::entities::coreference::add_mention(entities, EntityKind::Org, entity.name.clone(), surface, 0);
+        }
+    }
+}
+
+/// A batch of articles with the people the extractor found in each.
+struct Extracted {
+    articles: Vec<Article>,
+    found: Vec<Vec<String>>,
+}
+
+/// Checks the people the extractor found against the corpus: a name the store's articles and
+/// the batch's give as an organisation more often than as a person is one ("E.F. Hutton"), and
+/// each lone surname resolves to the full name used for it in the weeks around the article (see
+/// `entities::resolution`).
+fn resolve_people(store: &Store, batch: &mut Extracted) -> Result<()> {
+    if batch.found.iter().all(Vec::is_empty) {
+        return Ok(());
+    }
+    // Votes of the batch itself: articles naming each name (by key) as a person, as an organisation.
+    let mut batch_votes: HashMap<String, (u64, u64)> = HashMap::new();
+    for article in &batch.articles {
+        for entity in &article.entities {
+            let votes = batch_votes.entry(entity_key(&entity.name)).or_default();
+            match entity.kind {
+                EntityKind::Person => votes.0 += 1,
+                EntityKind::Org => votes.1 += 1,
+                EntityKind::Place => {}
+            }
+        }
+    }
+    for (article, found) in batch.articles.iter_mut().zip(batch.found.iter_mut()) {
+        let mut organisations = Vec::new();
+        for name in found.iter() {
+            let (mut person, mut organisation) = batch_votes.get(&entity_key(name)).copied().unwrap_or_default();
+            person += store.entity_articles(EntityKind::Person, name)?;
+            organisation += store.entity_articles(EntityKind::Org, name)?;
+            if organisation > person {
+                organisations.push(name.clone());
+            }
+        }
+        if !organisations.is_empty() {
+            retype_as_organisations(&mut article.entities, &organisations);
+            found.retain(|name| !organisations.contains(name));
+        }
+    }
+    let lone: Vec<Vec<String>> =
+        batch.found.iter().map(|found| found.iter().filter(|name| !name.contains(' ')).cloned().collect()).collect();
+    let now = chrono::Utc::now();
+    let week = |article: &Article| week_of(&article.published_at.unwrap_or(now));
+    // The batch's own people named in full, by surname: (name, week).
+    let mut in_batch: HashMap<String, Vec<(String, i64)>> = HashMap::new();
+    for article in &batch.articles {
+        for entity in article.entities.iter().filter(|entity| entity.kind == EntityKind::Person) {
+            if let Some(surname) = surname_of(&entity.name) {
+                in_batch.entry(surname.to_lowercase()).or_default().push((entity.name.clone(), week(article)));
+            }
+        }
+    }
+    for (article, lone) in batch.articles.iter_mut().zip(&lone) {
+        if lone.is_empty() {
+            continue;
+        }
+        let here = week(article);
+        let weeks = here - resolution::WEEKS_AROUND..=here + resolution::WEEKS_AROUND;
+        let mut failed = None;
+        resolution::apply(&mut article.entities, lone, |surname| {
+            let mut candidates = match store.full_names_by_surname(surname, weeks.clone()) {
+                Ok(candidates) => candidates,
+                Err(error) => {
+                    failed = Some(error);
+                    return resolution::Resolution::Ambiguous;
+                }
+            };
+            if let Some(named) = in_batch.get(&surname.to_lowercase()) {
+                candidates.extend(named.iter().filter(|(_, at)| weeks.contains(at)).map(|(name, _)| (name.clone(), 1)));
+            }
+            resolution::resolve(&candidates)
+        });
+        if let Some(error) = failed {
+            return Err(error);
+        }
+    }
+    Ok(())
 }
 
 fn progress_bar(enabled: bool, files: &[PathBuf]) -> ProgressBar {

@@ -92,6 +92,19 @@ pub fn entity_key(name: &str) -> String {
     name.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
 }
 
+/// The surname of a person's name of two words or more: its last word ("James A. Baker" →
+/// "Baker"); `None` for a name of one word.
+pub fn surname_of(name: &str) -> Option<&str> {
+    let mut words = name.split_whitespace();
+    words.next()?;
+    words.last()
+}
+
+/// The week a time falls in: whole weeks since 1970-01-01 (the store's `person_surnames.week`).
+pub fn week_of(time: &DateTime<Utc>) -> i64 {
+    time.timestamp().div_euclid(7 * 86_400)
+}
+
 /// Which rule gave an article its publication date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]

@@ -7,7 +7,7 @@ use rusqlite::{params, OptionalExtension, Transaction};
 use super::clusters::{cluster_for, record_signature, signatures_of};
 use super::{format_date, max_seq_in, now_rfc3339, RawBody, Store};
 use crate::error::{Error, Result};
-use crate::model::{Article, ArticleId, DateRule, Entity, EntityKind};
+use crate::model::{surname_of, week_of, Article, ArticleId, DateRule, Entity, EntityKind};
 
 /// What an upsert did with one article.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -213,6 +213,34 @@ impl Store {
         Ok(())
     }
 
+    /// The people named in full whose surname is `surname` (any case) in articles of the weeks
+    /// `weeks`, with how many articles name each, most first.
+    pub fn full_names_by_surname(
+        &self,
+        surname: &str,
+        weeks: std::ops::RangeInclusive<i64>,
+    ) -> Result<Vec<(String, u64)>> {
+        let mut statement = self.connection.prepare_cached(
+            "select name, sum(articles) as count from person_surnames where surname = ?1 and week between ?2 and ?3
+             group by name order by count desc, name",
+        )?;
+        let names = statement
+            .query_map(params![surname, weeks.start(), weeks.end()], |row| {
+                Ok((row.get(0)?, row.get::<_, i64>(1)? as u64))
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(names)
+    }
+
+    /// How many articles name `name` (any case) as an entity of `kind`, counted per form (an
+    /// article writing it two ways counts twice): a vote on what a name is.
+    pub fn entity_articles(&self, kind: EntityKind, name: &str) -> Result<u64> {
+        let mut statement = self
+            .connection
+            .prepare_cached("select coalesce(sum(articles), 0) from entity_surfaces where kind = ?1 and name = ?2")?;
+        Ok(statement.query_row(params![kind.as_str(), name], |row| row.get::<_, i64>(0))? as u64)
+    }
+
     /// The forms an entity was written in across all articles, most frequent first.
     pub fn entity_surfaces(&self, kind: EntityKind, name: &str) -> Result<Vec<String>> {
         let mut statement = self.connection.prepare_cached(
@@ -243,7 +271,18 @@ fn distinct_surfaces(surfaces: &[String]) -> Vec<&str> {
     distinct
 }
 
-/// Takes an article's entity rows out of `entity_surfaces` (before they are deleted or replaced).
+/// The week of an article's publication, else of its first ingestion (`person_surnames.week`).
+fn article_week(transaction: &Transaction<'_>, id: &ArticleId) -> Result<Option<i64>> {
+    Ok(transaction
+        .prepare_cached("select coalesce(published_at, ingested_at) from articles where id = ?1")?
+        .query_row([id], |row| row.get::<_, String>(0))
+        .optional()?
+        .and_then(|time| DateTime::parse_from_rfc3339(&time).ok())
+        .map(|time| week_of(&time.with_timezone(&Utc))))
+}
+
+/// Takes an article's entity rows out of `entity_surfaces` and `person_surnames` (before they are
+/// deleted or replaced).
 fn forget_surfaces(transaction: &Transaction<'_>, id: &ArticleId) -> Result<()> {
     let rows: Vec<(String, String, Option<String>)> = transaction
         .prepare_cached("select kind, name, surfaces from article_entities where article_id = ?1")?
@@ -255,11 +294,22 @@ fn forget_surfaces(transaction: &Transaction<'_>, id: &ArticleId) -> Result<()> 
     let mut drop_unused = transaction.prepare_cached(
         "delete from entity_surfaces where kind = ?1 and name = ?2 and surface = ?3 and articles <= 0",
     )?;
+    let week = article_week(transaction, id)?;
+    let mut forget_person = transaction.prepare_cached(
+        "update person_surnames set articles = articles - 1 where surname = ?1 and week = ?2 and name = ?3",
+    )?;
+    let mut drop_person = transaction.prepare_cached(
+        "delete from person_surnames where surname = ?1 and week = ?2 and name = ?3 and articles <= 0",
+    )?;
     for (kind, name, stored) in rows {
         let surfaces = read_surfaces(stored, &name);
         for surface in distinct_surfaces(&surfaces) {
             decrement.execute(params![kind, name, surface])?;
             drop_unused.execute(params![kind, name, surface])?;
+        }
+        if let (Some(week), Some(surname)) = (week, (kind == "person").then(|| surname_of(&name)).flatten()) {
+            forget_person.execute(params![surname, week, name])?;
+            drop_person.execute(params![surname, week, name])?;
         }
     }
     Ok(())
@@ -311,6 +361,10 @@ struct Row<'a> {
 fn write_article(transaction: &Transaction<'_>, row: &Row<'_>, article: &Article, body: &[u8]) -> Result<()> {
     let Row { id, hash, cluster, seq, now, is_new } = *row;
     let published_at = article.published_at.as_ref().map(format_date);
+    if !is_new {
+        // Before the row changes: the counts are taken out under the week the article had.
+        forget_surfaces(transaction, id)?;
+    }
     // One upsert for new and changed articles; a change keeps the first ingestion time.
     transaction
         .prepare_cached(
@@ -337,7 +391,6 @@ fn write_article(transaction: &Transaction<'_>, row: &Row<'_>, article: &Article
             cluster
         ])?;
     if !is_new {
-        forget_surfaces(transaction, id)?;
         for table in ["article_entities", "article_topics", "article_authors"] {
             transaction.prepare_cached(&format!("delete from {table} where article_id = ?1"))?.execute([id])?;
         }
@@ -351,6 +404,9 @@ fn write_article(transaction: &Transaction<'_>, row: &Row<'_>, article: &Article
          on conflict (kind, name, surface) do update set articles = articles + 1",
     )?;
     let mut written: Vec<(EntityKind, &str)> = Vec::with_capacity(article.entities.len());
+    // The article's week, read once from its row (publication, else first ingestion), as
+    // `forget_surfaces` reads it.
+    let mut week: Option<i64> = None;
     for entity in &article.entities {
         let only_the_name = matches!(entity.surfaces.as_slice(), [surface] if *surface == entity.name);
         let surfaces = match only_the_name {
@@ -366,6 +422,18 @@ fn write_article(transaction: &Transaction<'_>, row: &Row<'_>, article: &Article
         written.push((entity.kind, &entity.name));
         for surface in distinct_surfaces(&entity.surfaces) {
             count_surface.execute(params![entity.kind.as_str(), entity.name, surface])?;
+        }
+        if let Some(surname) = (entity.kind == EntityKind::Person).then(|| surname_of(&entity.name)).flatten() {
+            let week = match week {
+                Some(week) => week,
+                None => *week.insert(article_week(transaction, id)?.unwrap_or_else(|| week_of(&Utc::now()))),
+            };
+            transaction
+                .prepare_cached(
+                    "insert into person_surnames (surname, name, week, articles) values (?1, ?2, ?3, 1)
+                     on conflict (surname, week, name) do update set articles = articles + 1",
+                )?
+                .execute(params![surname, entity.name, week])?;
         }
     }
     let mut insert_topic =

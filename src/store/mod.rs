@@ -26,6 +26,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../../migrations/0002_clusters_and_deletes.sql")),
     (3, include_str!("../../migrations/0003_feed_state.sql")),
     (4, include_str!("../../migrations/0004_compact_store.sql")),
+    (5, include_str!("../../migrations/0005_person_surnames.sql")),
 ];
 
 /// A connection to the store.
