@@ -20,4 +20,5 @@ insert into person_surnames (surname, name, week, articles)
            count(*)
     from article_entities e join articles a on a.id = e.article_id
     where e.kind = 'person' and instr(e.name, ' ') > 0
+      and julianday(coalesce(a.published_at, a.ingested_at)) is not null
     group by 1, 2, 3;

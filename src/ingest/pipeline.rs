@@ -186,8 +186,8 @@ impl Ingestor {
             // The stored batch goes on to the index writer on the same thread, so reading it
             // back and building its documents overlap the extraction too.
             let storing = scope.spawn(move || {
-                resolve_people(store, &mut batch)?;
-                let outcomes = store.upsert_articles(&batch.articles)?;
+                let hashes = resolve_people(store, &mut batch)?;
+                let outcomes = store.upsert_articles_hashed(&batch.articles, &hashes)?;
                 self.hand_to_index(store)?;
                 Ok::<_, Error>(outcomes)
             });
@@ -200,8 +200,8 @@ impl Ingestor {
     }
 
     fn store_batch(&self, store: &mut Store, batch: &mut Extracted, report: &mut IngestReport) -> Result<()> {
-        resolve_people(store, batch)?;
-        report.count_outcomes(store.upsert_articles(&batch.articles)?);
+        let hashes = resolve_people(store, batch)?;
+        report.count_outcomes(store.upsert_articles_hashed(&batch.articles, &hashes)?);
         self.hand_to_index(store)
     }
 
@@ -314,10 +314,12 @@ struct Extracted {
 /// Checks the people the extractor found against the corpus: a name the store's articles and
 /// the batch's give as an organisation more often than as a person is one ("E.F. Hutton"), and
 /// each lone surname resolves to the full name used for it in the weeks around the article (see
-/// `entities::resolution`).
-fn resolve_people(store: &Store, batch: &mut Extracted) -> Result<()> {
+/// `entities::resolution`). Returns the articles' content hashes from before: what the corpus
+/// changes does not make the same input a changed article.
+fn resolve_people(store: &Store, batch: &mut Extracted) -> Result<Vec<String>> {
+    let hashes: Vec<String> = batch.articles.iter().map(Article::content_hash).collect();
     if batch.found.iter().all(Vec::is_empty) {
-        return Ok(());
+        return Ok(hashes);
     }
     // Votes of the batch itself: articles naming each name (by key) as a person, as an organisation.
     let mut batch_votes: HashMap<String, (u64, u64)> = HashMap::new();
@@ -383,7 +385,7 @@ fn resolve_people(store: &Store, batch: &mut Extracted) -> Result<()> {
             return Err(error);
         }
     }
-    Ok(())
+    Ok(hashes)
 }
 
 fn progress_bar(enabled: bool, files: &[PathBuf]) -> ProgressBar {

@@ -57,7 +57,19 @@ impl Store {
     /// unchanged is left alone; every insert or change takes the next sequence number. An article
     /// given twice in one batch is written as if the batches had come one after the other.
     pub fn upsert_articles(&mut self, articles: &[Article]) -> Result<Vec<Upsert>> {
-        let written = self.write_batch(articles);
+        let hashes: Vec<String> = articles.iter().map(Article::content_hash).collect();
+        self.upsert_articles_hashed(articles, &hashes)
+    }
+
+    /// As [`Store::upsert_articles`], with each article's content hash given: the hash of the
+    /// article as its source and extraction gave it, before what the corpus changed in it (people
+    /// resolved across articles), so that ingesting the same input again leaves it unchanged
+    /// whatever the store has learnt since.
+    pub fn upsert_articles_hashed(&mut self, articles: &[Article], hashes: &[String]) -> Result<Vec<Upsert>> {
+        if hashes.len() != articles.len() {
+            return Err(Error::Internal("one content hash per article".into()));
+        }
+        let written = self.write_batch(articles, hashes);
         if written.is_err() {
             // The transaction rolled back: what this connection learnt inside it (a dictionary
             // trained, signatures added to the window) is forgotten and read again from the store.
@@ -67,7 +79,7 @@ impl Store {
         written
     }
 
-    fn write_batch(&mut self, articles: &[Article]) -> Result<Vec<Upsert>> {
+    fn write_batch(&mut self, articles: &[Article], given_hashes: &[String]) -> Result<Vec<Upsert>> {
         let transaction = self.connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let mut next_seq: i64 = max_seq_in(&transaction)? + 1;
         self.lsh.refresh(&transaction)?;
@@ -76,9 +88,9 @@ impl Store {
         let mut hashes: Vec<(ArticleId, String)> = Vec::with_capacity(articles.len());
         // The content hash each id will have once the batch's earlier articles are written.
         let mut in_batch: std::collections::HashMap<ArticleId, usize> = std::collections::HashMap::new();
-        for article in articles {
+        for (article, hash) in articles.iter().zip(given_hashes) {
             let id = article.id();
-            let hash = article.content_hash();
+            let hash = hash.clone();
             let existing: Option<String> = match in_batch.get(&id) {
                 Some(earlier) => Some(hashes[*earlier].1.clone()),
                 None => transaction
@@ -447,4 +459,66 @@ fn write_article(transaction: &Transaction<'_>, row: &Row<'_>, article: &Article
         insert_author.execute(params![id, author])?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(number: usize, people: &[&str], day: Option<&str>) -> Article {
+        let mut article = Article::for_test(number, &format!("Story number {number} about the talks."));
+        article.published_at =
+            day.map(|day| DateTime::parse_from_rfc3339(&format!("{day}T12:00:00Z")).unwrap().with_timezone(&Utc));
+        article.entities = people.iter().map(|name| Entity::new(EntityKind::Person, *name)).collect();
+        article
+    }
+
+    fn rows(store: &Store) -> Vec<(String, String, i64, i64)> {
+        let mut statement = store
+            .connection()
+            .prepare("select surname, name, week, articles from person_surnames order by 1, 2, 3")
+            .unwrap();
+        statement
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    }
+
+    #[test]
+    fn full_names_by_surname_follow_writes_and_deletes_and_match_the_migration() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("tidings.sqlite3")).unwrap();
+        let day = |text: &str| {
+            week_of(&DateTime::parse_from_rfc3339(&format!("{text}T12:00:00Z")).unwrap().with_timezone(&Utc))
+        };
+        let articles = [
+            with(1, &["James Baker"], Some("1987-03-02")),
+            with(2, &["James Baker", "Howard Baker"], Some("1987-03-03")),
+            with(3, &["Baker", "James A. Baker"], Some("1987-03-04")),
+            with(4, &["James Baker"], None),
+        ];
+        store.upsert_articles(&articles).unwrap();
+        let march = day("1987-03-03") - 1..=day("1987-03-03") + 1;
+        assert_eq!(
+            store.full_names_by_surname("BAKER", march.clone()).unwrap(),
+            [("James Baker".to_string(), 2), ("Howard Baker".to_string(), 1), ("James A. Baker".to_string(), 1)]
+        );
+        // The undated article counts in the week it was ingested.
+        let now = week_of(&Utc::now());
+        assert_eq!(store.full_names_by_surname("baker", now - 1..=now + 1).unwrap(), [("James Baker".to_string(), 1)]);
+        // An update moves story 2 a year on, a delete takes story 1 away.
+        store.upsert_articles(&[with(2, &["Howard Baker"], Some("1988-03-03"))]).unwrap();
+        assert!(store.delete_article(&articles[0].id()).unwrap());
+        assert_eq!(store.full_names_by_surname("baker", march).unwrap(), [("James A. Baker".to_string(), 1)]);
+        let next_year = day("1988-03-03")..=day("1988-03-03");
+        assert_eq!(store.full_names_by_surname("baker", next_year).unwrap(), [("Howard Baker".to_string(), 1)]);
+        // The migration fills the table from stored people as the writes keep it.
+        let kept = rows(&store);
+        let migration = include_str!("../../migrations/0005_person_surnames.sql");
+        let backfill = &migration[migration.find("insert into person_surnames").unwrap()..];
+        store.connection().execute("delete from person_surnames", []).unwrap();
+        store.connection().execute_batch(backfill).unwrap();
+        assert_eq!(rows(&store), kept);
+    }
 }

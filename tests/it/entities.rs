@@ -2,6 +2,7 @@
 //! table, and bad input — counts checked against counts computed from the fixture files.
 
 use std::collections::{BTreeMap, HashSet};
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -199,5 +200,80 @@ async fn an_article_in_another_language_gets_no_entities_from_the_english_tagger
     assert_eq!(names(&german), Vec::<String>::new(), "{german}");
     let (_, brought) = app.get(&article("de-2")).await;
     assert_eq!(names(&brought), vec!["Deutschland".to_string()], "{brought}");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lone_surname_resolves_to_the_full_name_nearby_articles_use() {
+    const KEY: &str = "resolution-key-0123456789";
+    let article = |id: &str, day: &str, title: &str, body: &str| {
+        serde_json::json!({"id": id, "source": "Wire", "published_at": day, "title": title, "body": body}).to_string()
+    };
+    // One file: James Baker named in full, two Browns, and a story naming only "Mr. Baker" (the
+    // same batch).
+    let file = [
+        article(
+            "a1",
+            "1987-03-02",
+            "Baker urges talks",
+            "Treasury Secretary James Baker said on Monday that the United States wanted talks with Japan.",
+        ),
+        article("a2", "1987-03-03", "Brown in London", "Gordon Brown spoke to bankers in London on Tuesday."),
+        article("a3", "1987-03-03", "Brown in Washington", "Harold Brown spoke to reporters in Washington on Tuesday."),
+        article("a4", "1987-03-04", "Talks go on", "Mr. Baker told reporters in Tokyo that the talks would go on."),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wire.jsonl");
+    std::fs::write(&path, file.join("\n")).unwrap();
+    let app = TestApp::with_files_and(&[path], |settings| settings.api_keys = vec![KEY.into()]).await;
+    // Later stories through the write API, each a batch of its own: the store alone resolves.
+    let later = [
+        article(
+            "b1",
+            "1987-03-06",
+            "Dollar outlook",
+            "Mr. Baker said on Friday that the dollar had fallen far enough.",
+        ),
+        article("b2", "1987-03-06", "Budget plan", "Mr. Brown said on Friday that the budget plan would fail."),
+        article("b3", "1987-03-06", "Appeal", "Mr. Fenwick said on Friday that the company would appeal the ruling."),
+        article("b4", "1987-09-01", "Autumn talks", "Mr. Baker said on Tuesday that new talks would begin."),
+    ];
+    for line in &later {
+        app.write_articles(KEY, line.clone()).await;
+    }
+    let people = |id: &'static str| {
+        let app = &app;
+        async move {
+            let id = tidings::model::ArticleId::of_source_key(&format!("id:wire:{id}"));
+            let (status, body) = app.get(&format!("/v1/articles/{id}")).await;
+            assert_eq!(status, 200, "{body}");
+            body["entities"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|entity| entity["kind"] == "person")
+                .map(|entity| entity["name"].as_str().unwrap().to_string())
+                .collect::<Vec<String>>()
+        }
+    };
+    // The index follows the writes.
+    assert!(app.eventually(Duration::from_secs(10), || async { app.search("q=").await["total"] == 8 }).await);
+    // The same batch and a later write both resolve "Mr. Baker" to the James Baker of that week.
+    assert_eq!(people("a4").await, vec!["James Baker".to_string()]);
+    assert_eq!(people("b1").await, vec!["James Baker".to_string()]);
+    // Two Browns nearby: not guessed. No Fenwick is named in full anywhere: not a person. A
+    // Baker six months on is not the March one.
+    assert_eq!(people("b2").await, Vec::<String>::new());
+    assert_eq!(people("b3").await, Vec::<String>::new());
+    assert_eq!(people("b4").await, Vec::<String>::new());
+    // One name in the facet, the surname among its forms.
+    let (_, list) = app.get("/v1/entities?kind=person&limit=100").await;
+    let counts = entity_counts(&list);
+    assert_eq!(counts.get("James Baker"), Some(&3), "{list}");
+    assert!(!counts.contains_key("Baker") && !counts.contains_key("Brown"), "{list}");
+    let (status, profile) = app.get("/v1/entities/person/James%20Baker").await;
+    assert_eq!(status, 200, "{profile}");
+    let aliases: Vec<&str> = profile["aliases"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
+    assert!(aliases.contains(&"Baker") && aliases.contains(&"James Baker"), "{profile}");
     app.stop().await;
 }
