@@ -16,9 +16,12 @@ create table person_surnames (
 insert into person_surnames (surname, name, week, articles)
     select substr(e.name, length(rtrim(e.name, replace(e.name, ' ', ''))) + 1),
            e.name,
-           cast((julianday(coalesce(a.published_at, a.ingested_at)) - 2440587.5) / 7 as integer),
+           -- whole weeks since 1970, rounded down (before 1970 too), from the time in seconds
+           (cast(strftime('%s', coalesce(a.published_at, a.ingested_at)) as integer)
+            - ((cast(strftime('%s', coalesce(a.published_at, a.ingested_at)) as integer) % 604800) + 604800) % 604800)
+           / 604800,
            count(*)
     from article_entities e join articles a on a.id = e.article_id
     where e.kind = 'person' and instr(e.name, ' ') > 0
-      and julianday(coalesce(a.published_at, a.ingested_at)) is not null
+      and strftime('%s', coalesce(a.published_at, a.ingested_at)) is not null
     group by 1, 2, 3;

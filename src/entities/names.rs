@@ -532,8 +532,10 @@ pub fn repair(words: &[&str], spans: &mut Vec<(u8, usize, usize)>) {
     for index in 0..merged.len() {
         let ((_, start, end), _) = merged[index];
         if start >= 2 && CONNECTORS.contains(&words[start - 1].to_lowercase().as_str()) {
+            // Gazetteer names are a few words long: the walk goes back at most eight.
             let mut left = start - 1;
-            while left > 0 && (is_capitalised(words[left - 1]) || CONNECTORS.contains(&words[left - 1])) {
+            let floor = start.saturating_sub(8);
+            while left > floor && (is_capitalised(words[left - 1]) || CONNECTORS.contains(&words[left - 1])) {
                 left -= 1;
                 let text = words[left..end].join(" ");
                 if super::gazetteer::canonical_name(crate::model::EntityKind::Org, &text).is_some() {

@@ -1,9 +1,10 @@
 //! People across articles: a lone surname ("Baker", "Mr. Volcker") that an article does not give
 //! in full resolves to the full name the corpus uses for that surname in nearby articles (the
 //! weeks around it), when one full name holds most of them. An ambiguous surname ("Brown": many
-//! people) is not guessed, and a lone name the corpus never gives in full nearby ("Pennzoil", a
-//! company the tagger took for a person) is not a person: both leave the person facet. The alias
-//! table, applied first, still wins: a name it knows is already full.
+//! people) is not guessed and leaves the person facet; a lone name the corpus never gives in full
+//! nearby is a company the tagger took for a person when the corpus also names it as an
+//! organisation ("Pennzoil"), else a person known by one name ("Suharto"), kept. The alias table,
+//! applied first, still wins: a name it knows is left as it says.
 
 use super::coreference::add_mention;
 use crate::model::{entity_key, Entity, EntityKind};
@@ -20,8 +21,12 @@ pub enum Resolution {
     FullName(String),
     /// Several people go by it nearby.
     Ambiguous,
-    /// No one nearby is named in full with it.
+    /// No one nearby is named in full with it, and the name is also an organisation's: not a
+    /// person.
     Unknown,
+    /// No one nearby is named in full with it: a person known by one name ("Suharto"), kept as
+    /// written.
+    AsWritten,
 }
 
 /// Decides among the full names nearby articles give a surname, with how many articles give
@@ -61,13 +66,16 @@ pub fn apply(entities: &mut Vec<Entity>, lone: &[String], mut resolve: impl FnMu
         .partition(|entity| entity.kind == EntityKind::Person && lone_keys.contains(&entity_key(&entity.name)));
     *entities = kept;
     for entity in resolving {
-        if let Resolution::FullName(full) = resolve(&entity.name) {
-            let mut surfaces = entity.surfaces.into_iter();
-            let first = surfaces.next().unwrap_or_else(|| entity.name.clone());
-            add_mention(entities, EntityKind::Person, full.clone(), first, entity.mentions);
-            for surface in surfaces {
-                add_mention(entities, EntityKind::Person, full.clone(), surface, 0);
-            }
+        let full = match resolve(&entity.name) {
+            Resolution::FullName(full) => full,
+            Resolution::AsWritten => entity.name.clone(),
+            Resolution::Ambiguous | Resolution::Unknown => continue,
+        };
+        let mut surfaces = entity.surfaces.into_iter();
+        let first = surfaces.next().unwrap_or_else(|| entity.name.clone());
+        add_mention(entities, EntityKind::Person, full.clone(), first, entity.mentions);
+        for surface in surfaces {
+            add_mention(entities, EntityKind::Person, full.clone(), surface, 0);
         }
     }
 }

@@ -39,8 +39,10 @@ const TABLE_WORDS: &[&str] = &[
 ];
 
 /// Lines that credit rather than report: a sign-off alone on its line, bylines, editing and
-/// reporting credits, copyright lines.
-fn is_credit_line(line: &str) -> bool {
+/// reporting credits, copyright lines. Credits open their line: only a line that starts a
+/// paragraph (`opens_paragraph`) is read for them, so a wrapped line "follow Texaco's lead …"
+/// stays prose; a sign-off alone is one anywhere.
+fn is_credit_line(line: &str, opens_paragraph: bool) -> bool {
     let line = line.trim();
     let bare = line.strip_suffix("^M").unwrap_or(line).trim_end_matches(['.', ' ']);
     let lower = bare.to_lowercase();
@@ -48,6 +50,9 @@ fn is_credit_line(line: &str) -> bool {
     const SIGN_OFFS: &[&str] = &["reuter", "reuters", "ap", "afp", "upi", "dpa", "more", "end", "xinhua", "bloomberg"];
     if SIGN_OFFS.contains(&lower) {
         return true;
+    }
+    if !opens_paragraph {
+        return false;
     }
     const CREDITS: &[&str] = &[
         "reporting by",
@@ -172,7 +177,11 @@ fn lead_in_length(line: &str) -> Option<usize> {
     let lead = &line[..colon];
     let words: Vec<&str> = lead.split_whitespace().filter(|word| word.chars().any(char::is_alphabetic)).collect();
     let capitalised = words.iter().filter(|word| word.chars().next().is_some_and(char::is_uppercase)).count();
-    (!words.is_empty() && words.len() <= 8 && capitalised * 3 >= words.len() * 2 && words.len() >= 2).then_some(colon)
+    // "President Reagan said: …" is a quotation, not a heading.
+    const SPEECH: &[&str] =
+        &["said", "says", "told", "added", "asked", "stated", "declared", "announced", "warned", "wrote"];
+    let speech = words.iter().any(|word| SPEECH.contains(&word.to_lowercase().as_str()));
+    (!speech && words.len() >= 2 && words.len() <= 8 && capitalised * 3 >= words.len() * 2).then_some(colon)
 }
 
 /// Mostly capitals (at least four letters, nine in ten of them upper case).
@@ -236,7 +245,9 @@ pub fn passages(title: &str, body: &str, body_offset: usize) -> Vec<Passage> {
         let line = raw.trim_end_matches(['\n', '\r']);
         let mut range = trimmed_range(body, line_start..line_start + line.len());
         let text = &body[range.clone()];
-        if text.is_empty() || is_credit_line(text) || is_table_line(text) {
+        let indented = line.starts_with("  ") || line.starts_with('\t');
+        let opens_paragraph = paragraph.is_empty() || indented || previous_length < 40;
+        if text.is_empty() || is_credit_line(text, opens_paragraph) || is_table_line(text) {
             flush(&mut paragraph, &mut out);
             previous_length = 0;
             continue;
@@ -252,7 +263,7 @@ pub fn passages(title: &str, body: &str, body_offset: usize) -> Vec<Passage> {
             }
         }
         // A lead-in heading ("1. New Hope for Peace: Peace talks were …") is a heading of its own.
-        if let Some(length) = lead_in_length(&body[range.clone()]) {
+        if let Some(length) = lead_in_length(&body[range.clone()]).filter(|_| opens_paragraph) {
             flush(&mut paragraph, &mut out);
             let heading = trimmed_range(body, range.start..range.start + length);
             let lead_in = heading.start + body_offset..heading.end + body_offset;
@@ -265,7 +276,6 @@ pub fn passages(title: &str, body: &str, body_offset: usize) -> Vec<Passage> {
         }
         let text = &body[range.clone()];
         // A new paragraph: an indented line, or one after a short line (a heading, a list item).
-        let indented = line.starts_with("  ") || line.starts_with('\t');
         let continues = !paragraph.is_empty() && !indented && previous_length >= 40;
         if !continues {
             flush(&mut paragraph, &mut out);
@@ -369,9 +379,12 @@ mod tests {
             "REUTER^M",
             "Reuter...",
         ] {
-            assert!(is_credit_line(line), "{line}");
+            assert!(is_credit_line(line, true), "{line}");
         }
-        assert!(!is_credit_line("By the end of the year, prices rose."));
+        assert!(!is_credit_line("By the end of the year, prices rose.", true));
+        // A wrapped line of prose that happens to start like a credit is prose.
+        assert!(!is_credit_line("follow Texaco Inc's lead in cutting prices, traders said.", false));
+        assert!(is_credit_line("Reuter", false));
     }
 
     #[test]

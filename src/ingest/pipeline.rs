@@ -246,11 +246,12 @@ pub fn extract_entities(
         for (part, lone) in articles.chunks_mut(chunk).zip(lone.chunks_mut(chunk)) {
             scope.spawn(move || {
                 for (article, lone) in part.iter_mut().zip(lone) {
+                    // The record's own people, under the names the alias table gives them.
                     let brought: Vec<String> = article
                         .entities
                         .iter()
                         .filter(|entity| entity.kind == EntityKind::Person)
-                        .map(|entity| entity_key(&entity.name))
+                        .map(|entity| entity_key(&aliases.resolve(EntityKind::Person, &entity.name)))
                         .collect();
                     let run_extractor = match policy {
                         ExtractPolicy::Auto => article.entities.is_empty(),
@@ -272,6 +273,8 @@ pub fn extract_entities(
                             .iter()
                             .filter(|entity| entity.kind == EntityKind::Person)
                             .filter(|entity| !brought.contains(&entity_key(&entity.name)))
+                            // A name the alias table knows is as the table says.
+                            .filter(|entity| aliases.canonical(EntityKind::Person, &entity.name).is_none())
                             .map(|entity| entity.name.clone())
                             .collect();
                     }
@@ -352,15 +355,18 @@ fn resolve_people(store: &Store, batch: &mut Extracted) -> Result<Vec<String>> {
         batch.found.iter().map(|found| found.iter().filter(|name| !name.contains(' ')).cloned().collect()).collect();
     let now = chrono::Utc::now();
     let week = |article: &Article| week_of(&article.published_at.unwrap_or(now));
-    // The batch's own people named in full, by surname: (name, week).
-    let mut in_batch: HashMap<String, Vec<(String, i64)>> = HashMap::new();
+    // The batch's own people named in full, by surname, then by full name and week: articles.
+    let mut in_batch: HashMap<String, HashMap<(String, i64), u64>> = HashMap::new();
     for article in &batch.articles {
         for entity in article.entities.iter().filter(|entity| entity.kind == EntityKind::Person) {
             if let Some(surname) = surname_of(&entity.name) {
-                in_batch.entry(surname.to_lowercase()).or_default().push((entity.name.clone(), week(article)));
+                let named = in_batch.entry(surname.to_lowercase()).or_default();
+                *named.entry((entity.name.clone(), week(article))).or_default() += 1;
             }
         }
     }
+    // One decision per surname and week, whichever article asks.
+    let mut decided: HashMap<(String, i64), resolution::Resolution> = HashMap::new();
     for (article, lone) in batch.articles.iter_mut().zip(&lone) {
         if lone.is_empty() {
             continue;
@@ -369,23 +375,51 @@ fn resolve_people(store: &Store, batch: &mut Extracted) -> Result<Vec<String>> {
         let weeks = here - resolution::WEEKS_AROUND..=here + resolution::WEEKS_AROUND;
         let mut failed = None;
         resolution::apply(&mut article.entities, lone, |surname| {
-            let mut candidates = match store.full_names_by_surname(surname, weeks.clone()) {
-                Ok(candidates) => candidates,
+            let key = (surname.to_lowercase(), here);
+            if let Some(decision) = decided.get(&key) {
+                return decision.clone();
+            }
+            let decision = match decide(store, surname, weeks.clone(), in_batch.get(&key.0), batch_votes.get(&key.0)) {
+                Ok(decision) => decision,
                 Err(error) => {
                     failed = Some(error);
-                    return resolution::Resolution::Ambiguous;
+                    resolution::Resolution::Ambiguous
                 }
             };
-            if let Some(named) = in_batch.get(&surname.to_lowercase()) {
-                candidates.extend(named.iter().filter(|(_, at)| weeks.contains(at)).map(|(name, _)| (name.clone(), 1)));
-            }
-            resolution::resolve(&candidates)
+            decided.insert(key, decision.clone());
+            decision
         });
         if let Some(error) = failed {
             return Err(error);
         }
     }
     Ok(hashes)
+}
+
+/// What a lone surname is in the weeks `weeks`, from the store's full names, the batch's
+/// (`in_batch`: by full name and week) and whether it is known as an organisation.
+fn decide(
+    store: &Store,
+    surname: &str,
+    weeks: std::ops::RangeInclusive<i64>,
+    in_batch: Option<&HashMap<(String, i64), u64>>,
+    batch_votes: Option<&(u64, u64)>,
+) -> Result<resolution::Resolution> {
+    let mut candidates = store.full_names_by_surname(surname, weeks.clone())?;
+    if let Some(named) = in_batch {
+        candidates.extend(
+            named.iter().filter(|((_, at), _)| weeks.contains(at)).map(|((name, _), count)| (name.clone(), *count)),
+        );
+    }
+    let decision = resolution::resolve(&candidates);
+    if decision != resolution::Resolution::Unknown {
+        return Ok(decision);
+    }
+    // No one nearby has it as a surname: a name the corpus also gives as an organisation is a
+    // company the tagger took for a person; any other stays as it is written (a person known by
+    // one name: Suharto).
+    let organisation = batch_votes.map_or(0, |votes| votes.1) + store.entity_articles(EntityKind::Org, surname)?;
+    Ok(if organisation > 0 { resolution::Resolution::Unknown } else { resolution::Resolution::AsWritten })
 }
 
 fn progress_bar(enabled: bool, files: &[PathBuf]) -> ProgressBar {

@@ -244,12 +244,12 @@ impl Store {
         Ok(names)
     }
 
-    /// How many articles name `name` (any case) as an entity of `kind`, counted per form (an
-    /// article writing it two ways counts twice): a vote on what a name is.
+    /// How many articles at least name `name` (any case) as an entity of `kind`: those of its
+    /// most written form (a vote on what a name is, in articles whatever the number of forms).
     pub fn entity_articles(&self, kind: EntityKind, name: &str) -> Result<u64> {
         let mut statement = self
             .connection
-            .prepare_cached("select coalesce(sum(articles), 0) from entity_surfaces where kind = ?1 and name = ?2")?;
+            .prepare_cached("select coalesce(max(articles), 0) from entity_surfaces where kind = ?1 and name = ?2")?;
         Ok(statement.query_row(params![kind.as_str(), name], |row| row.get::<_, i64>(0))? as u64)
     }
 
@@ -418,7 +418,7 @@ fn write_article(transaction: &Transaction<'_>, row: &Row<'_>, article: &Article
     let mut written: Vec<(EntityKind, &str)> = Vec::with_capacity(article.entities.len());
     // The article's week, read once from its row (publication, else first ingestion), as
     // `forget_surfaces` reads it.
-    let mut week: Option<i64> = None;
+    let mut week: Option<Option<i64>> = None;
     for entity in &article.entities {
         let only_the_name = matches!(entity.surfaces.as_slice(), [surface] if *surface == entity.name);
         let surfaces = match only_the_name {
@@ -438,8 +438,11 @@ fn write_article(transaction: &Transaction<'_>, row: &Row<'_>, article: &Article
         if let Some(surname) = (entity.kind == EntityKind::Person).then(|| surname_of(&entity.name)).flatten() {
             let week = match week {
                 Some(week) => week,
-                None => *week.insert(article_week(transaction, id)?.unwrap_or_else(|| week_of(&Utc::now()))),
+                None => *week.insert(article_week(transaction, id)?),
             };
+            // A time the store cannot read back (a year past 9999) is not counted, as it could
+            // not be taken out again.
+            let Some(week) = week else { continue };
             transaction
                 .prepare_cached(
                     "insert into person_surnames (surname, name, week, articles) values (?1, ?2, ?3, 1)
@@ -497,6 +500,8 @@ mod tests {
             with(2, &["James Baker", "Howard Baker"], Some("1987-03-03")),
             with(3, &["Baker", "James A. Baker"], Some("1987-03-04")),
             with(4, &["James Baker"], None),
+            with(5, &["Harold Baker"], Some("1969-12-29")),
+            with(6, &["Harold Baker"], Some("1965-06-01")),
         ];
         store.upsert_articles(&articles).unwrap();
         let march = day("1987-03-03") - 1..=day("1987-03-03") + 1;
@@ -513,6 +518,9 @@ mod tests {
         assert_eq!(store.full_names_by_surname("baker", march).unwrap(), [("James A. Baker".to_string(), 1)]);
         let next_year = day("1988-03-03")..=day("1988-03-03");
         assert_eq!(store.full_names_by_surname("baker", next_year).unwrap(), [("Howard Baker".to_string(), 1)]);
+        // Before 1970 the weeks count back from it as the writes count them.
+        assert_eq!(day("1969-12-29"), -1);
+        assert_eq!(store.full_names_by_surname("baker", -1..=-1).unwrap(), [("Harold Baker".to_string(), 1)]);
         // The migration fills the table from stored people as the writes keep it.
         let kept = rows(&store);
         let migration = include_str!("../../migrations/0005_person_surnames.sql");

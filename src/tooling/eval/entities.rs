@@ -110,9 +110,11 @@ impl Judge {
         if vocabulary.contains(&slug) {
             return Verdict::Right("Reuters vocabulary".into());
         }
+        // A person's vocabulary entry may be the surname alone ("reagan"); a lone word that is
+        // also an English word ("bond", "young", "wise") is no evidence for a full name.
         if kind == EntityKind::Person && slug.contains('-') {
             let surname = slug.rsplit('-').next().unwrap_or_default();
-            if vocabulary.contains(surname) {
+            if vocabulary.contains(surname) && !crate::entities::names::is_common_word(surname) {
                 return Verdict::Right("Reuters vocabulary (surname)".into());
             }
         }
@@ -135,11 +137,12 @@ impl Ranked {
         Ranked { kind, names: names.collect() }
     }
 
-    /// The share of the first `top` names judged right.
+    /// The share of the first `top` places judged right (a list shorter than `top` has the
+    /// missing places wrong).
     fn purity(&self, top: usize) -> f64 {
         let shown = &self.names[..top.min(self.names.len())];
         let right = shown.iter().filter(|(_, _, verdict)| matches!(verdict, Verdict::Right(_))).count();
-        right as f64 / shown.len().max(1) as f64
+        right as f64 / top.max(1) as f64
     }
 }
 
@@ -297,7 +300,11 @@ pub fn eval_command(reuters: &Path, judgments: &Path, seed: &Path) -> Result<()>
     let store = Store::open(&settings.store_path())?;
     let mut recall = PeopleRecall::default();
     for ((_, tags), id) in stories.iter().zip(&ids).filter(|((_, tags), _)| !tags.is_empty()) {
-        let Some(kept) = store.get_article(id)? else { continue };
+        let Some(kept) = store.get_article(id)? else {
+            // Not stored: its tags are not found.
+            recall.add(tags, &[]);
+            continue;
+        };
         let people: Vec<String> = kept
             .article
             .entities
@@ -311,7 +318,10 @@ pub fn eval_command(reuters: &Path, judgments: &Path, seed: &Path) -> Result<()>
 
     let seed_text = std::fs::read_to_string(seed)
         .map_err(|error| Error::Config(format!("cannot read {}: {error}", seed.display())))?;
-    let mut seed_article = vec![Article { body: seed_text, ..stories[0].0.clone() }];
+    let first = stories
+        .first()
+        .ok_or_else(|| Error::Config(format!("no story with a title and a body in {}", reuters.display())))?;
+    let mut seed_article = vec![Article { body: seed_text, ..first.0.clone() }];
     seed_article[0].title.clear();
     extract_entities(
         &mut seed_article,
