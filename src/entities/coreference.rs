@@ -46,6 +46,17 @@ pub fn add_mention(entities: &mut Vec<Entity>, kind: EntityKind, name: String, s
     }
 }
 
+/// Adds `entity` as an entity of `kind` named `name` (itself, or the one it joins): its mentions
+/// and every form it was written in.
+pub fn add_entity_as(entities: &mut Vec<Entity>, kind: EntityKind, name: String, entity: Entity) {
+    let mut surfaces = entity.surfaces.into_iter();
+    let first = surfaces.next().unwrap_or_else(|| entity.name.clone());
+    add_mention(entities, kind, name.clone(), first, entity.mentions);
+    for surface in surfaces {
+        add_mention(entities, kind, name.clone(), surface, 0);
+    }
+}
+
 /// The people an article names in full, for in-article coreference.
 pub struct People {
     full_names: Vec<String>,
@@ -87,19 +98,14 @@ pub fn join_people(entities: Vec<Entity>) -> Vec<Entity> {
     for entity in entities {
         if entity.kind == EntityKind::Person && !entity.name.contains(' ') {
             if let Some(full) = people.full_name_for(&entity.name) {
-                for surface in entity.surfaces {
-                    add_mention(&mut merged, EntityKind::Person, full.clone(), surface, 0);
-                }
-                add_mention(&mut merged, EntityKind::Person, full, entity.name, entity.mentions);
+                let form = entity.name.clone();
+                add_entity_as(&mut merged, EntityKind::Person, full.clone(), entity);
+                add_mention(&mut merged, EntityKind::Person, full, form, 0);
                 continue;
             }
         }
-        let Entity { kind, name, surfaces, mentions } = entity;
-        let mut surfaces = surfaces.into_iter();
-        add_mention(&mut merged, kind, name.clone(), surfaces.next().unwrap_or_else(|| name.clone()), mentions);
-        for surface in surfaces {
-            add_mention(&mut merged, kind, name.clone(), surface, 0);
-        }
+        let (kind, name) = (entity.kind, entity.name.clone());
+        add_entity_as(&mut merged, kind, name, entity);
     }
     merged
 }
@@ -125,18 +131,13 @@ pub fn join_organisations(entities: Vec<Entity>) -> Vec<Entity> {
     for entity in entities {
         let single = !entity.name.contains(' ') && matches!(entity.kind, EntityKind::Org | EntityKind::Person);
         if let Some(full) = single.then(|| opened_by(&entity.name)).flatten() {
-            for surface in entity.surfaces {
-                add_mention(&mut merged, EntityKind::Org, full.clone(), surface, 0);
-            }
-            add_mention(&mut merged, EntityKind::Org, full, entity.name, entity.mentions);
+            let form = entity.name.clone();
+            add_entity_as(&mut merged, EntityKind::Org, full.clone(), entity);
+            add_mention(&mut merged, EntityKind::Org, full, form, 0);
             continue;
         }
-        let Entity { kind, name, surfaces, mentions } = entity;
-        let mut surfaces = surfaces.into_iter();
-        add_mention(&mut merged, kind, name.clone(), surfaces.next().unwrap_or_else(|| name.clone()), mentions);
-        for surface in surfaces {
-            add_mention(&mut merged, kind, name.clone(), surface, 0);
-        }
+        let (kind, name) = (entity.kind, entity.name.clone());
+        add_entity_as(&mut merged, kind, name, entity);
     }
     merged
 }

@@ -298,36 +298,14 @@ const ROLES: &[&str] = &[
     "advisor",
 ];
 
-/// Words that end a span without being part of the name.
-const TRAILING: &[&str] = &[
-    "jan",
-    "feb",
-    "mar",
-    "apr",
-    "jun",
-    "jul",
-    "aug",
-    "sep",
-    "sept",
-    "oct",
-    "nov",
-    "dec",
-    "january",
-    "february",
-    "march",
-    "april",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-    "republican",
-    "republicans",
-    "democrat",
-    "democrats",
-];
+/// Party members after a name: not part of it ("the Kansas Republican").
+const PARTY_MEMBERS: &[&str] = &["republican", "republicans", "democrat", "democrats"];
+
+/// A word that ends a span without being part of the name: a month ("New York Dec"; not "May",
+/// a surname) or a party member.
+fn is_trailing(word: &str) -> bool {
+    (super::wire::MONTHS.contains(&word) && word != "may") || PARTY_MEMBERS.contains(&word)
+}
 
 /// Shorthand of tables and wire copy: a name never holds one of these words.
 const SHORTHAND: &[&str] = &[
@@ -563,7 +541,7 @@ pub fn repair(words: &[&str], spans: &mut Vec<(u8, usize, usize)>) {
     for ((kind, start, mut end), _) in merged {
         // A month or a party member after a name is not part of it ("New York Dec", "the Kansas
         // Republican").
-        while end - start >= 2 && TRAILING.contains(&bare(words[end - 1]).as_str()) {
+        while end - start >= 2 && is_trailing(&bare(words[end - 1])) {
             end -= 1;
         }
         if kind == ORG {

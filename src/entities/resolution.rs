@@ -6,7 +6,7 @@
 //! organisation ("Pennzoil"), else a person known by one name ("Suharto"), kept. The alias table,
 //! applied first, still wins: a name it knows is left as it says.
 
-use super::coreference::add_mention;
+use super::coreference::add_entity_as;
 use crate::model::{entity_key, Entity, EntityKind};
 
 /// The weeks either side of an article's week whose full names count.
@@ -71,12 +71,7 @@ pub fn apply(entities: &mut Vec<Entity>, lone: &[String], mut resolve: impl FnMu
             Resolution::AsWritten => entity.name.clone(),
             Resolution::Ambiguous | Resolution::Unknown => continue,
         };
-        let mut surfaces = entity.surfaces.into_iter();
-        let first = surfaces.next().unwrap_or_else(|| entity.name.clone());
-        add_mention(entities, EntityKind::Person, full.clone(), first, entity.mentions);
-        for surface in surfaces {
-            add_mention(entities, EntityKind::Person, full.clone(), surface, 0);
-        }
+        add_entity_as(entities, EntityKind::Person, full, entity);
     }
 }
 

@@ -118,7 +118,8 @@ pub fn is_table_line(line: &str) -> bool {
         || (columns >= 2 && figures + dashes > 0)
 }
 
-const MONTHS: &[&str] = &[
+/// Month names and their wire abbreviations (lower case).
+pub const MONTHS: &[&str] = &[
     "jan",
     "feb",
     "mar",

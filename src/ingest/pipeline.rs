@@ -293,18 +293,8 @@ fn retype_as_organisations(entities: &mut Vec<crate::model::Entity>, names: &[St
         .partition(|entity| entity.kind == EntityKind::Person && names.contains(&entity.name));
     *entities = kept;
     for entity in moving {
-        let mut surfaces = entity.surfaces.into_iter();
-        let first = surfaces.next().unwrap_or_else(|| entity.name.clone());
-        crate::entities::coreference::add_mention(
-            entities,
-            EntityKind::Org,
-            entity.name.clone(),
-            first,
-            entity.mentions,
-        );
-        for surface in surfaces {
-            crate::entities::coreference::add_mention(entities, EntityKind::Org, entity.name.clone(), surface, 0);
-        }
+        let name = entity.name.clone();
+        crate::entities::coreference::add_entity_as(entities, EntityKind::Org, name, entity);
     }
 }
 
