@@ -110,27 +110,36 @@ pub fn join_people(entities: Vec<Entity>) -> Vec<Entity> {
     merged
 }
 
-/// Joins a one-word organisation or person ("Texaco", "Shearson") to the organisation of
-/// several words that it opens in the same article ("Texaco Inc", "Shearson Lehman Brothers"):
-/// a company named in full is then called by its first word.
+/// Joins an organisation or person ("Texaco", "Kidder", "Dean Witter") to the organisation of
+/// more words that it opens in the same article ("Texaco Inc", "Kidder, Peabody", "Dean Witter
+/// Reynolds"): a company named in full is then called by its first words, and a brokerage named
+/// after its founders is not a person.
 pub fn join_organisations(entities: Vec<Entity>) -> Vec<Entity> {
-    let long: Vec<String> = entities
+    let words_of = |name: &str| -> Vec<String> {
+        name.split(' ')
+            .map(|word| word.trim_matches(|c: char| c == ',' || c == ';').to_lowercase())
+            .filter(|word| !word.is_empty())
+            .collect()
+    };
+    let long: Vec<(String, Vec<String>)> = entities
         .iter()
         .filter(|entity| entity.kind == EntityKind::Org && entity.name.contains(' '))
-        .map(|entity| entity.name.clone())
+        .map(|entity| (entity.name.clone(), words_of(&entity.name)))
         .collect();
-    let opened_by = |word: &str| -> Option<String> {
-        let key = word.to_lowercase();
-        let mut matches =
-            long.iter().filter(|name| name.split(' ').next().is_some_and(|first| first.to_lowercase() == key));
+    let opened_by = |name: &str| -> Option<String> {
+        let words = words_of(name);
+        let mut matches = long
+            .iter()
+            .filter(|(_, long_words)| long_words.len() > words.len() && long_words[..words.len()] == words[..])
+            .map(|(long_name, _)| long_name);
         let first = matches.next()?;
-        // Two companies opened by the same word: which one is meant is not known.
+        // Two companies opened by the same words: which one is meant is not known.
         matches.all(|other| other == first).then(|| first.clone())
     };
     let mut merged: Vec<Entity> = Vec::with_capacity(entities.len());
     for entity in entities {
-        let single = !entity.name.contains(' ') && matches!(entity.kind, EntityKind::Org | EntityKind::Person);
-        if let Some(full) = single.then(|| opened_by(&entity.name)).flatten() {
+        let joinable = matches!(entity.kind, EntityKind::Org | EntityKind::Person);
+        if let Some(full) = joinable.then(|| opened_by(&entity.name)).flatten() {
             let form = entity.name.clone();
             add_entity_as(&mut merged, EntityKind::Org, full.clone(), entity);
             add_mention(&mut merged, EntityKind::Org, full, form, 0);

@@ -574,6 +574,11 @@ pub fn is_common_word(word: &str) -> bool {
     lists().common_words.contains(word.to_lowercase().as_str())
 }
 
+/// `is_common_word` of a word already in lower case.
+pub fn is_common_lower(lower: &str) -> bool {
+    lists().common_words.contains(lower)
+}
+
 /// Whether the words of a span of `kind` are a name on their own.
 pub fn is_name(kind: u8, words: &[&str]) -> bool {
     let bares: Vec<String> = words.iter().map(|word| bare(word)).filter(|word| !word.is_empty()).collect();

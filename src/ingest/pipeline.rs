@@ -326,12 +326,40 @@ fn resolve_people(store: &Store, batch: &mut Extracted) -> Result<Vec<String>> {
             }
         }
     }
+    // Organisations of the batch by the names of two words or more that open them ("Dean Witter"
+    // opens "Dean Witter Reynolds"): a brokerage named after its founders is not a person.
+    let mut batch_opened: HashMap<String, u64> = HashMap::new();
+    for article in &batch.articles {
+        let mut opened: Vec<String> = Vec::new();
+        for entity in article.entities.iter().filter(|entity| entity.kind == EntityKind::Org) {
+            let words: Vec<&str> = entity.name.split_whitespace().collect();
+            for length in 2..words.len() {
+                opened.push(entity_key(&words[..length].join(" ").replace(',', "")));
+            }
+        }
+        opened.sort();
+        opened.dedup();
+        for key in opened {
+            *batch_opened.entry(key).or_default() += 1;
+        }
+    }
     for (article, found) in batch.articles.iter_mut().zip(batch.found.iter_mut()) {
         let mut organisations = Vec::new();
         for name in found.iter() {
-            let (mut person, mut organisation) = batch_votes.get(&entity_key(name)).copied().unwrap_or_default();
+            let key = entity_key(name);
+            let (mut person, mut organisation) = batch_votes.get(&key).copied().unwrap_or_default();
             person += store.entity_articles(EntityKind::Person, name)?;
             organisation += store.entity_articles(EntityKind::Org, name)?;
+            // A full name only: a lone surname opening a company's name ("Baker" of "Baker
+            // Hughes") is left to the resolution below.
+            if name.contains(' ') {
+                organisation += batch_opened.get(&key).copied().unwrap_or_default();
+                organisation += store.entity_articles_opened_by(EntityKind::Org, name)?;
+                // "Donaldson Lufkin" opens "Donaldson, Lufkin and Jenrette".
+                if let Some((first, rest)) = name.split_once(' ') {
+                    organisation += store.entity_articles_opened_by(EntityKind::Org, &format!("{first}, {rest}"))?;
+                }
+            }
             if organisation > person {
                 organisations.push(name.clone());
             }

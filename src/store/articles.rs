@@ -253,6 +253,22 @@ impl Store {
         Ok(statement.query_row(params![kind.as_str(), name], |row| row.get::<_, i64>(0))? as u64)
     }
 
+    /// How many articles name an entity of `kind` that `name` opens ("Dean Witter" opens "Dean
+    /// Witter Reynolds", "Kidder" opens "Kidder, Peabody"), each such name counted by its most
+    /// written form.
+    pub fn entity_articles_opened_by(&self, kind: EntityKind, name: &str) -> Result<u64> {
+        let mut statement = self.connection.prepare_cached(
+            "select coalesce(sum(articles), 0) from (select max(articles) as articles from entity_surfaces \
+             where kind = ?1 and ((name >= ?2 and name < ?3) or (name >= ?4 and name < ?5)) group by name)",
+        )?;
+        // Names continuing after a space or a comma: the ranges just above "name " and "name,".
+        let spaced = (format!("{name} "), format!("{name}!"));
+        let comma = (format!("{name},"), format!("{name}-"));
+        Ok(statement
+            .query_row(params![kind.as_str(), spaced.0, spaced.1, comma.0, comma.1], |row| row.get::<_, i64>(0))?
+            as u64)
+    }
+
     /// The forms an entity was written in across all articles, most frequent first.
     pub fn entity_surfaces(&self, kind: EntityKind, name: &str) -> Result<Vec<String>> {
         let mut statement = self.connection.prepare_cached(

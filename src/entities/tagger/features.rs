@@ -1,6 +1,7 @@
 //! Features of a token in context, hashed (FNV-1a, stable across builds) without allocating:
-//! the word and its neighbours, shapes, affixes, casing, gazetteer membership and the tags
-//! already given to the previous two tokens.
+//! the word and its neighbours, shapes, affixes, casing and gazetteer membership (`observed`),
+//! and the few that pair a token with the label before it (`paired`), which the decoder scores
+//! once for every label the previous token may have.
 
 /// The word shape: `Xxxx` → `Xx`, `IBM` → `X`, `1987` → `d`, `U.S.` → `X.X.` (runs collapsed).
 pub fn shape(word: &str) -> String {
@@ -67,6 +68,11 @@ impl FeatureHash {
     pub fn finish(self) -> u64 {
         self.0
     }
+
+    /// This feature paired with the previous token's label.
+    pub fn with_label(self, label: u8) -> u64 {
+        self.number(label).finish()
+    }
 }
 
 /// Per-token facts computed once per sentence.
@@ -76,17 +82,82 @@ pub struct TokenInfo<'a> {
     pub lower: String,
     /// Bit set of gazetteer memberships (place, org, first name, person cue, org suffix).
     pub gazetteer: u8,
+    /// A common English word (written in lower case in running text).
+    pub common: bool,
+}
+
+/// What the rest of its document says of a word, by the hash of its lower-case form: that it
+/// follows a given name or a person's title somewhere ("Baker" after "James"), that it is
+/// capitalised where casing tells (not first in its sentence, not in a headline in capitals), that
+/// it is written in lower case. A sentence-initial "Baker" or a headline's word is read by these.
+#[derive(Default)]
+pub struct DocumentFacts {
+    words: super::FeatureMap<u8>,
+}
+
+const SURNAME: u8 = 1;
+const CAPITALISED: u8 = 2;
+const LOWER: u8 = 4;
+const GIVEN_NAME_OR_TITLE: u8 = 4 | 8;
+
+fn starts_upper(word: &str) -> bool {
+    word.chars().next().is_some_and(char::is_uppercase)
+}
+
+impl DocumentFacts {
+    fn key(lower: &str) -> u64 {
+        FeatureHash::new(255).text(lower).finish()
+    }
+
+    /// Learns from a document's sentences whose casing carries signal (`cased`).
+    pub fn learn<'a, 'b>(sentences: impl Iterator<Item = (&'b [TokenInfo<'a>], bool)>) -> DocumentFacts
+    where
+        'a: 'b,
+    {
+        let mut facts = DocumentFacts::default();
+        for (tokens, cased) in sentences {
+            if !cased {
+                continue;
+            }
+
+            for (index, token) in tokens.iter().enumerate() {
+                let mut bits = 0;
+                if token.word.chars().next().is_some_and(char::is_lowercase) {
+                    bits |= LOWER;
+                }
+                if index > 0 && starts_upper(token.word) {
+                    let before = &tokens[index - 1];
+                    if before.word.chars().next().is_some_and(char::is_alphanumeric) {
+                        bits |= CAPITALISED;
+                    }
+                    if starts_upper(before.word) && before.gazetteer & GIVEN_NAME_OR_TITLE != 0 {
+                        bits |= SURNAME;
+                    }
+                }
+                if bits != 0 {
+                    *facts.words.entry(DocumentFacts::key(&token.lower)).or_default() |= bits;
+                }
+            }
+        }
+        facts
+    }
+
+    pub fn of(&self, lower: &str) -> u8 {
+        self.words.get(&DocumentFacts::key(lower)).copied().unwrap_or(0)
+    }
 }
 
 /// Everything the features of position `index` need.
 pub struct Context<'a, 'b> {
     pub tokens: &'b [TokenInfo<'a>],
     pub index: usize,
-    /// Tags already chosen for the previous two positions (0 = none / sentence start).
-    pub previous: [u8; 2],
     /// The whole sentence is in capitals (a CoNLL-style headline).
     pub all_caps: bool,
+    pub document: &'b DocumentFacts,
 }
+
+/// How many features pair with the previous label.
+pub const PAIRED: usize = 4;
 
 fn prefix(word: &str, chars: usize) -> &str {
     if word.is_ascii() {
@@ -106,9 +177,8 @@ fn suffix(word: &str, chars: usize) -> &str {
     word.char_indices().nth(count - chars).map(|(at, _)| &word[at..]).unwrap_or(word)
 }
 
-/// Pushes the hashed features of one position into `out` (cleared first).
-pub fn extract(context: &Context<'_, '_>, out: &mut Vec<u64>) {
-    out.clear();
+/// Appends the hashed label-free features of one position to `out`.
+pub fn observed(context: &Context<'_, '_>, out: &mut Vec<u64>) {
     let tokens = context.tokens;
     let index = context.index;
     let token = &tokens[index];
@@ -128,6 +198,14 @@ pub fn extract(context: &Context<'_, '_>, out: &mut Vec<u64>) {
     push(FeatureHash::new(6).number(token.gazetteer));
     push(FeatureHash::new(7).number((index == 0) as u8).text(&token.shape));
     push(FeatureHash::new(8).number(context.all_caps as u8).text(&token.shape));
+    // A capitalised word that is no common word is a name even first in a sentence.
+    push(FeatureHash::new(24).number(token.common as u8 | ((index == 0) as u8) << 1).text(&token.shape));
+    // Only what the document does say: its silence about a word tells nothing.
+    let known = context.document.of(&token.lower);
+    if known != 0 {
+        push(FeatureHash::new(21).number(known).text(&token.shape));
+        push(FeatureHash::new(22).number(known).number((index == 0) as u8 | (context.all_caps as u8) << 1));
+    }
     for offset in [-2isize, -1, 1, 2] {
         let code = (offset + 2) as u8;
         match word_at(offset) {
@@ -149,12 +227,20 @@ pub fn extract(context: &Context<'_, '_>, out: &mut Vec<u64>) {
             .text(&token.shape)
             .text(word_at(1).map(|o| o.shape.as_str()).unwrap_or("</s>")),
     );
-    let [two_back, one_back] = context.previous;
-    push(FeatureHash::new(16).number(one_back));
-    push(FeatureHash::new(17).number(two_back).number(one_back));
-    push(FeatureHash::new(18).number(one_back).text(&token.lower));
-    push(FeatureHash::new(19).number(one_back).text(&token.shape));
-    push(FeatureHash::new(20).number(one_back).text(next));
+}
+
+/// The features of one position that pair with the previous label, before the label is mixed in
+/// (`FeatureHash::with_label`): the label alone (a transition), and with this word, its shape and
+/// the next word.
+pub fn paired(context: &Context<'_, '_>) -> [FeatureHash; PAIRED] {
+    let token = &context.tokens[context.index];
+    let next = context.tokens.get(context.index + 1).map(|other| other.lower.as_str()).unwrap_or("</s>");
+    [
+        FeatureHash::new(16),
+        FeatureHash::new(18).text(&token.lower),
+        FeatureHash::new(19).text(&token.shape),
+        FeatureHash::new(20).text(next),
+    ]
 }
 
 #[cfg(test)]
