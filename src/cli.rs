@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand};
 
 use crate::config::{project_path, sample_dir, Settings};
 use crate::error::{Error, Result};
-use crate::ingest::{ingest_and_index, ExtractPolicy, IngestOptions};
+use crate::ingest::{ingest_and_index, reextract_and_index, ExtractPolicy, IngestOptions};
 use crate::startup::Application;
 use crate::store::Store;
 use crate::tooling;
@@ -60,8 +60,15 @@ pub enum Command {
         #[arg(long)]
         addr: Option<String>,
     },
-    /// Rebuild the index from the store (stop the server first).
-    Reindex,
+    /// Rebuild the index from the store (stop the server first); with `--extract`, first run
+    /// entity extraction again over the stored articles.
+    Reindex {
+        /// Re-extract entities, keeping those the records named and replacing those an earlier
+        /// extractor found: on articles whose records named none (auto, the default), on all
+        /// (always), or on none, dropping what was extracted (never).
+        #[arg(long, value_enum, num_args = 0..=1, default_missing_value = "auto")]
+        extract: Option<ExtractPolicy>,
+    },
     /// Ingest the sample shipped in the repository and serve it.
     Quickstart {
         #[arg(long)]
@@ -190,7 +197,12 @@ pub fn run(cli: Cli) -> Result<()> {
             }
             serve(settings)
         }
-        Command::Reindex => {
+        Command::Reindex { extract: Some(policy) } => {
+            let report = reextract_and_index(&settings, policy)?;
+            print!("re-extracted entities: {}", report.render());
+            Ok(())
+        }
+        Command::Reindex { extract: None } => {
             let store = Store::open(&settings.store_path())?;
             let indexed = crate::index::rebuild(&settings.index_path(), &store)?;
             println!("reindexed {indexed} articles into {}", settings.index_path().display());

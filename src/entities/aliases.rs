@@ -87,6 +87,7 @@ impl Aliases {
             match merged.iter_mut().find(|existing| existing.kind == entity.kind && entity_key(&existing.name) == key) {
                 Some(existing) => {
                     existing.mentions += entity.mentions;
+                    existing.brought |= entity.brought;
                     for surface in entity.surfaces {
                         if !existing.surfaces.contains(&surface) {
                             existing.surfaces.push(surface);

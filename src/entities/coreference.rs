@@ -42,18 +42,27 @@ pub fn add_mention(entities: &mut Vec<Entity>, kind: EntityKind, name: String, s
                 entity.surfaces.push(surface);
             }
         }
-        None => entities.push(Entity { kind, name, surfaces: vec![surface], mentions }),
+        None => entities.push(Entity { kind, name, surfaces: vec![surface], mentions, brought: false }),
     }
 }
 
 /// Adds `entity` as an entity of `kind` named `name` (itself, or the one it joins): its mentions
 /// and every form it was written in.
 pub fn add_entity_as(entities: &mut Vec<Entity>, kind: EntityKind, name: String, entity: Entity) {
+    let brought = entity.brought;
     let mut surfaces = entity.surfaces.into_iter();
     let first = surfaces.next().unwrap_or_else(|| entity.name.clone());
     add_mention(entities, kind, name.clone(), first, entity.mentions);
     for surface in surfaces {
         add_mention(entities, kind, name.clone(), surface, 0);
+    }
+    if brought {
+        let key = entity_key(&name);
+        if let Some(added) =
+            entities.iter_mut().find(|existing| existing.kind == kind && entity_key(&existing.name) == key)
+        {
+            added.brought = true;
+        }
     }
 }
 

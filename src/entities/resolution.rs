@@ -90,14 +90,9 @@ mod tests {
     #[test]
     fn resolved_people_keep_their_forms_and_the_rest_leave() {
         let mut entities = vec![
-            Entity { kind: EntityKind::Person, name: "Baker".into(), surfaces: vec!["Baker".into()], mentions: 2 },
-            Entity {
-                kind: EntityKind::Person,
-                name: "Pennzoil".into(),
-                surfaces: vec!["Pennzoil".into()],
-                mentions: 1,
-            },
-            Entity { kind: EntityKind::Person, name: "Ongpin".into(), surfaces: vec!["Ongpin".into()], mentions: 1 },
+            Entity { mentions: 2, ..Entity::new(EntityKind::Person, "Baker") },
+            Entity::new(EntityKind::Person, "Pennzoil"),
+            Entity::new(EntityKind::Person, "Ongpin"),
             Entity::new(EntityKind::Place, "Tokyo"),
         ];
         apply(&mut entities, &["Baker".into(), "Pennzoil".into()], |name| match name {

@@ -21,7 +21,7 @@ pub mod watch;
 use crate::model::Article;
 
 pub use files::{decode_text, expand_paths, parse_file, Format};
-pub use pipeline::{extract_entities, ingest_and_index, IndexHandOff, Ingested, Ingestor};
+pub use pipeline::{extract_entities, ingest_and_index, reextract_and_index, IndexHandOff, Ingested, Ingestor};
 pub use report::{IngestReport, Rejection};
 
 /// One record read from a file: an article, or the reason it was rejected.

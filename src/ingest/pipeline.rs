@@ -15,7 +15,7 @@ use crate::config::Settings;
 use crate::entities::{resolution, Aliases, EntityExtractor};
 use crate::error::{Error, Result};
 use crate::index::{SearchIndex, WriterBudget};
-use crate::model::{entity_key, surname_of, week_of, Article, ArticleId, EntityKind, Lang};
+use crate::model::{entity_key, surname_of, week_of, Article, ArticleId, Entity, EntityKind, Lang};
 use crate::store::Store;
 
 /// Who brings the index up to date with what an [`Ingestor`] stores.
@@ -144,6 +144,57 @@ impl Ingestor {
         Ok(Ingested { report, ids: batch.articles.iter().map(Article::id).collect() })
     }
 
+    /// Runs extraction again over every stored article, `policy` saying on which as at ingest
+    /// (auto: those whose records named no entities): the entities a record brought are kept,
+    /// those an extractor found before are replaced by what this one finds, people are resolved
+    /// across articles as at ingest, and what changes goes to the index. Articles written before
+    /// the store recorded where entities came from (migration 6) count as bringing none. One run
+    /// of the ledger, named `reindex --extract`; articles are read and written in batches, oldest
+    /// change first, and the run ends at the last change it found when it started.
+    pub fn reextract(&self, policy: ExtractPolicy) -> Result<IngestReport> {
+        const BATCH: usize = 1_000;
+        let run_id = self.store().start_run(&["reindex --extract".to_string()])?;
+        let mut report = IngestReport::default();
+        let last = self.store().max_seq()?;
+        let mut after = 0;
+        while after < last {
+            let stored = self.store().articles_after(after, BATCH)?;
+            let Some(newest) = stored.last() else { break };
+            after = newest.seq;
+            let (mut articles, before): (Vec<Article>, Vec<Vec<Entity>>) = stored
+                .into_iter()
+                .filter(|stored| stored.seq <= last)
+                .map(|stored| {
+                    let mut article = stored.article;
+                    let before = article.entities.clone();
+                    article.entities.retain(|entity| entity.brought);
+                    (article, before)
+                })
+                .unzip();
+            report.counts.read += articles.len() as u64;
+            let found = extract_entities(&mut articles, self.extractor.as_ref(), &self.aliases, policy);
+            let mut batch = Extracted { articles, found };
+            let mut store = self.store();
+            let hashes = resolve_people(&store, &mut batch)?;
+            // Only articles whose entities changed are written (and take a new sequence number).
+            let (changed, hashes): (Vec<Article>, Vec<String>) = batch
+                .articles
+                .into_iter()
+                .zip(hashes)
+                .zip(&before)
+                .filter_map(|((article, hash), before)| {
+                    let same = same_entities(&article.entities, before);
+                    report.counts.unchanged += u64::from(same);
+                    (!same).then_some((article, hash))
+                })
+                .unzip();
+            report.count_outcomes(store.rewrite_articles_hashed(&changed, &hashes)?);
+            self.hand_to_index(&store)?;
+        }
+        self.store().finish_run(run_id, &report.counts, &report.ledger_rejections())?;
+        Ok(report)
+    }
+
     /// Deletes one article (a tombstone the index follows); `false` when there is none.
     pub fn delete(&self, id: &ArticleId) -> Result<bool> {
         self.store().delete_article(id)
@@ -229,6 +280,36 @@ pub fn ingest_and_index(settings: &Settings, paths: &[PathBuf], options: IngestO
     Ok(report)
 }
 
+/// Whether two lists name the same entities, each with the same forms, mentions and origin, in
+/// any order.
+fn same_entities(left: &[Entity], right: &[Entity]) -> bool {
+    let sorted = |entities: &[Entity]| {
+        let mut rows: Vec<(EntityKind, String, Vec<String>, u32, bool)> = entities
+            .iter()
+            .map(|entity| {
+                let mut surfaces = entity.surfaces.clone();
+                surfaces.sort();
+                (entity.kind, entity.name.clone(), surfaces, entity.mentions, entity.brought)
+            })
+            .collect();
+        rows.sort();
+        rows
+    };
+    left.len() == right.len() && sorted(left) == sorted(right)
+}
+
+/// Runs extraction again over a data directory's stored articles (`Ingestor::reextract`) and
+/// makes the changes searchable, as `ingest_and_index` does.
+pub fn reextract_and_index(settings: &Settings, policy: ExtractPolicy) -> Result<IngestReport> {
+    let ingestor = Ingestor::open(settings, WriterBudget::Batch)?;
+    let report = ingestor.reextract(policy)?;
+    if ingestor.indexed_elsewhere() {
+        eprintln!("a running server holds the index: it will index these changes within seconds");
+    }
+    ingestor.finish()?;
+    Ok(report)
+}
+
 /// Runs the extractor where the policy says, on English articles (or those whose language could
 /// not be told), on all cores, and stores entities under their canonical names. Returns, per
 /// article, the people the extractor found (not the record's own), which [`resolve_people`]
@@ -246,6 +327,10 @@ pub fn extract_entities(
         for (part, lone) in articles.chunks_mut(chunk).zip(lone.chunks_mut(chunk)) {
             scope.spawn(move || {
                 for (article, lone) in part.iter_mut().zip(lone) {
+                    // What the record names is kept as brought (re-extraction keeps it).
+                    for entity in &mut article.entities {
+                        entity.brought = true;
+                    }
                     // The record's own people, under the names the alias table gives them.
                     let brought: Vec<String> = article
                         .entities

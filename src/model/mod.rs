@@ -78,12 +78,16 @@ pub struct Entity {
     /// The forms as written in the text ("Putin", "Vladimir Putin").
     pub surfaces: Vec<String>,
     pub mentions: u32,
+    /// The record named it (as opposed to the extractor finding it in the text): re-extraction
+    /// keeps it. Set by the pipeline, stored, not shown.
+    #[serde(skip)]
+    pub brought: bool,
 }
 
 impl Entity {
     pub fn new(kind: EntityKind, name: impl Into<String>) -> Entity {
         let name = name.into();
-        Entity { kind, surfaces: vec![name.clone()], name, mentions: 1 }
+        Entity { kind, surfaces: vec![name.clone()], name, mentions: 1, brought: false }
     }
 }
 

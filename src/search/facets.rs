@@ -430,7 +430,7 @@ mod tests {
     /// one person only in each batch (`Only{batch}`), places by threes; one in five undated.
     fn articles(from: usize, to: usize, batch: usize) -> Vec<crate::model::Article> {
         use crate::model::{Article, Entity, EntityKind};
-        let entity = |kind, name: String| Entity { kind, surfaces: vec![name.clone()], name, mentions: 1 };
+        let entity = |kind, name: String| Entity::new(kind, name);
         (from..to)
             .map(|number| {
                 let mut article = Article::for_test(number, "harbour talks");

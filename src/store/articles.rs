@@ -66,10 +66,21 @@ impl Store {
     /// resolved across articles), so that ingesting the same input again leaves it unchanged
     /// whatever the store has learnt since.
     pub fn upsert_articles_hashed(&mut self, articles: &[Article], hashes: &[String]) -> Result<Vec<Upsert>> {
+        self.write_hashed(articles, hashes, false)
+    }
+
+    /// As [`Store::upsert_articles_hashed`], writing every article that exists even when its
+    /// content hash is unchanged: for re-extraction, whose entities change where the input did
+    /// not.
+    pub fn rewrite_articles_hashed(&mut self, articles: &[Article], hashes: &[String]) -> Result<Vec<Upsert>> {
+        self.write_hashed(articles, hashes, true)
+    }
+
+    fn write_hashed(&mut self, articles: &[Article], hashes: &[String], rewrite: bool) -> Result<Vec<Upsert>> {
         if hashes.len() != articles.len() {
             return Err(Error::Internal("one content hash per article".into()));
         }
-        let written = self.write_batch(articles, hashes);
+        let written = self.write_batch(articles, hashes, rewrite);
         if written.is_err() {
             // The transaction rolled back: what this connection learnt inside it (a dictionary
             // trained, signatures added to the window) is forgotten and read again from the store.
@@ -79,7 +90,7 @@ impl Store {
         written
     }
 
-    fn write_batch(&mut self, articles: &[Article], given_hashes: &[String]) -> Result<Vec<Upsert>> {
+    fn write_batch(&mut self, articles: &[Article], given_hashes: &[String], rewrite: bool) -> Result<Vec<Upsert>> {
         let transaction = self.connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let mut next_seq: i64 = max_seq_in(&transaction)? + 1;
         self.lsh.refresh(&transaction)?;
@@ -100,7 +111,7 @@ impl Store {
             };
             in_batch.insert(id.clone(), hashes.len());
             outcomes.push(match existing {
-                Some(existing_hash) if existing_hash == hash => Upsert::Unchanged,
+                Some(existing_hash) if existing_hash == hash && !rewrite => Upsert::Unchanged,
                 Some(_) => Upsert::Updated,
                 None => Upsert::New,
             });
@@ -199,7 +210,8 @@ impl Store {
 
     fn attach_details(&self, articles: &mut [StoredArticle]) -> Result<()> {
         let mut entities = self.connection.prepare_cached(
-            "select kind, name, surfaces, mentions from article_entities where article_id = ?1 order by kind, mentions desc, name",
+            "select kind, name, surfaces, mentions, brought from article_entities where article_id = ?1
+             order by kind, mentions desc, name",
         )?;
         let mut topics =
             self.connection.prepare_cached("select topic from article_topics where article_id = ?1 order by topic")?;
@@ -216,6 +228,7 @@ impl Store {
                         surfaces: read_surfaces(row.get(2)?, &name),
                         name,
                         mentions: row.get(3)?,
+                        brought: row.get::<_, Option<bool>>(4)?.unwrap_or(false),
                     })
                 })?
                 .collect::<Result<_, _>>()?;
@@ -257,16 +270,17 @@ impl Store {
     /// Witter Reynolds", "Kidder" opens "Kidder, Peabody"), each such name counted by its most
     /// written form.
     pub fn entity_articles_opened_by(&self, kind: EntityKind, name: &str) -> Result<u64> {
+        // Names continuing after a space or a comma: the ranges just above "name " and "name,",
+        // one search of the primary key each.
         let mut statement = self.connection.prepare_cached(
             "select coalesce(sum(articles), 0) from (select max(articles) as articles from entity_surfaces \
-             where kind = ?1 and ((name >= ?2 and name < ?3) or (name >= ?4 and name < ?5)) group by name)",
+             where kind = ?1 and name >= ?2 and name < ?3 group by name)",
         )?;
-        // Names continuing after a space or a comma: the ranges just above "name " and "name,".
-        let spaced = (format!("{name} "), format!("{name}!"));
-        let comma = (format!("{name},"), format!("{name}-"));
-        Ok(statement
-            .query_row(params![kind.as_str(), spaced.0, spaced.1, comma.0, comma.1], |row| row.get::<_, i64>(0))?
-            as u64)
+        let mut total = 0;
+        for (from, to) in [(format!("{name} "), format!("{name}!")), (format!("{name},"), format!("{name}-"))] {
+            total += statement.query_row(params![kind.as_str(), from, to], |row| row.get::<_, i64>(0))? as u64;
+        }
+        Ok(total)
     }
 
     /// The forms an entity was written in across all articles, most frequent first.
@@ -424,8 +438,9 @@ fn write_article(transaction: &Transaction<'_>, row: &Row<'_>, article: &Article
         }
     }
     let mut insert_entity = transaction.prepare_cached(
-        "insert into article_entities (article_id, kind, name, surfaces, mentions) values (?1, ?2, ?3, ?4, ?5)
-         on conflict (article_id, kind, name) do update set mentions = mentions + excluded.mentions",
+        "insert into article_entities (article_id, kind, name, surfaces, mentions, brought) values (?1, ?2, ?3, ?4, ?5, ?6)
+         on conflict (article_id, kind, name) do update set mentions = mentions + excluded.mentions,
+         brought = max(brought, excluded.brought)",
     )?;
     let mut count_surface = transaction.prepare_cached(
         "insert into entity_surfaces (kind, name, surface, articles) values (?1, ?2, ?3, 1)
@@ -441,7 +456,14 @@ fn write_article(transaction: &Transaction<'_>, row: &Row<'_>, article: &Article
             true => None,
             false => Some(serde_json::to_string(&entity.surfaces).map_err(|error| Error::Internal(error.to_string()))?),
         };
-        insert_entity.execute(params![id, entity.kind.as_str(), entity.name, surfaces, entity.mentions])?;
+        insert_entity.execute(params![
+            id,
+            entity.kind.as_str(),
+            entity.name,
+            surfaces,
+            entity.mentions,
+            entity.brought
+        ])?;
         // A second entity of the same name adds its mentions to the first row, which keeps the
         // first one's forms: only those are counted.
         if written.contains(&(entity.kind, entity.name.as_str())) {

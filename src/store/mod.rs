@@ -27,6 +27,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../../migrations/0003_feed_state.sql")),
     (4, include_str!("../../migrations/0004_compact_store.sql")),
     (5, include_str!("../../migrations/0005_person_surnames.sql")),
+    (6, include_str!("../../migrations/0006_entity_provenance.sql")),
 ];
 
 /// A connection to the store.

@@ -279,3 +279,79 @@ async fn a_lone_surname_resolves_to_the_full_name_nearby_articles_use() {
     assert!(aliases.contains(&"Baker") && aliases.contains(&"James Baker"), "{profile}");
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reindex_extract_replaces_what_an_earlier_extractor_found_and_keeps_what_records_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    let lines = [
+        r#"{"id":"t-1","source":"Wire","lang":"en","title":"Talks in Geneva","body":"James Baker met Paul Volcker in Geneva on Monday, officials said."}"#,
+        r#"{"id":"t-2","source":"Wire","lang":"en","title":"Rates","body":"Karl Otto Poehl said rates would hold.","entities":[{"kind":"person","name":"Anna Berg"}]}"#,
+    ];
+    std::fs::write(&input, lines.join("\n")).unwrap();
+    let data = dir.path().join("data");
+    crate::ingest::cli_ingest(&data, &[&input]);
+    let id = |key: &str| tidings::model::ArticleId::of_source_key(&format!("id:wire:{key}")).to_string();
+    {
+        // As a store written by an earlier extractor looks: the tagged story's entities have no
+        // recorded origin, and one of them is junk the old extractor filed ("Reuter").
+        let store = tidings::store::Store::open(&data.join("tidings.sqlite3")).unwrap();
+        let connection = store.connection();
+        connection.execute("update article_entities set brought = null where article_id = ?1", [id("t-1")]).unwrap();
+        connection
+            .execute(
+                "insert into article_entities (article_id, kind, name, surfaces, mentions) values (?1, 'person', 'Reuter', null, 1)",
+                [id("t-1")],
+            )
+            .unwrap();
+        connection.execute("insert into entity_surfaces values ('person', 'Reuter', 'Reuter', 1)", []).unwrap();
+    }
+    let reindex = |extract: &str| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_tidings"))
+            .arg("--data-dir")
+            .arg(&data)
+            .args(["reindex", extract])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stdout).to_string()
+    };
+    let report = reindex("--extract");
+    assert!(report.contains("read 2") && report.contains("updated 1") && report.contains("unchanged 1"), "{report}");
+    // Again: nothing left to change.
+    assert!(reindex("--extract").contains("updated 0"));
+    let stored_names = |key: &str| -> Vec<String> {
+        let store = tidings::store::Store::open(&data.join("tidings.sqlite3")).unwrap();
+        let article = store.get_article(&tidings::model::ArticleId::parse(&id(key)).unwrap()).unwrap().unwrap();
+        article.article.entities.into_iter().map(|entity| entity.name).collect()
+    };
+    // The record that named its people keeps them, and auto does not run the extractor on it…
+    assert_eq!(stored_names("t-2"), vec!["Anna Berg".to_string()]);
+    // … while always does, beside them.
+    let report = reindex("--extract=always");
+    assert!(report.contains("updated 1"), "{report}");
+    let mut always = stored_names("t-2");
+    always.sort();
+    assert_eq!(always, vec!["Anna Berg".to_string(), "Karl Otto Poehl".to_string()]);
+    // Never keeps only what records named.
+    reindex("--extract=never");
+    assert_eq!(stored_names("t-2"), vec!["Anna Berg".to_string()]);
+    reindex("--extract");
+
+    let app = TestApp::serve(crate::helpers::settings_for(&data), dir).await;
+    let names = |body: &Value| -> Vec<String> {
+        body["entities"].as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap().to_string()).collect()
+    };
+    let (_, tagged) = app.get(&format!("/v1/articles/{}", id("t-1"))).await;
+    assert!(names(&tagged).contains(&"James Baker".to_string()), "{tagged}");
+    assert!(!names(&tagged).contains(&"Reuter".to_string()), "{tagged}");
+    let (_, brought) = app.get(&format!("/v1/articles/{}", id("t-2"))).await;
+    assert_eq!(names(&brought), vec!["Anna Berg".to_string()], "{brought}");
+    // The facet and the index follow the store.
+    let (_, people) = app.get("/v1/entities?kind=person&limit=50").await;
+    let counts = entity_counts(&people);
+    assert_eq!(counts.get("Reuter"), None, "{people}");
+    assert_eq!(counts.get("James Baker"), Some(&1), "{people}");
+    assert_eq!(app.search("person=James+Baker").await["total"], 1);
+    app.stop().await;
+}
