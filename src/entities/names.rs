@@ -397,6 +397,13 @@ const ORGANISATION_WORDS: &[&str] = &[
     "technologies",
     "energy",
     "gas",
+    "dept",
+    "department",
+    "ministry",
+    "school",
+    "university",
+    "college",
+    "institute",
 ];
 
 fn is_capitalised(word: &str) -> bool {

@@ -584,6 +584,19 @@ mod tests {
     }
 
     #[test]
+    fn departments_schools_and_places_are_not_people() {
+        let found = extracted(
+            "",
+            "Officials at the Commerce Dept said so. He taught at the Harvard Graduate School of Business. \
+             Lawmakers on Capitol Hill and traders in Macao were told.",
+        );
+        let people: Vec<&String> =
+            found.iter().filter(|(kind, _)| *kind == EntityKind::Person).map(|(_, name)| name).collect();
+        assert!(people.is_empty(), "{found:?}");
+        assert!(has(&found, EntityKind::Place, "Macau") && has(&found, EntityKind::Place, "Capitol Hill"), "{found:?}");
+    }
+
+    #[test]
     fn a_headline_out_of_capitals_keeps_its_verbs_lower_case() {
         assert!(is_common_or_inflected("meets") && is_common_or_inflected("raises"));
         assert!(is_common_or_inflected("resigned") && is_common_or_inflected("talking"));
