@@ -60,8 +60,9 @@ pub enum Command {
         #[arg(long)]
         addr: Option<String>,
     },
-    /// Rebuild the index from the store (stop the server first); with `--extract`, first run
-    /// entity extraction again over the stored articles.
+    /// Rebuild the index from the store (stop the server first); with `--extract`, run entity
+    /// extraction again over the stored articles instead, the index following what changes (a
+    /// running server may stay up).
     Reindex {
         /// Re-extract entities, keeping those the records named and replacing those an earlier
         /// extractor found: on articles whose records named none (auto, the default), on all

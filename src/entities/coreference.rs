@@ -50,6 +50,23 @@ pub fn add_mention(entities: &mut Vec<Entity>, kind: EntityKind, name: String, s
 /// and every form it was written in.
 pub fn add_entity_as(entities: &mut Vec<Entity>, kind: EntityKind, name: String, entity: Entity) {
     let brought = entity.brought;
+    let key = entity_key(&name);
+    // What the extractor found joining an entity the record named: the larger count (see
+    // `aliases::merged_mentions`).
+    if let Some(existing) =
+        entities.iter_mut().find(|existing| existing.kind == kind && entity_key(&existing.name) == key)
+    {
+        if existing.brought != brought {
+            existing.mentions = crate::entities::aliases::merged_mentions(existing, &entity);
+            existing.brought = true;
+            for surface in entity.surfaces {
+                if !existing.surfaces.contains(&surface) {
+                    existing.surfaces.push(surface);
+                }
+            }
+            return;
+        }
+    }
     let mut surfaces = entity.surfaces.into_iter();
     let first = surfaces.next().unwrap_or_else(|| entity.name.clone());
     add_mention(entities, kind, name.clone(), first, entity.mentions);
@@ -57,7 +74,6 @@ pub fn add_entity_as(entities: &mut Vec<Entity>, kind: EntityKind, name: String,
         add_mention(entities, kind, name.clone(), surface, 0);
     }
     if brought {
-        let key = entity_key(&name);
         if let Some(added) =
             entities.iter_mut().find(|existing| existing.kind == kind && entity_key(&existing.name) == key)
         {
@@ -135,11 +151,35 @@ pub fn join_organisations(entities: Vec<Entity>) -> Vec<Entity> {
         .filter(|entity| entity.kind == EntityKind::Org && entity.name.contains(' '))
         .map(|entity| (entity.name.clone(), words_of(&entity.name)))
         .collect();
-    let opened_by = |name: &str| -> Option<String> {
+    // A person's name opening an institution named after them is still the person ("Nelson
+    // Mandela" beside the "Nelson Mandela Foundation").
+    const NAMED_AFTER: &[&str] = &[
+        "foundation",
+        "university",
+        "school",
+        "college",
+        "institute",
+        "airport",
+        "center",
+        "centre",
+        "hospital",
+        "museum",
+        "prize",
+        "award",
+        "library",
+        "stadium",
+        "memorial",
+        "fund",
+        "trust",
+    ];
+    let opened_by = |name: &str, person: bool| -> Option<String> {
         let words = words_of(name);
         let mut matches = long
             .iter()
             .filter(|(_, long_words)| long_words.len() > words.len() && long_words[..words.len()] == words[..])
+            .filter(|(_, long_words)| {
+                !person || !long_words.last().is_some_and(|last| NAMED_AFTER.contains(&last.as_str()))
+            })
             .map(|(long_name, _)| long_name);
         let first = matches.next()?;
         // Two companies opened by the same words: which one is meant is not known.
@@ -148,7 +188,7 @@ pub fn join_organisations(entities: Vec<Entity>) -> Vec<Entity> {
     let mut merged: Vec<Entity> = Vec::with_capacity(entities.len());
     for entity in entities {
         let joinable = matches!(entity.kind, EntityKind::Org | EntityKind::Person);
-        if let Some(full) = joinable.then(|| opened_by(&entity.name)).flatten() {
+        if let Some(full) = joinable.then(|| opened_by(&entity.name, entity.kind == EntityKind::Person)).flatten() {
             let form = entity.name.clone();
             add_entity_as(&mut merged, EntityKind::Org, full.clone(), entity);
             add_mention(&mut merged, EntityKind::Org, full, form, 0);

@@ -161,10 +161,12 @@ impl Ingestor {
             let stored = self.store().articles_after(after, BATCH)?;
             let Some(newest) = stored.last() else { break };
             after = newest.seq;
+            let mut read_at: Vec<i64> = Vec::with_capacity(stored.len());
             let (mut articles, before): (Vec<Article>, Vec<Vec<Entity>>) = stored
                 .into_iter()
                 .filter(|stored| stored.seq <= last)
                 .map(|stored| {
+                    read_at.push(stored.seq);
                     let mut article = stored.article;
                     let before = article.entities.clone();
                     article.entities.retain(|entity| entity.brought);
@@ -177,18 +179,17 @@ impl Ingestor {
             let mut store = self.store();
             let hashes = resolve_people(&store, &mut batch)?;
             // Only articles whose entities changed are written (and take a new sequence number).
-            let (changed, hashes): (Vec<Article>, Vec<String>) = batch
-                .articles
-                .into_iter()
-                .zip(hashes)
-                .zip(&before)
-                .filter_map(|((article, hash), before)| {
-                    let same = same_entities(&article.entities, before);
-                    report.counts.unchanged += u64::from(same);
-                    (!same).then_some((article, hash))
-                })
-                .unzip();
-            report.count_outcomes(store.rewrite_articles_hashed(&changed, &hashes)?);
+            let mut changed: (Vec<Article>, Vec<String>, Vec<i64>) = (Vec::new(), Vec::new(), Vec::new());
+            for (((article, hash), before), seq) in batch.articles.into_iter().zip(hashes).zip(&before).zip(&read_at) {
+                if same_entities(&article.entities, before) {
+                    report.counts.unchanged += 1;
+                } else {
+                    changed.0.push(article);
+                    changed.1.push(hash);
+                    changed.2.push(*seq);
+                }
+            }
+            report.count_outcomes(store.rewrite_articles_hashed(&changed.0, &changed.1, &changed.2)?);
             self.hand_to_index(&store)?;
         }
         self.store().finish_run(run_id, &report.counts, &report.ledger_rejections())?;
@@ -437,15 +438,18 @@ fn resolve_people(store: &Store, batch: &mut Extracted) -> Result<Vec<String>> {
             organisation += store.entity_articles(EntityKind::Org, name)?;
             // A full name only: a lone surname opening a company's name ("Baker" of "Baker
             // Hughes") is left to the resolution below.
+            let mut opened = 0;
             if name.contains(' ') {
-                organisation += batch_opened.get(&key).copied().unwrap_or_default();
-                organisation += store.entity_articles_opened_by(EntityKind::Org, name)?;
+                opened += batch_opened.get(&key).copied().unwrap_or_default();
+                opened += store.entity_articles_opened_by(EntityKind::Org, name)?;
                 // "Donaldson Lufkin" opens "Donaldson, Lufkin and Jenrette".
                 if let Some((first, rest)) = name.split_once(' ') {
-                    organisation += store.entity_articles_opened_by(EntityKind::Org, &format!("{first}, {rest}"))?;
+                    opened += store.entity_articles_opened_by(EntityKind::Org, &format!("{first}, {rest}"))?;
                 }
             }
-            if organisation > person {
+            // Organisations the name opens count against it only by a wide margin: a person often
+            // has a namesake institution.
+            if organisation > person || opened > 2 * person {
                 organisations.push(name.clone());
             }
         }

@@ -66,21 +66,35 @@ impl Store {
     /// resolved across articles), so that ingesting the same input again leaves it unchanged
     /// whatever the store has learnt since.
     pub fn upsert_articles_hashed(&mut self, articles: &[Article], hashes: &[String]) -> Result<Vec<Upsert>> {
-        self.write_hashed(articles, hashes, false)
+        self.write_hashed(articles, hashes, None)
     }
 
-    /// As [`Store::upsert_articles_hashed`], writing every article that exists even when its
-    /// content hash is unchanged: for re-extraction, whose entities change where the input did
-    /// not.
-    pub fn rewrite_articles_hashed(&mut self, articles: &[Article], hashes: &[String]) -> Result<Vec<Upsert>> {
-        self.write_hashed(articles, hashes, true)
+    /// Writes again articles read at the sequence numbers `read_at` (for re-extraction, whose
+    /// entities change where the input did not): each is written even when its content hash is
+    /// unchanged, keeping its story and its signature, and skipped (`Unchanged`) when it has gone
+    /// or changed since it was read, so a writer running meanwhile is not undone.
+    pub fn rewrite_articles_hashed(
+        &mut self,
+        articles: &[Article],
+        hashes: &[String],
+        read_at: &[i64],
+    ) -> Result<Vec<Upsert>> {
+        if read_at.len() != articles.len() {
+            return Err(Error::Internal("one sequence number per article".into()));
+        }
+        self.write_hashed(articles, hashes, Some(read_at))
     }
 
-    fn write_hashed(&mut self, articles: &[Article], hashes: &[String], rewrite: bool) -> Result<Vec<Upsert>> {
+    fn write_hashed(
+        &mut self,
+        articles: &[Article],
+        hashes: &[String],
+        read_at: Option<&[i64]>,
+    ) -> Result<Vec<Upsert>> {
         if hashes.len() != articles.len() {
             return Err(Error::Internal("one content hash per article".into()));
         }
-        let written = self.write_batch(articles, hashes, rewrite);
+        let written = self.write_batch(articles, hashes, read_at);
         if written.is_err() {
             // The transaction rolled back: what this connection learnt inside it (a dictionary
             // trained, signatures added to the window) is forgotten and read again from the store.
@@ -90,7 +104,12 @@ impl Store {
         written
     }
 
-    fn write_batch(&mut self, articles: &[Article], given_hashes: &[String], rewrite: bool) -> Result<Vec<Upsert>> {
+    fn write_batch(
+        &mut self,
+        articles: &[Article],
+        given_hashes: &[String],
+        read_at: Option<&[i64]>,
+    ) -> Result<Vec<Upsert>> {
         let transaction = self.connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let mut next_seq: i64 = max_seq_in(&transaction)? + 1;
         self.lsh.refresh(&transaction)?;
@@ -99,9 +118,27 @@ impl Store {
         let mut hashes: Vec<(ArticleId, String)> = Vec::with_capacity(articles.len());
         // The content hash each id will have once the batch's earlier articles are written.
         let mut in_batch: std::collections::HashMap<ArticleId, usize> = std::collections::HashMap::new();
-        for (article, hash) in articles.iter().zip(given_hashes) {
+        // A rewrite keeps each article's story: (index, cluster) of the ones to write.
+        let mut kept_clusters: std::collections::HashMap<usize, ArticleId> = std::collections::HashMap::new();
+        for (index, (article, hash)) in articles.iter().zip(given_hashes).enumerate() {
             let id = article.id();
             let hash = hash.clone();
+            if let Some(read_at) = read_at {
+                let current: Option<(i64, ArticleId)> = transaction
+                    .prepare_cached("select seq, cluster_id from articles where id = ?1")?
+                    .query_row([&id], |row| Ok((row.get(0)?, row.get(1)?)))
+                    .optional()?;
+                outcomes.push(match current {
+                    Some((seq, cluster)) if seq == read_at[index] && !in_batch.contains_key(&id) => {
+                        kept_clusters.insert(index, cluster);
+                        Upsert::Updated
+                    }
+                    _ => Upsert::Unchanged,
+                });
+                in_batch.insert(id.clone(), hashes.len());
+                hashes.push((id, hash));
+                continue;
+            }
             let existing: Option<String> = match in_batch.get(&id) {
                 Some(earlier) => Some(hashes[*earlier].1.clone()),
                 None => transaction
@@ -111,7 +148,7 @@ impl Store {
             };
             in_batch.insert(id.clone(), hashes.len());
             outcomes.push(match existing {
-                Some(existing_hash) if existing_hash == hash && !rewrite => Upsert::Unchanged,
+                Some(existing_hash) if existing_hash == hash => Upsert::Unchanged,
                 Some(_) => Upsert::Updated,
                 None => Upsert::New,
             });
@@ -119,6 +156,15 @@ impl Store {
         }
         // Signatures of the new and changed bodies, on all cores, before the writes.
         let changed: Vec<usize> = (0..articles.len()).filter(|index| outcomes[*index] != Upsert::Unchanged).collect();
+        for index in changed.iter().copied().filter(|index| kept_clusters.contains_key(index)) {
+            // A rewrite: the same body, story and signature; new entities and sequence number.
+            let (article, (id, hash)) = (&articles[index], &hashes[index]);
+            let body = self.bodies.compress(&article.body)?;
+            let row = Row { id, hash, cluster: &kept_clusters[&index], seq: next_seq, now: &now, is_new: false };
+            write_article(&transaction, &row, article, &body)?;
+            next_seq += 1;
+        }
+        let changed: Vec<usize> = changed.into_iter().filter(|index| !kept_clusters.contains_key(index)).collect();
         let signatures = signatures_of(&changed.iter().map(|index| articles[*index].body.as_str()).collect::<Vec<_>>());
         for (index, signature) in changed.into_iter().zip(signatures) {
             let (article, (id, hash), outcome) = (&articles[index], &hashes[index], outcomes[index]);
@@ -524,6 +570,38 @@ mod tests {
             .unwrap()
             .map(Result::unwrap)
             .collect()
+    }
+
+    #[test]
+    fn a_rewrite_keeps_the_story_and_does_not_undo_a_later_write_or_a_delete() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("tidings.sqlite3")).unwrap();
+        let (first, second) = (with(1, &["Anna Berg"], None), with(2, &[], None));
+        store.upsert_articles(&[first.clone(), second.clone()]).unwrap();
+        let read = store.articles_after(0, 10).unwrap();
+        let seqs: Vec<i64> = read.iter().map(|stored| stored.seq).collect();
+        let cluster = read[0].cluster_id.clone();
+        // Meanwhile another writer changes the second article.
+        let mut changed = second.clone();
+        changed.title = "Changed meanwhile".into();
+        store.upsert_articles(&[changed]).unwrap();
+        let mut rewritten = [first.clone(), second.clone()];
+        for article in &mut rewritten {
+            article.entities = vec![Entity::new(EntityKind::Person, "Karl Otto Poehl")];
+        }
+        let hashes: Vec<String> = rewritten.iter().map(Article::content_hash).collect();
+        let outcomes = store.rewrite_articles_hashed(&rewritten, &hashes, &seqs).unwrap();
+        assert_eq!(outcomes, vec![Upsert::Updated, Upsert::Unchanged]);
+        let first_now = store.get_article(&first.id()).unwrap().unwrap();
+        assert_eq!(first_now.article.entities[0].name, "Karl Otto Poehl");
+        assert_eq!(first_now.cluster_id, cluster, "the story is kept");
+        assert_eq!(store.get_article(&second.id()).unwrap().unwrap().article.title, "Changed meanwhile");
+        // A deleted article is not brought back.
+        let seq = first_now.seq;
+        store.delete_article(&first.id()).unwrap();
+        let outcomes = store.rewrite_articles_hashed(&rewritten[..1], &hashes[..1], &[seq]).unwrap();
+        assert_eq!(outcomes, vec![Upsert::Unchanged]);
+        assert!(store.get_article(&first.id()).unwrap().is_none());
     }
 
     #[test]

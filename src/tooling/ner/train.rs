@@ -7,7 +7,7 @@ use std::io::Read;
 use std::path::Path;
 
 use crate::entities::tagger::{
-    label_number, label_type, viterbi, FeatureMap, Lattice, Model, NUM_LABELS, OUTSIDE, START,
+    is_begin, label_number, label_type, viterbi, FeatureMap, Lattice, Model, NUM_LABELS, OUTSIDE, START,
 };
 use crate::error::{Error, Result};
 
@@ -63,7 +63,8 @@ pub fn read_conll(path: &Path) -> Result<Vec<Document>> {
         let tag = columns[columns.len() - 1];
         let mut label = label_number(tag);
         // IOB1 → IOB2: an I- that does not continue its own type begins an entity.
-        if tag.starts_with("I-") {
+        // (An I- of a type we do not know is outside: label 0, nothing to turn.)
+        if tag.starts_with("I-") && label != OUTSIDE {
             let previous = sentence.labels.last().copied().unwrap_or(OUTSIDE);
             if label_type(previous) != label_type(label) {
                 label -= 1;
@@ -110,8 +111,14 @@ pub fn read_gmb(path: &Path) -> Result<Vec<Sentence>> {
             sentences.push(Sentence { words: Vec::new(), labels: Vec::new() });
         }
         let sentence = sentences.last_mut().expect("a sentence");
+        let mut label = gmb_label(&fields[3]);
+        // An I- that does not continue its own type begins an entity, as in CoNLL files.
+        let previous = sentence.labels.last().copied().unwrap_or(OUTSIDE);
+        if label != OUTSIDE && !is_begin(label) && label_type(previous) != label_type(label) {
+            label -= 1;
+        }
         sentence.words.push(fields[1].clone());
-        sentence.labels.push(gmb_label(&fields[3]));
+        sentence.labels.push(label);
     }
     sentences.pop();
     Ok(sentences)
@@ -243,8 +250,8 @@ const ALONE_EVERY: usize = 2;
 /// seed.
 pub fn train(documents: &[Document], epochs: usize, mut progress: impl FnMut(usize, f64)) -> Model {
     let sentences: Vec<&Sentence> = documents.iter().flatten().collect();
-    // Most documents are read whole, as the extractor reads an article; every seventh is read a
-    // sentence at a time, as a bulletin or a headline with nothing around it is, so the weights
+    // Half the documents are read whole, as the extractor reads an article; every other one is
+    // read a sentence at a time, as a bulletin or a headline with nothing around it is, so the weights
     // do not count on the rest of a document being there.
     let lattices: Vec<Lattice> = documents
         .iter()
