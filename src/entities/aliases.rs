@@ -85,30 +85,11 @@ impl Aliases {
             entity.name = self.resolve(entity.kind, &entity.name);
             let key = entity_key(&entity.name);
             match merged.iter_mut().find(|existing| existing.kind == entity.kind && entity_key(&existing.name) == key) {
-                Some(existing) => {
-                    existing.mentions = merged_mentions(existing, &entity);
-                    existing.brought |= entity.brought;
-                    for surface in entity.surfaces {
-                        if !existing.surfaces.contains(&surface) {
-                            existing.surfaces.push(surface);
-                        }
-                    }
-                }
+                Some(existing) => existing.absorb(entity),
                 None => merged.push(entity),
             }
         }
         merged
-    }
-}
-
-/// The mentions of two entries of one entity merged: summed, except that a record's entity (which
-/// counts no mentions of its own in the text) joined by what the extractor found takes the larger
-/// count, so that extracting again gives the same count.
-pub fn merged_mentions(existing: &Entity, added: &Entity) -> u32 {
-    if existing.brought != added.brought {
-        existing.mentions.max(added.mentions)
-    } else {
-        existing.mentions + added.mentions
     }
 }
 

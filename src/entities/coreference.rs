@@ -48,36 +48,21 @@ pub fn add_mention(entities: &mut Vec<Entity>, kind: EntityKind, name: String, s
 
 /// Adds `entity` as an entity of `kind` named `name` (itself, or the one it joins): its mentions
 /// and every form it was written in.
-pub fn add_entity_as(entities: &mut Vec<Entity>, kind: EntityKind, name: String, entity: Entity) {
-    let brought = entity.brought;
+pub fn add_entity_as(entities: &mut Vec<Entity>, kind: EntityKind, name: String, mut entity: Entity) {
+    if entity.surfaces.is_empty() {
+        entity.surfaces.push(entity.name.clone());
+    }
     let key = entity_key(&name);
-    // What the extractor found joining an entity the record named: the larger count (see
-    // `aliases::merged_mentions`).
-    if let Some(existing) =
-        entities.iter_mut().find(|existing| existing.kind == kind && entity_key(&existing.name) == key)
-    {
-        if existing.brought != brought {
-            existing.mentions = crate::entities::aliases::merged_mentions(existing, &entity);
-            existing.brought = true;
+    match entities.iter_mut().find(|existing| existing.kind == kind && entity_key(&existing.name) == key) {
+        Some(existing) => existing.absorb(entity),
+        None => {
+            let mut surfaces: Vec<String> = Vec::with_capacity(entity.surfaces.len());
             for surface in entity.surfaces {
-                if !existing.surfaces.contains(&surface) {
-                    existing.surfaces.push(surface);
+                if !surfaces.contains(&surface) {
+                    surfaces.push(surface);
                 }
             }
-            return;
-        }
-    }
-    let mut surfaces = entity.surfaces.into_iter();
-    let first = surfaces.next().unwrap_or_else(|| entity.name.clone());
-    add_mention(entities, kind, name.clone(), first, entity.mentions);
-    for surface in surfaces {
-        add_mention(entities, kind, name.clone(), surface, 0);
-    }
-    if brought {
-        if let Some(added) =
-            entities.iter_mut().find(|existing| existing.kind == kind && entity_key(&existing.name) == key)
-        {
-            added.brought = true;
+            entities.push(Entity { kind, name, surfaces, mentions: entity.mentions, brought: entity.brought });
         }
     }
 }

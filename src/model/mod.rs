@@ -89,6 +89,23 @@ impl Entity {
         let name = name.into();
         Entity { kind, surfaces: vec![name.clone()], name, mentions: 1, brought: false }
     }
+
+    /// Takes in another entry of the same entity: its forms, its origin, and its mentions —
+    /// summed, except that a record's entity (which counts no mentions of its own in the text)
+    /// joined by what the extractor found takes the larger count, so that extracting again gives
+    /// the same count.
+    pub fn absorb(&mut self, other: Entity) {
+        self.mentions = match self.brought == other.brought {
+            true => self.mentions + other.mentions,
+            false => self.mentions.max(other.mentions),
+        };
+        self.brought |= other.brought;
+        for surface in other.surfaces {
+            if !self.surfaces.contains(&surface) {
+                self.surfaces.push(surface);
+            }
+        }
+    }
 }
 
 /// The key entity names are matched on: case- and space-normalised.
