@@ -4,6 +4,10 @@
 
 FROM rust:1.95-slim-bookworm AS build
 WORKDIR /src
+# The image's binary carries no symbols or line tables (the checkout's release profile keeps line
+# tables for profiling): set for the dependency layer and the final build alike.
+ENV CARGO_PROFILE_RELEASE_DEBUG=false \
+    CARGO_PROFILE_RELEASE_STRIP=symbols
 # Dependencies first: a skeleton crate with the real manifest and lock file.
 COPY Cargo.toml Cargo.lock ./
 RUN mkdir -p src tests/it \

@@ -15,15 +15,26 @@ use crate::tooling;
 #[derive(Debug, Parser)]
 #[command(name = "tidings", version, about = "Full-text news search server")]
 pub struct Cli {
-    /// Data directory holding the SQLite store and the Tantivy index (default: index/ at the
-    /// project root; also TIDINGS_DATA_DIR).
+    /// Data directory holding the SQLite store and the Tantivy index (default: ./index, relative
+    /// to the working directory; also TIDINGS_DATA_DIR).
     #[arg(long, global = true)]
     pub data_dir: Option<PathBuf>,
     /// Configuration file (default: ./tidings.toml when present).
     #[arg(long, global = true)]
     pub config: Option<PathBuf>,
+    /// Log lines as text (coloured only on a terminal) or as JSON objects, one per line, each
+    /// with the request's span (its `request_id`, method and route).
+    #[arg(long, global = true, value_enum, env = "TIDINGS_LOG_FORMAT", default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]

@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
-    /// Holds the SQLite store and the Tantivy index.
+    /// Holds the SQLite store and the Tantivy index: `./index` unless set.
     pub data_dir: PathBuf,
     /// `serve` binds here.
     pub addr: String,
@@ -144,14 +144,10 @@ impl Default for RankingSettings {
     }
 }
 
-/// `index/` at the project root when run from the checkout, else `./index`.
+/// `./index`, relative to the working directory: never a path fixed when the binary was built (a
+/// `cargo install` build would otherwise point into cargo's own cache).
 fn default_data_dir() -> PathBuf {
-    let project_index = Path::new(env!("CARGO_MANIFEST_DIR")).join("index");
-    if project_index.is_dir() {
-        project_index
-    } else {
-        PathBuf::from("index")
-    }
+    PathBuf::from("index")
 }
 
 impl Settings {

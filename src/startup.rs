@@ -76,6 +76,9 @@ impl Application {
     }
 }
 
+/// How often a waiting indexer looks whether it should stop.
+const STOP_CHECK: Duration = Duration::from_millis(50);
+
 /// Follows the store: indexes new sequences as they appear, or (without the writer) reloads the
 /// reader to see another process's commits.
 struct BackgroundIndexer {
@@ -94,7 +97,11 @@ impl BackgroundIndexer {
                 if let Err(error) = follow_once(&index, &state, &store) {
                     warn!(%error, "background indexing failed; retrying");
                 }
-                std::thread::sleep(poll);
+                // In short steps, so a stop does not wait out a long poll interval.
+                let next = std::time::Instant::now() + poll;
+                while !stop_flag.load(Ordering::Relaxed) && std::time::Instant::now() < next {
+                    std::thread::sleep(STOP_CHECK.min(next.saturating_duration_since(std::time::Instant::now())));
+                }
             }
         })?;
         Ok(BackgroundIndexer { stop, thread: Some(thread) })

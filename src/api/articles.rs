@@ -3,7 +3,10 @@
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::StatusCode;
+use std::time::Duration;
+
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
 use utoipa::openapi::schema::{ArrayBuilder, Schema};
@@ -11,7 +14,7 @@ use utoipa::openapi::{Ref, RefOr};
 use utoipa::{PartialSchema, ToSchema};
 
 use super::error::{ApiError, ErrorBody};
-use super::params::RelatedParams;
+use super::params::{RelatedParams, WriteParams};
 use super::{on_a_permit, Shared};
 use crate::error::Error;
 use crate::search::request::Hit;
@@ -68,16 +71,20 @@ pub(super) async fn related(
 /// Adds or replaces articles. The body is NDJSON (one article per line) or a JSON array of
 /// articles, in the JSONL ingestion format, up to `max_write_bytes` (16 MB by default). An article
 /// with the id or url of an existing one replaces it everywhere (store, index, facets, clusters).
-/// Items that cannot be read are reported in `rejections` and the rest are written.
+/// Items that cannot be read are reported in `rejections` and the rest are written. `seq` is the
+/// store sequence the write reached; with `wait=true` the answer comes once search holds it, or
+/// as 202 with `searchable: false` when `wait_ms` ran out.
 #[utoipa::path(
     post,
     path = "/v1/articles",
+    params(WriteParams),
     request_body(
         description = "A JSON array of articles, or NDJSON: the same objects one per line",
         content((inline(ArticleBatch) = "application/json"), (inline(ArticleBatch) = "application/x-ndjson"))
     ),
     responses(
         (status = 200, body = WriteReport),
+        (status = 202, body = WriteReport),
         (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody),
         (status = 413, body = ErrorBody),
@@ -85,15 +92,51 @@ pub(super) async fn related(
     ),
     security(("api_key" = []))
 )]
-pub(super) async fn post_articles(State(state): State<Shared>, body: Bytes) -> Result<Json<WriteReport>, ApiError> {
-    let report = on_a_permit(&state, move |state| {
+pub(super) async fn post_articles(
+    State(state): State<Shared>,
+    RawQuery(query): RawQuery,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let wait = WriteParams::from_query_string(query.as_deref().unwrap_or(""))?;
+    let mut report = on_a_permit(&state, move |state| {
         let text = std::str::from_utf8(&body)
             .map_err(|error| Error::BadParameter(format!("the body is not UTF-8: {error}")))?;
         state.service.write(text)
     })
     .await?;
-    Ok(Json(report))
+    if let Some(longest) = wait {
+        report.searchable = searchable(&state, report.seq, longest).await;
+    }
+    let status = if wait.is_some() && !report.searchable { StatusCode::ACCEPTED } else { StatusCode::OK };
+    let seq = report.seq;
+    Ok(with_seq((status, Json(report)).into_response(), seq))
 }
+
+/// Waits, at most `longest`, until search sees store sequence `seq`; true when it does. The
+/// wait holds no search permit.
+async fn searchable(state: &Shared, seq: i64, longest: Duration) -> bool {
+    let deadline = tokio::time::Instant::now() + longest;
+    loop {
+        if state.service.holds(seq) {
+            return true;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(WAIT_STEP).await;
+    }
+}
+
+/// How often a waiting write looks at the index.
+const WAIT_STEP: Duration = Duration::from_millis(10);
+
+/// The store sequence a write reached, as a header (a delete's 204 has no body).
+fn with_seq(mut response: Response, seq: i64) -> Response {
+    response.headers_mut().insert(STORE_SEQ, HeaderValue::from(seq));
+    response
+}
+
+const STORE_SEQ: HeaderName = HeaderName::from_static("x-store-seq");
 
 /// The articles of a write: at least one.
 pub(super) struct ArticleBatch;
@@ -106,13 +149,17 @@ impl PartialSchema for ArticleBatch {
 
 impl ToSchema for ArticleBatch {}
 
-/// Deletes an article from the store and, within the index's poll interval, from search.
+/// Deletes an article from the store and, within the index's poll interval, from search; with
+/// `wait=true`, answers once search no longer finds it (204), or 202 when `wait_ms` ran out. The
+/// `x-store-seq` header carries the store sequence the delete reached.
 #[utoipa::path(
     delete,
     path = "/v1/articles/{id}",
-    params(("id" = String, Path, description = "tidings article id")),
+    params(("id" = String, Path, description = "tidings article id"), WriteParams),
     responses(
         (status = 204),
+        (status = 202),
+        (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody),
         (status = 404, body = ErrorBody),
         (status = 503, body = ErrorBody)
@@ -122,7 +169,14 @@ impl ToSchema for ArticleBatch {}
 pub(super) async fn delete_article(
     State(state): State<Shared>,
     Path(id): Path<String>,
-) -> Result<StatusCode, ApiError> {
-    on_a_permit(&state, move |state| state.service.delete(&id)).await?;
-    Ok(StatusCode::NO_CONTENT)
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let wait = WriteParams::from_query_string(query.as_deref().unwrap_or(""))?;
+    let seq = on_a_permit(&state, move |state| state.service.delete(&id)).await?;
+    let done = match wait {
+        Some(longest) => searchable(&state, seq, longest).await,
+        None => true,
+    };
+    let status = if done { StatusCode::NO_CONTENT } else { StatusCode::ACCEPTED };
+    Ok(with_seq(status.into_response(), seq))
 }

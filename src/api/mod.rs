@@ -27,6 +27,7 @@ use tokio::sync::Semaphore;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -80,6 +81,9 @@ impl AppState {
 
 type Shared = Arc<AppState>;
 
+/// The header naming a request in logs and responses.
+const REQUEST_ID: axum::http::HeaderName = axum::http::HeaderName::from_static("x-request-id");
+
 /// The whole application router with its middleware. Keys are checked on the methods a route
 /// has, after method routing: another method is a 405, not a 401.
 pub fn router(state: Shared, settings: &Settings) -> Router {
@@ -125,19 +129,26 @@ pub fn router(state: Shared, settings: &Settings) -> Router {
                 .get::<axum::extract::MatchedPath>()
                 .map(|path| path.as_str().to_string())
                 .unwrap_or_else(|| request.uri().path().to_string());
-            tracing::info_span!("http", method = %request.method(), route)
+            let request_id = request.headers().get(REQUEST_ID).and_then(|value| value.to_str().ok()).unwrap_or("");
+            tracing::info_span!("http", request_id, method = %request.method(), route)
         }))
+        // A client's `x-request-id` is kept, else one is made; it is on every log line of the
+        // request (the span above) and returned on the response.
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .with_state(state)
 }
 
 fn cors(settings: &Settings) -> CorsLayer {
     CorsLayer::new()
         .allow_methods([Method::GET, Method::POST, Method::DELETE, Method::OPTIONS])
-        .allow_headers([axum::http::header::CONTENT_TYPE, axum::http::header::AUTHORIZATION])
+        .allow_headers([axum::http::header::CONTENT_TYPE, axum::http::header::AUTHORIZATION, REQUEST_ID])
         .expose_headers([
             axum::http::header::CONTENT_DISPOSITION,
             axum::http::HeaderName::from_static("x-total-count"),
             axum::http::HeaderName::from_static("x-export-rows"),
+            REQUEST_ID,
+            axum::http::HeaderName::from_static("x-store-seq"),
         ])
         .allow_origin(if settings.cors_origins.iter().any(|origin| origin == "*") {
             AllowOrigin::any()

@@ -24,6 +24,12 @@ pub struct WriteReport {
     #[schema(value_type = Vec<Object>)]
     pub rejections: Vec<Rejection>,
     pub ids: Vec<String>,
+    /// The store's change sequence once the write was stored: the write is searchable when the
+    /// index holds this sequence (`index_seq` in `/v1/stats`).
+    pub seq: i64,
+    /// Whether the write was searchable when the answer left: with `wait=true`, true unless the
+    /// wait ran out; without it, whether the index already held it.
+    pub searchable: bool,
 }
 
 impl Service {
@@ -33,21 +39,30 @@ impl Service {
     pub fn write(&self, body: &str) -> Result<WriteReport> {
         let records = jsonl::parse_body(body)?;
         let ingested = self.writer.ingest_records(ORIGIN, records)?;
+        let seq = self.reader()?.max_seq()?;
         Ok(WriteReport {
             counts: ingested.report.counts,
             rejections: ingested.report.rejections,
             ids: ingested.ids.into_iter().map(String::from).collect(),
+            seq,
+            searchable: self.holds(seq),
         })
     }
 
-    /// Deletes the article with tidings id `id` (as a client sent it).
-    pub fn delete(&self, id: &str) -> Result<()> {
+    /// Whether search sees every store change up to `seq`.
+    pub fn holds(&self, seq: i64) -> bool {
+        self.engine.status().visible_seq >= seq
+    }
+
+    /// Deletes the article with tidings id `id` (as a client sent it) and returns the store's
+    /// change sequence once it is deleted.
+    pub fn delete(&self, id: &str) -> Result<i64> {
         let deleted = match ArticleId::parse(id) {
             Some(article_id) => self.writer.delete(&article_id)?,
             None => false,
         };
         if deleted {
-            Ok(())
+            self.reader()?.max_seq()
         } else {
             Err(Error::NotFound(format!("no article with id {id:?}")))
         }

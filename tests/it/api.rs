@@ -308,3 +308,25 @@ async fn the_documented_bounds_and_words_are_the_enforced_ones() {
     assert!(checked >= 15, "{checked} parameters checked");
     app.stop().await;
 }
+
+/// A request id sent by the client comes back on the response; without one the server makes
+/// one, different for each request; errors carry it too.
+#[tokio::test]
+async fn request_ids_round_trip() {
+    let app = TestApp::with_fixtures(&["tests/fixtures/jsonl/articles.jsonl"]).await;
+    let sent = app.client.get(format!("{}/v1/search?q=zebra", app.base)).header("x-request-id", "trace-me-42");
+    let response = sent.send().await.unwrap();
+    assert_eq!(response.headers()["x-request-id"], "trace-me-42");
+    let mut made = Vec::new();
+    for path in ["/healthz", "/healthz", "/v1/search?q=%22unclosed", "/no/such/endpoint"] {
+        let response = app.client.get(format!("{}{path}", app.base)).send().await.unwrap();
+        let id = response.headers().get("x-request-id").map(|value| value.to_str().unwrap().to_string());
+        let id = id.unwrap_or_else(|| panic!("{path} answered {} without a request id", response.status()));
+        assert_eq!(id.len(), 36, "a UUID: {id}");
+        made.push(id);
+    }
+    made.sort();
+    made.dedup();
+    assert_eq!(made.len(), 4, "each request its own id");
+    app.stop().await;
+}

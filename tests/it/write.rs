@@ -163,3 +163,65 @@ async fn a_write_is_a_run_of_the_ledger() {
     assert_eq!((run["read"].as_u64(), run["new"].as_u64(), run["rejected"].as_u64()), (Some(2), Some(1), Some(1)));
     app.stop().await;
 }
+
+/// `wait=true`: the answer comes only once the write is searchable (a search right after it finds
+/// it, with no retry), `seq` is the store sequence it reached and `/v1/stats` shows the index
+/// holding it; a delete waits the same way. When the index cannot catch up in time the answer is
+/// 202 with `searchable: false`, and the write is stored all the same.
+#[tokio::test]
+async fn a_write_with_wait_answers_once_it_is_searchable() {
+    // An indexer that looks at the store every 400 ms: without waiting, a search right after a
+    // write would mostly miss it.
+    let app = TestApp::with_fixtures_and(&["tests/fixtures/jsonl/articles.jsonl"], |settings| {
+        settings.api_keys = vec![KEY.into()];
+        settings.index_poll_ms = 400;
+    })
+    .await;
+    let (_, before) = app.get("/v1/stats").await;
+    for round in 0..3 {
+        let line = format!(
+            r#"{{"id":"wait{round}","title":"Lighthouse keeper number {round} retires","body":"The keeper retired.","source":"Quayside"}}"#
+        );
+        let response = post(&app, Some(KEY), &line).query(&[("wait", "true")]).send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+        let header_seq: i64 = response.headers()["x-store-seq"].to_str().unwrap().parse().unwrap();
+        let report: Value = response.json().await.unwrap();
+        assert_eq!(report["searchable"], true, "{report}");
+        assert_eq!(report["seq"].as_i64(), Some(header_seq));
+        assert!(header_seq > before["store_seq"].as_i64().unwrap() + round, "each write takes a new sequence");
+        assert_eq!(total(&app, "q=lighthouse").await, round as u64 + 1, "searchable the moment the answer came");
+        let (_, stats) = app.get("/v1/stats").await;
+        assert!(stats["index_seq"].as_i64().unwrap() >= header_seq, "{stats}");
+        assert!(stats["store_seq"].as_i64().unwrap() >= header_seq, "{stats}");
+    }
+    let id = tidings::model::article_id_for("id:quayside:wait0");
+    let response =
+        app.client.delete(format!("{}/v1/articles/{id}?wait=true", app.base)).bearer_auth(KEY).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 204);
+    assert!(response.headers().contains_key("x-store-seq"));
+    assert_eq!(total(&app, "q=lighthouse").await, 2, "gone from search the moment the delete answered");
+    for bad in ["wait=soon", "wait=true&wait_ms=0", "wait=true&wait_ms=600000", "wait=true&wait=false", "refresh=true"] {
+        let (status, _, body) =
+            send(&app, app.client.post(format!("{}/v1/articles?{bad}", app.base)).bearer_auth(KEY).body("[]")).await;
+        assert_eq!((status, body["error"]["code"].as_str()), (400, Some("bad_parameter")), "{bad}: {body}");
+    }
+    app.stop().await;
+
+    // An indexer that looks only once a minute: the wait runs out.
+    let stalled = TestApp::with_fixtures_and(&["tests/fixtures/jsonl/articles.jsonl"], |settings| {
+        settings.api_keys = vec![KEY.into()];
+        settings.index_poll_ms = 60_000;
+    })
+    .await;
+    let line = r#"{"id":"late","title":"Late ferry","body":"The ferry was late.","source":"Quayside"}"#;
+    let started = std::time::Instant::now();
+    let response = post(&stalled, Some(KEY), line).query(&[("wait", "true"), ("wait_ms", "300")]).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 202);
+    let report: Value = response.json().await.unwrap();
+    assert_eq!((report["searchable"].as_bool(), report["new"].as_u64()), (Some(false), Some(1)), "{report}");
+    assert!(started.elapsed() >= Duration::from_millis(300), "it waited as long as asked");
+    let (_, stats) = stalled.get("/v1/stats").await;
+    assert!(stats["store_seq"].as_i64() >= report["seq"].as_i64(), "stored all the same: {stats}");
+    assert!(stats["index_seq"].as_i64() < report["seq"].as_i64(), "{stats}");
+    stalled.stop().await;
+}

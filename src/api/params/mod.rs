@@ -14,7 +14,7 @@ use utoipa::openapi::schema::{AnyOfBuilder, ArrayBuilder, ObjectBuilder, Schema,
 use utoipa::openapi::RefOr;
 use utoipa::{IntoParams, PartialSchema, ToSchema};
 
-pub use articles::RelatedParams;
+pub use articles::{RelatedParams, WriteParams};
 pub use entities::{parse_kind, EntityListParams, EntityProfileParams, SearchFilters};
 pub use export::ExportParams;
 pub use search::SearchParams;
