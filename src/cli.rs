@@ -81,6 +81,21 @@ pub enum Command {
         #[arg(long, value_enum, num_args = 0..=1, default_missing_value = "auto")]
         extract: Option<ExtractPolicy>,
     },
+    /// Copy the store to PATH, consistently, while a server may be running and writing; the
+    /// copy is compacted. The index is not copied: `restore` rebuilds it.
+    Backup {
+        /// The backup file to write (must not exist).
+        path: PathBuf,
+    },
+    /// Rebuild the data directory from a backup: the store put in place, the index rebuilt from
+    /// it (stop the server first).
+    Restore {
+        /// A file written by `tidings backup`.
+        path: PathBuf,
+        /// Replace a store the data directory already holds.
+        #[arg(long)]
+        force: bool,
+    },
     /// Ingest the sample shipped in the repository and serve it.
     Quickstart {
         #[arg(long)]
@@ -218,6 +233,30 @@ pub fn run(cli: Cli) -> Result<()> {
             let store = Store::open(&settings.store_path())?;
             let indexed = crate::index::rebuild(&settings.index_path(), &store)?;
             println!("reindexed {indexed} articles into {}", settings.index_path().display());
+            Ok(())
+        }
+        Command::Backup { path } => {
+            let store = Store::open(&settings.store_path())?;
+            let copied = store.backup_to(&path)?;
+            println!(
+                "backed up {} articles (store sequence {}, {} bytes) to {}",
+                copied.articles,
+                copied.seq,
+                copied.bytes,
+                path.display()
+            );
+            Ok(())
+        }
+        Command::Restore { path, force } => {
+            let copied = crate::store::restore(&path, &settings.store_path(), force)?;
+            let store = Store::open(&settings.store_path())?;
+            let indexed = crate::index::rebuild(&settings.index_path(), &store)?;
+            println!(
+                "restored {} articles (store sequence {}) into {}; indexed {indexed}",
+                copied.articles,
+                copied.seq,
+                settings.data_dir.display()
+            );
             Ok(())
         }
         Command::Quickstart { addr } => {

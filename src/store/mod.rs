@@ -1,7 +1,9 @@
 //! The SQLite store: the source of truth. Opening and migrations here; articles, near-duplicate
-//! clusters, compressed bodies, the ingestion ledger and feed state in their own files.
+//! clusters, compressed bodies, the ingestion ledger and feed state in their own files; online
+//! backups and restores in `backup.rs`.
 
 mod articles;
+mod backup;
 mod bodies;
 mod clusters;
 mod feeds;
@@ -16,6 +18,7 @@ use rusqlite::{params, Connection};
 
 use crate::error::Result;
 pub use articles::{Change, StoredArticle, Upsert};
+pub use backup::{describe as describe_backup, restore, Copied};
 pub use bodies::RawBody;
 pub use feeds::FeedState;
 pub use ledger::{IngestCounts, IngestRun};

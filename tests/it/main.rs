@@ -4,6 +4,7 @@
 mod helpers;
 
 mod api;
+mod backup;
 mod browser;
 mod clusters;
 mod deep;

@@ -200,7 +200,8 @@ async fn a_write_with_wait_answers_once_it_is_searchable() {
     assert_eq!(response.status().as_u16(), 204);
     assert!(response.headers().contains_key("x-store-seq"));
     assert_eq!(total(&app, "q=lighthouse").await, 2, "gone from search the moment the delete answered");
-    for bad in ["wait=soon", "wait=true&wait_ms=0", "wait=true&wait_ms=600000", "wait=true&wait=false", "refresh=true"] {
+    for bad in ["wait=soon", "wait=true&wait_ms=0", "wait=true&wait_ms=600000", "wait=true&wait=false", "refresh=true"]
+    {
         let (status, _, body) =
             send(&app, app.client.post(format!("{}/v1/articles?{bad}", app.base)).bearer_auth(KEY).body("[]")).await;
         assert_eq!((status, body["error"]["code"].as_str()), (400, Some("bad_parameter")), "{bad}: {body}");

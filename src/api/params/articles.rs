@@ -60,9 +60,7 @@ impl WriteParams {
                     wait = match value.trim() {
                         "true" | "1" => true,
                         "false" | "0" | "" => false,
-                        other => {
-                            return Err(Error::BadParameter(format!("wait must be true or false, not {other:?}")))
-                        }
+                        other => return Err(Error::BadParameter(format!("wait must be true or false, not {other:?}"))),
                     }
                 }
                 "wait_ms" => wait_ms = WaitMs::check("wait_ms", number("wait_ms", &value)?)?,

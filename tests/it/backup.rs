@@ -1,0 +1,103 @@
+//! Backups and restores through the real binary: a backup taken while writes arrive over HTTP is
+//! one consistent moment of the store, and a data directory restored from it serves exactly what
+//! the backup holds.
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::helpers::{settings_for, TestApp};
+
+const KEY: &str = "backup-key-0123456789abcdef";
+
+fn tidings(data_dir: &Path, arguments: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tidings"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(arguments)
+        .output()
+        .expect("tidings runs")
+}
+
+/// (articles, articles from source Quayside, ids) in a store file, read with SQL.
+fn contents(store: &Path) -> (u64, u64, Vec<String>) {
+    let connection = rusqlite::Connection::open(store).unwrap();
+    let count = |sql: &str| connection.query_row(sql, [], |row| row.get::<_, i64>(0)).unwrap() as u64;
+    let mut statement = connection.prepare("select id from articles order by id").unwrap();
+    let ids = statement.query_map([], |row| row.get(0)).unwrap().collect::<Result<Vec<String>, _>>().unwrap();
+    (count("select count(*) from articles"), count("select count(*) from articles where source = 'Quayside'"), ids)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_taken_during_writes_restores_to_the_same_articles() {
+    let app = TestApp::with_fixtures_and(&["tests/fixtures/jsonl/articles.jsonl"], |settings| {
+        settings.api_keys = vec![KEY.into()];
+    })
+    .await;
+    let fixture_articles = app.get("/v1/stats").await.1["articles"].as_u64().unwrap();
+
+    // Writes keep arriving, one article a request, while the backup runs.
+    let acknowledged = Arc::new(AtomicUsize::new(0));
+    let writer = {
+        let (client, base, acknowledged) = (app.client.clone(), app.base.clone(), Arc::clone(&acknowledged));
+        tokio::spawn(async move {
+            for n in 0..80 {
+                let line = format!(
+                    r#"{{"id":"b{n}","title":"Dock crane {n} repaired","body":"Crane {n} works again.","source":"Quayside"}}"#
+                );
+                let response =
+                    client.post(format!("{base}/v1/articles")).bearer_auth(KEY).body(line).send().await.unwrap();
+                assert_eq!(response.status().as_u16(), 200);
+                acknowledged.fetch_add(1, Ordering::SeqCst);
+            }
+        })
+    };
+    let started = app.eventually(Duration::from_secs(20), || async { acknowledged.load(Ordering::SeqCst) >= 10 }).await;
+    assert!(started);
+    let work = tempfile::tempdir().unwrap();
+    let backup = work.path().join("store-backup.sqlite3");
+    let before = acknowledged.load(Ordering::SeqCst) as u64;
+    let output = {
+        let (data_dir, backup) = (app.settings.data_dir.clone(), backup.clone());
+        tokio::task::spawn_blocking(move || tidings(&data_dir, &["backup", backup.to_str().unwrap()])).await.unwrap()
+    };
+    let after = acknowledged.load(Ordering::SeqCst) as u64;
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    writer.await.unwrap();
+
+    // The backup holds every write acknowledged before it started, none acknowledged after it
+    // ended, and each article whole.
+    let (articles, quayside, ids) = contents(&backup);
+    assert!(articles >= fixture_articles + before && articles <= fixture_articles + after + 1, "{articles}");
+    assert_eq!(articles - fixture_articles, quayside, "only whole writes");
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(report.contains(&format!("backed up {articles} articles")), "{report}");
+    // A second backup to the same file is refused, the first kept.
+    let again = tidings(&app.settings.data_dir, &["backup", backup.to_str().unwrap()]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("exists already"));
+    app.stop().await;
+
+    // Restored into a new data directory: the store holds what the backup held and the index
+    // was rebuilt from it.
+    let restored_dir = tempfile::tempdir().unwrap();
+    let output = tidings(restored_dir.path(), &["restore", backup.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(contents(&restored_dir.path().join("tidings.sqlite3")).2, ids);
+    let refused = tidings(restored_dir.path(), &["restore", backup.to_str().unwrap()]);
+    assert!(!refused.status.success(), "a store is not replaced without --force");
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--force"));
+    let not_a_backup = work.path().join("notes.txt");
+    std::fs::write(&not_a_backup, "not a database").unwrap();
+    let refused = tidings(restored_dir.path(), &["restore", "--force", not_a_backup.to_str().unwrap()]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("not a usable tidings backup"));
+
+    let restored = TestApp::serve(settings_for(restored_dir.path()), restored_dir).await;
+    let (_, stats) = restored.get("/v1/stats").await;
+    assert_eq!((stats["articles"].as_u64(), stats["indexed_documents"].as_u64()), (Some(articles), Some(articles)));
+    assert_eq!(restored.search("q=crane&limit=1").await["total"].as_u64(), Some(quayside));
+    restored.stop().await;
+}
