@@ -330,3 +330,45 @@ async fn request_ids_round_trip() {
     assert_eq!(made.len(), 4, "each request its own id");
     app.stop().await;
 }
+
+/// `--log-format json`: the real binary writes one JSON object per line, and the lines of a
+/// request carry its request id in their span.
+#[tokio::test]
+async fn json_logs_carry_the_request_id() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let data = tempfile::tempdir().unwrap();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_tidings"))
+        .args(["--log-format", "json", "--data-dir"])
+        .arg(data.path())
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .env("TIDINGS_LOG", "debug,tantivy=warn,hyper=warn,h2=warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("server starts");
+    let mut banner = String::new();
+    BufReader::new(server.stdout.take().unwrap()).read_line(&mut banner).unwrap();
+    let base = banner.split_whitespace().find(|word| word.starts_with("http://")).expect("address printed").to_string();
+    let response = reqwest::Client::new()
+        .get(format!("{base}/v1/search?q=anything"))
+        .header("x-request-id", "json-log-test-7")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    server.kill().unwrap();
+    let output = server.wait_with_output().unwrap();
+    let logs = String::from_utf8(output.stderr).unwrap();
+    let lines: Vec<Value> = logs
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not a JSON line: {line}")))
+        .collect();
+    assert!(!lines.is_empty());
+    let of_request: Vec<&Value> = lines.iter().filter(|line| line["span"]["request_id"] == "json-log-test-7").collect();
+    assert!(!of_request.is_empty(), "the request's lines name it: {logs}");
+    assert!(of_request.iter().all(|line| line["span"]["route"] == "/v1/search"), "{logs}");
+    assert!(!logs.contains('\u{1b}'), "no colour codes off a terminal");
+}
