@@ -96,6 +96,20 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Print a tenant token: a JWT signed with a search key that restricts it further by a filter
+    /// until it expires (what a site's backend makes for its visitors; any JWT library makes the
+    /// same: HS256, `kid` the key's uid, secret the key's SHA-256 in hex).
+    Token {
+        /// The search key that signs it (or set TIDINGS_TOKEN_KEY).
+        #[arg(long, env = "TIDINGS_TOKEN_KEY", hide_env_values = true)]
+        key: String,
+        /// Keyword filters as JSON, e.g. '{"source": "Example Daily"}'.
+        #[arg(long)]
+        filter: Option<String>,
+        /// Seconds until it expires.
+        #[arg(long, default_value_t = 3600)]
+        expires_in: u64,
+    },
     /// Ingest the sample shipped in the repository and serve it.
     Quickstart {
         #[arg(long)]
@@ -257,6 +271,19 @@ pub fn run(cli: Cli) -> Result<()> {
                 copied.seq,
                 settings.data_dir.display()
             );
+            Ok(())
+        }
+        Command::Token { key, filter, expires_in } => {
+            let filter = filter
+                .map(|text| serde_json::from_str::<serde_json::Value>(&text))
+                .transpose()
+                .map_err(|error| Error::BadParameter(format!("--filter is not JSON: {error}")))?;
+            if let Some(filter) = &filter {
+                crate::search::scope::Scope::from_json(filter)?;
+            }
+            let expires_in = i64::try_from(expires_in.min(10 * 365 * 86_400)).unwrap_or(0);
+            let claims = crate::access::TokenClaims { filter, exp: chrono::Utc::now().timestamp() + expires_in };
+            println!("{}", crate::access::mint_token(&key, &claims)?);
             Ok(())
         }
         Command::Quickstart { addr } => {

@@ -31,9 +31,16 @@ pub struct Settings {
     pub index_poll_ms: u64,
     /// A file of entity aliases (`kind: alias = Canonical`) extending the shipped table.
     pub aliases_file: Option<PathBuf>,
-    /// Keys that authorise writes (`Authorization: Bearer KEY`); none configured means the write
-    /// endpoints refuse everyone.
+    /// Admin keys (`Authorization: Bearer KEY`): every action, including writes and managing
+    /// keys. With no key at all configured or made, the write endpoints refuse everyone.
     pub api_keys: Vec<String>,
+    /// Search-only keys, safe to publish in a web page (the widget's `data-key`).
+    pub search_keys: Vec<String>,
+    /// Keys with a name, chosen actions, an expiry and a filter (`[[keys]]` tables).
+    pub keys: Vec<KeyConfig>,
+    /// The key the results page at `/` sends with its requests: a search-only key, since the page
+    /// shows it to every visitor. Needed when reads are protected.
+    pub page_key: Option<String>,
     /// Require a key for reads too (search, articles, entities, stats).
     pub protect_reads: bool,
     /// Largest body `POST /v1/articles` accepts.
@@ -84,6 +91,9 @@ impl Default for Settings {
             index_poll_ms: 250,
             aliases_file: None,
             api_keys: Vec::new(),
+            search_keys: Vec::new(),
+            keys: Vec::new(),
+            page_key: None,
             protect_reads: false,
             max_write_bytes: 16 << 20,
             freshness_weight: 0.25,
@@ -99,6 +109,25 @@ impl Default for Settings {
             exact_total_up_to: DEFAULT_EXACT_TOTAL_UP_TO,
         }
     }
+}
+
+/// A `[[keys]]` table of the configuration.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct KeyConfig {
+    /// What the key is for, shown in `GET /v1/keys`.
+    pub name: String,
+    /// The key itself, at least 16 characters.
+    pub key: String,
+    /// Any of `search`, `write`, `export`, `admin` (admin implies every other).
+    pub actions: Vec<String>,
+    /// RFC 3339 date (or `YYYY-MM-DD`) after which the key is refused.
+    #[serde(default)]
+    pub expires_at: Option<String>,
+    /// Keyword filters every request of the key is restricted to, e.g. `{ source = "Example Daily" }`
+    /// (only on keys that do not write or administer).
+    #[serde(default)]
+    pub filter: Option<serde_json::Value>,
 }
 
 /// Suggestions offer the headlines of this many of the newest articles, by default.
@@ -220,8 +249,16 @@ impl Settings {
         if let Some(value) = get("TIDINGS_INDEX_POLL_MS") {
             self.index_poll_ms = number("TIDINGS_INDEX_POLL_MS", value)?;
         }
+        let list =
+            |value: String| value.split(',').map(str::trim).filter(|key| !key.is_empty()).map(String::from).collect();
         if let Some(value) = get("TIDINGS_API_KEYS") {
-            self.api_keys = value.split(',').map(str::trim).filter(|key| !key.is_empty()).map(String::from).collect();
+            self.api_keys = list(value);
+        }
+        if let Some(value) = get("TIDINGS_SEARCH_KEYS") {
+            self.search_keys = list(value);
+        }
+        if let Some(value) = get("TIDINGS_PAGE_KEY") {
+            self.page_key = Some(value.trim().to_string()).filter(|key| !key.is_empty());
         }
         fn flag(name: &str, value: String) -> Result<bool> {
             match value.trim() {
@@ -256,8 +293,28 @@ impl Settings {
 
     /// Rejects values that cannot be used.
     pub fn check(&self) -> Result<()> {
-        if self.api_keys.iter().any(|key| key.len() < 16) {
+        if self
+            .api_keys
+            .iter()
+            .chain(&self.search_keys)
+            .chain(self.keys.iter().map(|key| &key.key))
+            .any(|key| key.chars().count() < 16)
+        {
             return Err(Error::Config("API keys must be at least 16 characters".into()));
+        }
+        if let Some(page_key) = &self.page_key {
+            let search_only = self.search_keys.contains(page_key)
+                || self
+                    .keys
+                    .iter()
+                    .any(|key| &key.key == page_key && key.actions.iter().all(|action| action == "search"));
+            if !search_only {
+                return Err(Error::Config(
+                    "page_key must be one of the configured search-only keys (search_keys, or a [[keys]] entry whose \
+                     actions are only search): the results page shows it to every visitor"
+                        .into(),
+                ));
+            }
         }
         if !(0.0..=1.0).contains(&self.freshness_weight) {
             return Err(Error::Config(format!(

@@ -15,6 +15,12 @@ pub enum Error {
     /// The request needs a valid API key.
     #[error("{0}")]
     Unauthorized(String),
+    /// The key is valid but may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The client sent more than its rate allows: retry after this many seconds.
+    #[error("{message}")]
+    RateLimited { message: String, retry_after_secs: u64 },
     /// Too much work waiting already: the client should retry a moment later.
     #[error("{0}")]
     Overloaded(String),
@@ -39,6 +45,8 @@ impl Error {
             Error::BadParameter(_) => "bad_parameter",
             Error::NotFound(_) => "not_found",
             Error::Unauthorized(_) => "unauthorized",
+            Error::Forbidden(_) => "forbidden",
+            Error::RateLimited { .. } => "rate_limited",
             Error::Overloaded(_) => "overloaded",
             Error::Config(_) => "bad_config",
             Error::Store(_) | Error::Index(_) | Error::Io(_) | Error::Internal(_) => "internal",
@@ -47,7 +55,15 @@ impl Error {
 
     /// True when the caller, not tidings, is at fault.
     pub fn is_client_error(&self) -> bool {
-        matches!(self, Error::BadQuery { .. } | Error::BadParameter(_) | Error::NotFound(_) | Error::Unauthorized(_))
+        matches!(
+            self,
+            Error::BadQuery { .. }
+                | Error::BadParameter(_)
+                | Error::NotFound(_)
+                | Error::Unauthorized(_)
+                | Error::Forbidden(_)
+                | Error::RateLimited { .. }
+        )
     }
 }
 

@@ -1,6 +1,7 @@
 //! tidings: a full-text news search server. Data flows one way:
 //! sources → extraction → store (SQLite) → index (Tantivy) → search → API (Axum).
 
+pub mod access;
 pub mod api;
 pub mod cli;
 pub mod config;

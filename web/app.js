@@ -8,6 +8,10 @@
   var FACETS = [["person", "People"], ["org", "Organisations"], ["place", "Places"], ["source", "Sources"], ["lang", "Languages"]];
   var FILTERS = ["person", "org", "place", "topic", "source", "lang"];
   var $ = function (id) { return document.getElementById(id); };
+  // The search-only key the server put in the page (page_key), for servers that protect reads.
+  var KEY = document.querySelector('meta[name="tidings-key"]');
+  var HEADERS = KEY ? { Authorization: "Bearer " + KEY.getAttribute("content") } : {};
+  function get(url) { return fetch(url, { headers: HEADERS }); }
   var SVG = "http://www.w3.org/2000/svg";
   var ENTITIES = { "&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"', "&#39;": "'" };
 
@@ -257,7 +261,7 @@
     var box = $("article");
     clear(box);
     if (!id) return;
-    fetch("/v1/articles/" + encodeURIComponent(id)).then(function (r) { return r.ok ? r.json() : null; }).then(function (article) {
+    get("/v1/articles/" + encodeURIComponent(id)).then(function (r) { return r.ok ? r.json() : null; }).then(function (article) {
       if (!article) return;
       var node = el("article");
       node.appendChild(el("h2", "", article.title || "(untitled)"));
@@ -268,7 +272,7 @@
       var related = el("div");
       node.appendChild(related);
       box.appendChild(node);
-      return fetch("/v1/articles/" + encodeURIComponent(id) + "/related?limit=5").then(function (r) { return r.ok ? r.json() : null; }).then(function (body) {
+      return get("/v1/articles/" + encodeURIComponent(id) + "/related?limit=5").then(function (r) { return r.ok ? r.json() : null; }).then(function (body) {
         if (!body || !body.related.length) return;
         related.appendChild(el("h3", "", "Related stories"));
         var list = el("ul");
@@ -302,7 +306,7 @@
     query.set("histogram", "day");
     var mine = ++latest;
     document.body.setAttribute("data-state", "loading");
-    fetch("/v1/search?" + query.toString())
+    get("/v1/search?" + query.toString())
       .then(function (response) { return response.json().then(function (body) { return { ok: response.ok, body: body }; }); })
       .then(function (answer) {
         if (mine !== latest) return;

@@ -4,7 +4,9 @@
  *   <div data-tidings-search></div>
  *
  * Optional attributes on the script tag: data-results-url (the "all results" page; default the
- * endpoint's own page), data-limit (results in the dropdown, default 6), data-placeholder.
+ * endpoint's own page), data-limit (results in the dropdown, default 6), data-placeholder, and
+ * data-key: a search-only key or a tenant token, sent as `Authorization: Bearer …` (needed when
+ * the server protects reads; never put a key that can write or export in a page).
  * Text from the server is only ever set as text: highlights arrive HTML-escaped with <mark> tags,
  * which are split out and rebuilt as elements, never parsed as HTML.
  */
@@ -16,6 +18,8 @@
   var resultsUrl = script.getAttribute("data-results-url") || endpoint + "/";
   var limit = Math.max(1, Math.min(20, parseInt(script.getAttribute("data-limit") || "6", 10) || 6));
   var placeholder = script.getAttribute("data-placeholder") || "Search the news";
+  var headers = { Accept: "application/json" };
+  if (script.getAttribute("data-key")) headers.Authorization = "Bearer " + script.getAttribute("data-key");
   var DEBOUNCE_MS = 120;
   var instances = 0;
 
@@ -208,7 +212,7 @@
       var mine = ++sent;
       controller = typeof AbortController === "function" ? new AbortController() : null;
       var url = endpoint + "/v1/search?mode=instant&snippets=1&limit=" + limit + "&q=" + encodeURIComponent(q);
-      fetch(url, { signal: controller ? controller.signal : undefined, headers: { Accept: "application/json" } })
+      fetch(url, { signal: controller ? controller.signal : undefined, headers: headers })
         .then(function (response) { return response.ok ? response.json() : Promise.reject(new Error("HTTP " + response.status)); })
         .then(function (body) {
           // A slower, older answer must not replace a newer one.

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::{Extension, Json};
 use serde::Serialize;
 use utoipa::openapi::schema::{ArrayBuilder, Schema};
 use utoipa::openapi::{Ref, RefOr};
@@ -16,6 +16,7 @@ use utoipa::{PartialSchema, ToSchema};
 use super::error::{ApiError, ErrorBody};
 use super::params::{RelatedParams, WriteParams};
 use super::{on_a_permit, Shared};
+use crate::access::Grant;
 use crate::error::Error;
 use crate::search::request::Hit;
 use crate::service::{ArticleView, WriteReport};
@@ -29,9 +30,10 @@ use crate::service::{ArticleView, WriteReport};
 )]
 pub(super) async fn article(
     State(state): State<Shared>,
+    Extension(grant): Extension<Grant>,
     Path(id): Path<String>,
 ) -> Result<Json<ArticleView>, ApiError> {
-    let view = on_a_permit(&state, move |state| state.service.article(&id)).await?;
+    let view = on_a_permit(&state, move |state| state.service.article(&id, &grant.scope)).await?;
     Ok(Json(view))
 }
 
@@ -59,12 +61,13 @@ pub(super) struct RelatedStories {
 )]
 pub(super) async fn related(
     State(state): State<Shared>,
+    Extension(grant): Extension<Grant>,
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<RelatedStories>, ApiError> {
     let limit = RelatedParams::from_query_string(query.as_deref().unwrap_or(""))?;
     let lookup = id.clone();
-    let related = on_a_permit(&state, move |state| state.service.related(&lookup, limit)).await?;
+    let related = on_a_permit(&state, move |state| state.service.related(&lookup, limit, &grant.scope)).await?;
     Ok(Json(RelatedStories { id, related }))
 }
 

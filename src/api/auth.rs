@@ -1,91 +1,97 @@
-//! API keys: who may write (and read, when reads are protected). Keys are kept as SHA-256 digests
-//! and compared in constant time.
+//! Every guarded route names the action it needs; this middleware turns the request's credential
+//! (`Authorization: Bearer KEY` or a tenant token) into a [`Grant`] through the keyring, answers
+//! 401 (no, unknown, forged or expired credential) or 403 (a valid one that may not do this), and
+//! otherwise hands the grant to the handler, which restricts what it reads to the grant's scope.
+//! Actions that are public (search unless reads are protected, export unless it needs a key) are
+//! allowed without a credential, and to every credential within its scope.
+
+use std::sync::Arc;
 
 use axum::extract::{Request, State};
+use axum::http::HeaderMap;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use sha2::{Digest, Sha256};
 
 use super::error::ApiError;
 use super::Shared;
-use crate::error::Error;
+use crate::access::{Action, Actions, Grant};
+use crate::config::Settings;
+use crate::error::{Error, Result};
 
-/// The configured keys, kept as SHA-256 digests: a presented key is hashed and compared with every
-/// digest in constant time, so neither the comparison nor the number of keys checked leaks how
-/// much of a key was right.
-#[derive(Debug, Clone, Default)]
-pub struct ApiKeys {
-    digests: Vec<[u8; 32]>,
-    pub protect_reads: bool,
-}
+/// Which actions need no credential.
+#[derive(Debug, Clone, Copy)]
+pub struct PublicActions(Actions);
 
-impl ApiKeys {
-    pub fn new(keys: &[String], protect_reads: bool) -> ApiKeys {
-        ApiKeys { digests: keys.iter().map(|key| Sha256::digest(key.as_bytes()).into()).collect(), protect_reads }
-    }
-
-    /// True when `presented` is one of the keys.
-    pub fn accepts(&self, presented: &str) -> bool {
-        let digest: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
-        let mut matched = 0u8;
-        for known in &self.digests {
-            let difference = known.iter().zip(&digest).fold(0u8, |acc, (a, b)| acc | (a ^ b));
-            matched |= u8::from(difference == 0);
+impl PublicActions {
+    pub fn new(settings: &Settings) -> PublicActions {
+        let mut public = Vec::new();
+        if !settings.protect_reads {
+            public.push(Action::Search);
+            if !settings.export_requires_key {
+                public.push(Action::Export);
+            }
         }
-        matched == 1
-    }
-
-    /// Checks the `Authorization: Bearer KEY` header of a request.
-    fn check(&self, request: &Request) -> Result<(), Error> {
-        self.check_headers(request.headers())
-    }
-
-    /// Checks the `Authorization: Bearer KEY` header.
-    pub fn check_headers(&self, headers: &axum::http::HeaderMap) -> Result<(), Error> {
-        if self.digests.is_empty() {
-            return Err(Error::Unauthorized(
-                "this server has no API keys configured (TIDINGS_API_KEYS or api_keys in the config file)".into(),
-            ));
-        }
-        let header = headers.get(axum::http::header::AUTHORIZATION).and_then(|value| value.to_str().ok());
-        let Some(key) = header.and_then(|value| value.strip_prefix("Bearer ")).map(str::trim) else {
-            return Err(Error::Unauthorized("send an API key as `Authorization: Bearer KEY`".into()));
-        };
-        if self.accepts(key) {
-            Ok(())
-        } else {
-            Err(Error::Unauthorized("the API key is not valid".into()))
-        }
+        PublicActions(Actions::of(&public))
     }
 }
 
-/// Middleware for routes that always need a key (writes).
-pub async fn require_key(State(state): State<Shared>, request: Request, next: Next) -> Response {
-    match state.keys.check(&request) {
-        Ok(()) => next.run(request).await,
+/// The state of one guarded route: the application's, and the action the route needs.
+#[derive(Clone)]
+pub struct Guard {
+    pub state: Shared,
+    pub action: Action,
+}
+
+impl Guard {
+    pub fn new(state: &Shared, action: Action) -> Guard {
+        Guard { state: Arc::clone(state), action }
+    }
+}
+
+/// Middleware: the request goes on with its [`Grant`] in its extensions, or is answered 401/403.
+pub async fn authorize(State(guard): State<Guard>, mut request: Request, next: Next) -> Response {
+    match grant_for(&guard.state, request.headers(), guard.action) {
+        Ok(grant) => {
+            request.extensions_mut().insert(grant);
+            next.run(request).await
+        }
         Err(error) => ApiError(error).into_response(),
     }
 }
 
-/// Middleware for read routes: a key is needed only when the configuration protects reads.
-pub async fn require_key_for_reads(State(state): State<Shared>, request: Request, next: Next) -> Response {
-    if !state.keys.protect_reads {
-        return next.run(request).await;
-    }
-    require_key(State(state), request, next).await
+/// The grant of a request's credential for `action`.
+fn grant_for(state: &Shared, headers: &HeaderMap, action: Action) -> Result<Grant> {
+    let keyring = state.service.keyring();
+    let public = state.public.0;
+    let Some(credential) = bearer(headers)? else {
+        if public.allow(action) {
+            return Ok(Grant::anonymous(public));
+        }
+        return Err(Error::Unauthorized(if keyring.is_empty() {
+            "this server has no API keys (api_keys, search_keys or [[keys]] in the configuration, or \
+             TIDINGS_API_KEYS)"
+                .into()
+        } else {
+            "send an API key or a tenant token as `Authorization: Bearer KEY`".into()
+        }));
+    };
+    let mut grant = keyring.authenticate(credential, chrono::Utc::now().timestamp())?;
+    grant.actions = grant.actions.with(public);
+    grant.require(action)?;
+    Ok(grant)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn keys_match_exactly() {
-        let keys = ApiKeys::new(&["first-key-0123456789".into(), "second-key-0123456789".into()], false);
-        assert!(keys.accepts("first-key-0123456789"));
-        assert!(keys.accepts("second-key-0123456789"));
-        assert!(!keys.accepts("first-key-012345678"));
-        assert!(!keys.accepts(""));
-        assert!(!ApiKeys::default().accepts(""));
-    }
+/// The credential of an `Authorization: Bearer …` header; an `Authorization` header of another
+/// form is an error, not an anonymous request.
+fn bearer(headers: &HeaderMap) -> Result<Option<&str>> {
+    let Some(value) = headers.get(axum::http::header::AUTHORIZATION) else { return Ok(None) };
+    let credential = value
+        .to_str()
+        .ok()
+        .and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")))
+        .map(str::trim)
+        .filter(|credential| !credential.is_empty());
+    credential
+        .map(Some)
+        .ok_or_else(|| Error::Unauthorized("send an API key or a tenant token as `Authorization: Bearer KEY`".into()))
 }

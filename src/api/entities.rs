@@ -3,13 +3,14 @@
 
 use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
-use axum::Json;
+use axum::{Extension, Json};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::error::{ApiError, ErrorBody};
 use super::params::{parse_kind, EntityListParams, EntityProfileParams, SearchFilters};
 use super::{on_a_permit, Shared};
+use crate::access::Grant;
 use crate::error::Error;
 use crate::model::EntityKind;
 use crate::search::entities::{EntityCount, EntityProfile};
@@ -30,9 +31,11 @@ pub(super) struct EntityList {
 )]
 pub(super) async fn entity_list(
     State(state): State<Shared>,
+    Extension(grant): Extension<Grant>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<EntityList>, ApiError> {
-    let request = EntityListParams::request(query.as_deref().unwrap_or(""))?;
+    let mut request = EntityListParams::request(query.as_deref().unwrap_or(""))?;
+    grant.scope.restrict(&mut request.search);
     let entities = on_a_permit(&state, move |state| state.service.engine().entities(&request)).await?;
     Ok(Json(EntityList { entities }))
 }
@@ -56,10 +59,12 @@ pub(super) async fn entity_list(
 )]
 pub(super) async fn entity_profile(
     State(state): State<Shared>,
+    Extension(grant): Extension<Grant>,
     Path((kind, name)): Path<(String, String)>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<EntityProfile>, ApiError> {
-    let request = EntityProfileParams::request(&kind, name, query.as_deref().unwrap_or(""))?;
+    let mut request = EntityProfileParams::request(&kind, name, query.as_deref().unwrap_or(""))?;
+    request.scope = grant.scope;
     let profile = on_a_permit(&state, move |state| state.service.entity_profile(&request)).await?;
     Ok(Json(profile))
 }

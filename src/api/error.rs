@@ -16,7 +16,7 @@ pub struct ErrorBody {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
-    /// Stable snake_case code: `bad_query`, `bad_parameter`, `not_found`, `unauthorized`,
+    /// Stable snake_case code: `bad_query`, `bad_parameter`, `not_found`, `unauthorized`, `forbidden`, `rate_limited`,
     /// `method_not_allowed`, `payload_too_large`, `timeout`, `overloaded`, `internal`.
     pub code: String,
     /// What went wrong, in words a person can act on.
@@ -44,6 +44,8 @@ pub fn status_for(error: &Error) -> StatusCode {
         Error::BadQuery { .. } | Error::BadParameter(_) => StatusCode::BAD_REQUEST,
         Error::NotFound(_) => StatusCode::NOT_FOUND,
         Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+        Error::Forbidden(_) => StatusCode::FORBIDDEN,
+        Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
         Error::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,
         Error::Config(_) | Error::Store(_) | Error::Index(_) | Error::Io(_) | Error::Internal(_) => {
             StatusCode::INTERNAL_SERVER_ERROR
@@ -64,6 +66,13 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(RETRY_AFTER_SECS));
+            return response;
+        }
+        if let Error::RateLimited { message, retry_after_secs } = &self.0 {
+            let mut response = error_response(status, self.0.code(), message.clone(), None);
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(*retry_after_secs));
             return response;
         }
         if status.is_server_error() {

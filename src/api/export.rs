@@ -7,14 +7,16 @@ use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, State};
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::http::{header, HeaderValue};
 use axum::response::Response;
+use axum::Extension;
 use futures_util::StreamExt;
 use tokio::sync::mpsc::{self, error::TrySendError};
 
 use super::error::ApiError;
 use super::params::{ExportParams, SearchFilters};
 use super::{on_a_permit, Shared};
+use crate::access::Grant;
 use crate::error::Error;
 
 /// Chunks waiting for a slow client at most.
@@ -40,13 +42,11 @@ type Chunk = Result<Bytes, std::io::Error>;
 )]
 pub(super) async fn export(
     State(state): State<Shared>,
-    headers: HeaderMap,
+    Extension(grant): Extension<Grant>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    if state.export.requires_key {
-        state.keys.check_headers(&headers)?;
-    }
-    let (request, format, max_rows) = ExportParams::request(query.as_deref().unwrap_or(""), state.export.max_rows)?;
+    let (mut request, format, max_rows) = ExportParams::request(query.as_deref().unwrap_or(""), state.export.max_rows)?;
+    grant.scope.restrict(&mut request);
     let permit = Arc::clone(&state.export.permits)
         .acquire_owned()
         .await

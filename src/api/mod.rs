@@ -9,6 +9,7 @@ pub mod auth;
 pub mod entities;
 pub mod error;
 pub mod export;
+pub mod keys;
 pub mod openapi;
 pub mod ops;
 pub mod params;
@@ -31,10 +32,11 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::access::Action;
 use crate::config::Settings;
 use crate::error::Error;
 use crate::service::Service;
-use auth::ApiKeys;
+use auth::{Guard, PublicActions};
 use error::{error_response, ApiError};
 use queue::SearchQueue;
 
@@ -43,15 +45,15 @@ pub struct AppState {
     pub service: Service,
     /// Searches (and other CPU-bound work) run behind these permits, with a bounded wait.
     pub queue: SearchQueue,
-    /// Who may write (and read, when reads are protected).
-    pub keys: ApiKeys,
+    /// What needs no key.
+    pub public: PublicActions,
     pub export: ExportSettings,
+    /// The results page, with the key it carries (if any).
+    pub page: String,
 }
 
 /// How exports run.
 pub struct ExportSettings {
-    /// Only API-key holders may export.
-    pub requires_key: bool,
     /// Rows one export streams at most.
     pub max_rows: usize,
     /// Exports running at once (each reads its own store connection).
@@ -60,11 +62,7 @@ pub struct ExportSettings {
 
 impl ExportSettings {
     pub fn new(settings: &Settings) -> ExportSettings {
-        ExportSettings {
-            requires_key: settings.export_requires_key,
-            max_rows: settings.export_max_rows.max(1),
-            permits: Arc::new(Semaphore::new(2)),
-        }
+        ExportSettings { max_rows: settings.export_max_rows.max(1), permits: Arc::new(Semaphore::new(2)) }
     }
 }
 
@@ -73,8 +71,9 @@ impl AppState {
         AppState {
             service,
             queue: SearchQueue::new(settings.effective_search_permits(), settings.search_queue),
-            keys: ApiKeys::new(&settings.api_keys, settings.protect_reads),
+            public: PublicActions::new(settings),
             export: ExportSettings::new(settings),
+            page: web::page(settings.page_key.as_deref()),
         }
     }
 }
@@ -84,19 +83,19 @@ type Shared = Arc<AppState>;
 /// The header naming a request in logs and responses.
 const REQUEST_ID: axum::http::HeaderName = axum::http::HeaderName::from_static("x-request-id");
 
-/// The whole application router with its middleware. Keys are checked on the methods a route
-/// has, after method routing: another method is a 405, not a 401.
+/// The whole application router with its middleware. Each guarded route names the action it
+/// needs; credentials are checked on the methods a route has, after method routing: another
+/// method is a 405, not a 401.
 pub fn router(state: Shared, settings: &Settings) -> Router {
-    let read = |handlers: MethodRouter<Shared>| {
+    let guarded = |action: Action, body_limit: usize, handlers: MethodRouter<Shared>| {
         handlers
-            .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&state), auth::require_key_for_reads))
-            .layer(RequestBodyLimitLayer::new(settings.max_body_bytes))
+            .route_layer(axum::middleware::from_fn_with_state(Guard::new(&state, action), auth::authorize))
+            .layer(RequestBodyLimitLayer::new(body_limit))
     };
-    let write = |handlers: MethodRouter<Shared>| {
-        handlers
-            .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&state), auth::require_key))
-            .layer(RequestBodyLimitLayer::new(settings.max_write_bytes))
-    };
+    let read = |handlers| guarded(Action::Search, settings.max_body_bytes, handlers);
+    let write = |handlers| guarded(Action::Write, settings.max_write_bytes, handlers);
+    let export = |handlers| guarded(Action::Export, settings.max_body_bytes, handlers);
+    let admin = |handlers| guarded(Action::Admin, settings.max_body_bytes, handlers);
     Router::new()
         .route("/v1/stats", read(get(ops::stats)))
         .route("/v1/search", read(get(search::search_get).post(search::search_post)))
@@ -104,10 +103,12 @@ pub fn router(state: Shared, settings: &Settings) -> Router {
         .route("/v1/articles", write(post(articles::post_articles)))
         .route("/v1/articles/{id}", read(get(articles::article)).merge(write(delete(articles::delete_article))))
         .route("/v1/articles/{id}/related", read(get(articles::related)))
-        .route("/v1/export", read(get(export::export)))
+        .route("/v1/export", export(get(export::export)))
         .route("/v1/entities", read(get(entities::entity_list)))
         .route("/v1/entities/{kind}/", read(get(entities::entity_without_name)))
         .route("/v1/entities/{kind}/{name}", read(get(entities::entity_profile)))
+        .route("/v1/keys", admin(get(keys::list_keys).post(keys::create_key)))
+        .route("/v1/keys/{uid}", admin(delete(keys::delete_key)))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/openapi.json", get(openapi::openapi_json))

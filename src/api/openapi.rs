@@ -9,11 +9,13 @@ use utoipa::OpenApi;
 use super::articles::{self, RelatedStories};
 use super::entities::{self, EntityList};
 use super::error::{ErrorBody, ErrorDetail};
+use super::keys::{self, CreatedKey, FilterValues, KeyFilter, KeyList, NewKeyBody};
 use super::ops::{self, Health, Readiness, Stats};
 use super::params::SearchParams;
 use super::queue::QueueFigures;
 use super::search::{self, SuggestResponse};
 use super::{export, Shared};
+use crate::access::{Action, KeyInfo, Origin};
 use crate::search::entities::{EntityCount, EntityProfile, RelatedEntity};
 use crate::search::request::{
     Duplicates, FacetCount, Highlights, HistogramBucket, Hit, HitEntity, MatchSpan, Matches, SearchResponse,
@@ -42,6 +44,9 @@ use crate::service::{ArticleEntity, ArticleView, IngestCounts, IngestRun, JsonAr
         articles::delete_article,
         entities::entity_list,
         entities::entity_profile,
+        keys::list_keys,
+        keys::create_key,
+        keys::delete_key,
         openapi_json
     ),
     modifiers(&BearerKeys),
@@ -77,7 +82,15 @@ use crate::service::{ArticleEntity, ArticleView, IngestCounts, IngestRun, JsonAr
         WriteReport,
         JsonArticle,
         JsonEntity,
-        Duplicates
+        Duplicates,
+        KeyList,
+        NewKeyBody,
+        KeyFilter,
+        FilterValues,
+        CreatedKey,
+        KeyInfo,
+        Action,
+        Origin
     ))
 )]
 pub struct ApiDoc;
@@ -95,7 +108,9 @@ impl utoipa::Modify for BearerKeys {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .description(Some(
-                        "A key from TIDINGS_API_KEYS (comma-separated) or `api_keys` in the configuration file",
+                        "An API key (from the configuration or POST /v1/keys) or a tenant token signed with a \
+                         search key: each key has actions (search, write, export, admin), an optional expiry and an \
+                         optional filter",
                     ))
                     .build(),
             ),

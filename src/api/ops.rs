@@ -4,13 +4,15 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::{Extension, Json};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::error::ApiError;
 use super::queue::QueueFigures;
 use super::{off_the_runtime, Shared};
+use crate::access::Grant;
+use crate::error::Error;
 use crate::service::IngestRun;
 
 #[derive(Serialize, ToSchema)]
@@ -66,9 +68,21 @@ pub(super) struct Stats {
     searches: QueueFigures,
 }
 
-/// Store and index figures.
-#[utoipa::path(get, path = "/v1/stats", responses((status = 200, body = Stats)))]
-pub(super) async fn stats(State(state): State<Shared>) -> Result<Json<Stats>, ApiError> {
+/// Store and index figures. They are the whole server's: a scoped key or tenant token is refused.
+#[utoipa::path(
+    get,
+    path = "/v1/stats",
+    responses((status = 200, body = Stats), (status = 401, body = super::error::ErrorBody), (status = 403, body = super::error::ErrorBody))
+)]
+pub(super) async fn stats(
+    State(state): State<Shared>,
+    Extension(grant): Extension<Grant>,
+) -> Result<Json<Stats>, ApiError> {
+    if !grant.scope.is_everything() {
+        return Err(ApiError(Error::Forbidden(
+            "the server's figures cover every article: a scoped key or tenant token may not read them".into(),
+        )));
+    }
     let status = off_the_runtime(&state, |state| state.service.status()).await?;
     Ok(Json(Stats {
         articles: status.articles,

@@ -2,13 +2,14 @@
 
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use axum::Json;
+use axum::{Extension, Json};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::error::{ApiError, ErrorBody};
 use super::params::{SearchParams, SuggestParams};
 use super::{on_a_permit, Shared};
+use crate::access::Grant;
 use crate::error::Error;
 use crate::search::request::{SearchRequest, SearchResponse};
 use crate::search::suggest::Suggestion;
@@ -26,10 +27,11 @@ use crate::search::suggest::Suggestion;
 )]
 pub(super) async fn search_get(
     State(state): State<Shared>,
+    Extension(grant): Extension<Grant>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<SearchResponse>, ApiError> {
     let params = SearchParams::from_query_string(query.as_deref().unwrap_or(""))?;
-    run_search(state, params).await
+    run_search(state, grant, params).await
 }
 
 /// Search articles, the parameters as a JSON body.
@@ -43,15 +45,20 @@ pub(super) async fn search_get(
         (status = 503, body = ErrorBody)
     )
 )]
-pub(super) async fn search_post(State(state): State<Shared>, body: Bytes) -> Result<Json<SearchResponse>, ApiError> {
+pub(super) async fn search_post(
+    State(state): State<Shared>,
+    Extension(grant): Extension<Grant>,
+    body: Bytes,
+) -> Result<Json<SearchResponse>, ApiError> {
     let params: SearchParams = serde_json::from_slice(&body).map_err(|error| {
         Error::BadParameter(format!("the body must be a JSON object of search parameters: {error}"))
     })?;
-    run_search(state, params).await
+    run_search(state, grant, params).await
 }
 
-async fn run_search(state: Shared, params: SearchParams) -> Result<Json<SearchResponse>, ApiError> {
-    let request = SearchRequest::try_from(params)?;
+async fn run_search(state: Shared, grant: Grant, params: SearchParams) -> Result<Json<SearchResponse>, ApiError> {
+    let mut request = SearchRequest::try_from(params)?;
+    grant.scope.restrict(&mut request);
     let response = on_a_permit(&state, move |state| state.service.engine().search(&request)).await?;
     tracing::debug!(hits = response.hits.len(), total = response.total, "search done");
     Ok(Json(response))
@@ -74,9 +81,16 @@ pub(super) struct SuggestResponse {
 )]
 pub(super) async fn suggest(
     State(state): State<Shared>,
+    Extension(grant): Extension<Grant>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<SuggestResponse>, ApiError> {
-    let request = SuggestParams::parse(query.as_deref().unwrap_or(""))?;
-    let suggestions = state.service.engine().suggest(&request)?;
+    let mut request = SuggestParams::parse(query.as_deref().unwrap_or(""))?;
+    let suggestions = if grant.scope.is_everything() {
+        state.service.engine().suggest(&request)?
+    } else {
+        // Under a scope each candidate is checked against the index: behind a permit.
+        request.scope = grant.scope;
+        on_a_permit(&state, move |state| state.service.engine().suggest(&request)).await?
+    };
     Ok(Json(SuggestResponse { suggestions }))
 }

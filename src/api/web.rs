@@ -1,8 +1,11 @@
 //! The browser side, compiled into the binary: the embeddable search box (`/widget.js`) and the
 //! analysts' results page (`/`, with `/app.js` and `/app.css`).
 
+use axum::extract::State;
 use axum::http::{header, HeaderName, HeaderValue};
 use axum::response::{IntoResponse, Response};
+
+use super::Shared;
 
 pub const WIDGET_JS: &str = include_str!("../../web/widget.js");
 const INDEX_HTML: &str = include_str!("../../web/index.html");
@@ -34,13 +37,34 @@ pub async fn widget() -> Response {
     )
 }
 
+/// The results page, carrying `key` (a search-only key, from `page_key`) for its requests when
+/// reads need one.
+pub fn page(key: Option<&str>) -> String {
+    match key {
+        Some(key) => INDEX_HTML.replacen(
+            "<meta charset=\"utf-8\">",
+            &format!("<meta charset=\"utf-8\">\n<meta name=\"tidings-key\" content=\"{}\">", escape_attribute(key)),
+            1,
+        ),
+        None => INDEX_HTML.to_string(),
+    }
+}
+
+fn escape_attribute(text: &str) -> String {
+    text.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
 /// The results page for analysts.
-pub async fn index() -> Response {
-    asset(
-        "text/html; charset=utf-8",
-        INDEX_HTML,
-        &[(header::CONTENT_SECURITY_POLICY, PAGE_POLICY), (header::X_FRAME_OPTIONS, "DENY")],
-    )
+pub async fn index(State(state): State<Shared>) -> Response {
+    let mut response = state.page.clone().into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    // The page may carry a key: not kept by shared caches.
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=300"));
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(PAGE_POLICY));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    response
 }
 
 pub async fn app_js() -> Response {

@@ -7,13 +7,15 @@ use std::sync::Arc;
 
 use serde::Serialize;
 use tantivy::collector::{Count, TopDocs};
-use tantivy::schema::{TantivyDocument, Value};
+use tantivy::query::TermQuery;
+use tantivy::schema::{IndexRecordOption, TantivyDocument, Value};
 use tantivy::{DateTime, Order, Term};
 use utoipa::ToSchema;
 
 use super::facets::{self, FacetCollector};
 use super::query::{canonical_value, query_time_error};
 use super::request::{HistogramBucket, Interval, SearchRequest};
+use super::scope::Scope;
 use super::values::{Bounded, Choice};
 use super::Engine;
 use crate::error::{Error, Result};
@@ -99,6 +101,8 @@ pub struct EntityProfileRequest {
     pub interval: Interval,
     /// Co-occurring entities per kind.
     pub related: usize,
+    /// Only the articles this scope sees are counted.
+    pub scope: Scope,
 }
 
 fn kind_field(kind: EntityKind) -> KeywordField {
@@ -144,7 +148,7 @@ impl Engine {
     /// The profile of one entity, found case-insensitively and through the alias table. Its
     /// `aliases` are left for the caller to fill (the forms written live in the store).
     pub fn entity_profile(&self, request: &EntityProfileRequest) -> Result<EntityProfile> {
-        let EntityProfileRequest { kind, ref name, interval, related: related_size } = *request;
+        let EntityProfileRequest { kind, ref name, interval, related: related_size, ref scope } = *request;
         let name = name.trim();
         if name.is_empty() {
             return Err(Error::BadParameter("the entity name must not be empty".into()));
@@ -152,12 +156,13 @@ impl Engine {
         RelatedEntities::check("related", related_size)?;
         let field = kind_field(kind);
         let canonical = canonical_value(self.queries.aliases(), field, name);
-        let request = SearchRequest {
+        let mut request = SearchRequest {
             filters: vec![(field, vec![name.to_string()])],
             limit: 1,
             facet_size: 1,
             ..SearchRequest::default()
         };
+        scope.restrict(&mut request);
         let query = self.queries.restrict(&request, None);
         let searcher = self.index.reader.searcher();
         let kinds = EntityKind::ALL.map(kind_field);
@@ -171,7 +176,16 @@ impl Engine {
         if article_count == 0 {
             return Err(Error::NotFound(format!("no {kind} named {name:?} in the index")));
         }
-        let total_articles = searcher.num_docs().max(1) as f64;
+        // Lift compares an entity's share of these articles with its share of every article the
+        // credential sees (all of them, or its scope's).
+        let visible_articles = if scope.is_everything() {
+            searcher.num_docs()
+        } else {
+            searcher
+                .search(&self.within(scope, Box::new(tantivy::query::AllQuery)), &Count)
+                .map_err(query_time_error)? as u64
+        };
+        let total_articles = visible_articles.max(1) as f64;
         let keys = [keyword_term_text(&canonical), keyword_term_text(name)];
         let mut display = canonical.clone();
         let mut related = BTreeMap::new();
@@ -185,18 +199,31 @@ impl Engine {
                     }
                     continue;
                 }
-                let other_articles = searcher
-                    .doc_freq(&Term::from_field_text(self.index.fields.keyword(*other_field), &other_key))
-                    .unwrap_or(count)
-                    .max(count) as f64;
-                let lift = count as f64 * total_articles / (article_count as f64 * other_articles);
-                entries.push(RelatedEntity { name: other, count, lift: round(lift), pmi: round(lift.log2()) });
+                entries.push((other, other_key, count));
             }
-            entries.sort_by(|a, b| {
+            // Only entries that can make the list need their lift: those counted at least as
+            // often as the last one kept.
+            entries.sort_by_key(|entry| std::cmp::Reverse(entry.2));
+            let least = entries.get(related_size.saturating_sub(1)).map_or(0, |entry| entry.2);
+            entries.retain(|entry| entry.2 >= least && related_size > 0);
+            let mut listed = Vec::with_capacity(entries.len());
+            for (other, other_key, count) in entries {
+                let term = Term::from_field_text(self.index.fields.keyword(*other_field), &other_key);
+                let other_articles = if scope.is_everything() {
+                    searcher.doc_freq(&term).unwrap_or(count)
+                } else {
+                    let mentions = self.within(scope, Box::new(TermQuery::new(term, IndexRecordOption::Basic)));
+                    searcher.search(&mentions, &Count).map_err(query_time_error)? as u64
+                }
+                .max(count) as f64;
+                let lift = count as f64 * total_articles / (article_count as f64 * other_articles);
+                listed.push(RelatedEntity { name: other, count, lift: round(lift), pmi: round(lift.log2()) });
+            }
+            listed.sort_by(|a, b| {
                 b.count.cmp(&a.count).then(b.lift.total_cmp(&a.lift)).then_with(|| a.name.cmp(&b.name))
             });
-            entries.truncate(related_size);
-            related.insert(other_field.name().to_string(), entries);
+            listed.truncate(related_size);
+            related.insert(other_field.name().to_string(), listed);
         }
         let seen = |order: Order| -> Result<Option<String>> {
             let top = searcher

@@ -15,6 +15,7 @@ pub(crate) mod query;
 pub(crate) mod ranking;
 pub mod related;
 pub mod request;
+pub mod scope;
 mod snippets;
 mod stories;
 pub mod suggest;
@@ -31,7 +32,9 @@ use tantivy::Searcher;
 use crate::config::RankingSettings;
 use crate::entities::Aliases;
 use crate::error::{Error, Result};
+use crate::index::KeywordField;
 use crate::index::SearchIndex;
+use crate::model::ArticleId;
 use cursor::{Cursor, Snapshots};
 use facets::FacetFruit;
 use query::{Queries, UserQuery};
@@ -39,10 +42,14 @@ use ranking::Position;
 use ranking::RankPlan;
 use request::{FacetCount, HistogramBucket, Hit, SearchRequest, SearchResponse, TotalRelation};
 use snippets::{Highlighter, SnippetShape};
-use suggest::{SuggestRequest, Suggester, Suggestion};
+use suggest::{SuggestRequest, Suggester, Suggestion, SuggestionKind};
 use window::{Tallies, Window};
 
 pub(crate) use views::RebuildThrottle;
+
+/// Candidates a scoped suggestion request looks through at least (the archive's best for what
+/// was typed, of which the scope may see few).
+const SCOPED_SUGGESTION_CANDIDATES: usize = 50;
 
 /// The search engine over one index.
 pub struct Engine {
@@ -145,7 +152,47 @@ impl Engine {
     /// Search-box suggestions: entity names and headlines whose words start with what was typed.
     pub fn suggest(&self, request: &SuggestRequest) -> Result<Vec<Suggestion>> {
         request.validate()?;
-        Ok(self.suggester.suggest(&request.q, request.limit, request.kinds.as_deref()))
+        if request.scope.is_everything() {
+            return Ok(self.suggester.suggest(&request.q, request.limit, request.kinds.as_deref()));
+        }
+        // Under a scope, the archive's best candidates are kept where the scope sees them: a
+        // headline when its article is visible, a name with its article count recounted.
+        let wanted = (request.limit * 4).max(SCOPED_SUGGESTION_CANDIDATES);
+        let candidates = self.suggester.suggest(&request.q, wanted, request.kinds.as_deref());
+        let ids: Vec<ArticleId> =
+            candidates.iter().filter_map(|found| found.id.as_deref()).filter_map(ArticleId::parse).collect();
+        let visible = self.visible(&ids, &request.scope)?;
+        let searcher = self.index.reader.searcher();
+        let mut kept = Vec::with_capacity(request.limit);
+        for mut suggestion in candidates {
+            let field = match suggestion.kind {
+                SuggestionKind::Person => KeywordField::Person,
+                SuggestionKind::Org => KeywordField::Org,
+                SuggestionKind::Place => KeywordField::Place,
+                SuggestionKind::Title => {
+                    let id = suggestion.id.as_deref().and_then(ArticleId::parse);
+                    if id.is_some_and(|id| visible.contains(&id)) {
+                        kept.push(suggestion);
+                    }
+                    if kept.len() == request.limit {
+                        break;
+                    }
+                    continue;
+                }
+            };
+            let mut counted =
+                SearchRequest { filters: vec![(field, vec![suggestion.text.clone()])], ..Default::default() };
+            request.scope.restrict(&mut counted);
+            let count = searcher.search(&self.queries.restrict(&counted, None), &tantivy::collector::Count)?;
+            if count > 0 {
+                suggestion.count = count as u64;
+                kept.push(suggestion);
+                if kept.len() == request.limit {
+                    break;
+                }
+            }
+        }
+        Ok(kept)
     }
 
     /// Runs a search: read the query, rank a window of it (a page, or one hit per story) while

@@ -10,6 +10,7 @@ use super::hits::hit;
 use super::query::query_time_error;
 use super::ranking::{Order, Ranker};
 use super::request::{Hit, HitEntity, DEFAULT_SNIPPET_CHARS};
+use super::scope::Scope;
 use super::snippets::{Highlighter, SnippetShape};
 use super::stories::{cluster_of, first_of_each_story};
 use super::values::Bounded;
@@ -27,11 +28,11 @@ const ENTITY_BOOST: f32 = 1.5;
 
 impl Engine {
     /// The stories most like article `id`, best first.
-    pub fn related(&self, id: &ArticleId, limit: usize) -> Result<Vec<Hit>> {
+    pub fn related(&self, id: &ArticleId, limit: usize, scope: &Scope) -> Result<Vec<Hit>> {
         RelatedStories::check("limit", limit)?;
         let searcher = self.index.reader.searcher();
         let address = self
-            .find(&searcher, id)?
+            .find(&searcher, id, scope)?
             .ok_or_else(|| Error::NotFound(format!("no article with id {:?}", id.as_str())))?;
         let fields = &self.index.fields;
         let document: TantivyDocument = searcher.doc(address)?;
@@ -60,7 +61,7 @@ impl Engine {
         let cluster = cluster_of(&searcher, address)?;
         let same_story = TermQuery::new(Term::from_field_u64(fields.cluster, cluster), IndexRecordOption::Basic);
         clauses.push((Occur::MustNot, Box::new(same_story)));
-        let query = BooleanQuery::new(clauses);
+        let query = self.within(scope, Box::new(BooleanQuery::new(clauses)));
         // One story per hit: copies of one story share a cluster, so rank more and keep the first
         // of each.
         let ranker = Ranker { order: Order::Relevance, limit: limit * 4, after: None, freshness: None, tiered: false };
@@ -73,9 +74,10 @@ impl Engine {
             .collect()
     }
 
-    /// Where article `id` is in a snapshot.
-    fn find(&self, searcher: &Searcher, id: &ArticleId) -> Result<Option<DocAddress>> {
+    /// Where article `id` is in a snapshot, if the scope sees it.
+    fn find(&self, searcher: &Searcher, id: &ArticleId, scope: &Scope) -> Result<Option<DocAddress>> {
         let query = TermQuery::new(Term::from_field_text(self.index.fields.id, id.as_str()), IndexRecordOption::Basic);
+        let query = self.within(scope, Box::new(query));
         let ranker = Ranker { order: Order::Date, limit: 1, after: None, freshness: None, tiered: false };
         Ok(searcher.search(&query, &ranker)?.first().map(|position| position.address))
     }

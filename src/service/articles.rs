@@ -8,6 +8,7 @@ use super::Service;
 use crate::error::{Error, Result};
 use crate::model::{ArticleId, Entity};
 use crate::search::request::Hit;
+use crate::search::scope::Scope;
 use crate::store::StoredArticle;
 
 /// An article in full.
@@ -47,21 +48,29 @@ pub struct ArticleEntity {
 }
 
 impl Service {
-    /// The article with tidings id `id` (as a client sent it), with its story's other articles.
-    pub fn article(&self, id: &str) -> Result<ArticleView> {
+    /// The article with tidings id `id` (as a client sent it), with its story's other articles;
+    /// under a scope, only an article the scope sees (else not found, as if it did not exist),
+    /// with the duplicates the scope sees.
+    pub fn article(&self, id: &str, scope: &Scope) -> Result<ArticleView> {
         let not_found = || Error::NotFound(format!("no article with id {id:?}"));
         let id = ArticleId::parse(id).ok_or_else(not_found)?;
+        if self.engine.visible(std::slice::from_ref(&id), scope)?.is_empty() {
+            return Err(not_found());
+        }
         let store = self.reader()?;
         let stored = store.get_article(&id)?.ok_or_else(not_found)?;
-        let duplicates =
+        let members: Vec<ArticleId> =
             store.cluster_members(&stored.cluster_id)?.into_iter().filter(|member| *member != stored.id).collect();
+        drop(store);
+        let duplicates = self.engine.visible(&members, scope)?;
         Ok(view(stored, duplicates))
     }
 
-    /// The stories most like the article with tidings id `id` (as a client sent it).
-    pub fn related(&self, id: &str, limit: usize) -> Result<Vec<Hit>> {
+    /// The stories most like the article with tidings id `id` (as a client sent it), among those
+    /// the scope sees.
+    pub fn related(&self, id: &str, limit: usize, scope: &Scope) -> Result<Vec<Hit>> {
         let article_id = ArticleId::parse(id).ok_or_else(|| Error::NotFound(format!("no article with id {id:?}")))?;
-        self.engine.related(&article_id, limit)
+        self.engine.related(&article_id, limit, scope)
     }
 }
 

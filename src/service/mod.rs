@@ -4,6 +4,7 @@
 
 mod articles;
 mod export;
+mod keys;
 mod writes;
 
 use std::path::PathBuf;
@@ -11,10 +12,12 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 pub use articles::{ArticleEntity, ArticleView};
 pub use export::{csv_field, ExportFormat, CSV_COLUMNS};
+pub use keys::KeyRequest;
 pub use writes::{JsonArticle, JsonEntity, WriteReport};
 
 pub use crate::store::{IngestCounts, IngestRun};
 
+use crate::access::{configured_keys, Keyring};
 use crate::config::Settings;
 use crate::entities::{default_extractor, Aliases};
 use crate::error::{Error, Result};
@@ -35,6 +38,8 @@ pub struct Service {
     writer: Ingestor,
     /// Exports read the store through a connection of their own.
     store_path: PathBuf,
+    /// The keys requests are checked against.
+    keyring: Keyring,
 }
 
 /// The store's and the index's figures.
@@ -70,7 +75,8 @@ impl Service {
         let reader = Store::open(&settings.store_path())?;
         let writer =
             Ingestor::new(Store::open(&settings.store_path())?, default_extractor(), aliases, IndexHandOff::Follower);
-        Ok(Service { engine, reader: Mutex::new(reader), writer, store_path: settings.store_path() })
+        let keyring = Keyring::new(&configured_keys(settings)?, reader.keys()?)?;
+        Ok(Service { engine, reader: Mutex::new(reader), writer, store_path: settings.store_path(), keyring })
     }
 
     pub fn engine(&self) -> &Engine {
@@ -94,9 +100,13 @@ impl Service {
     }
 
     /// An entity's profile from the index, with the forms articles wrote it in from the store.
+    /// Those forms are tallied over the whole store, so a scoped request (a tenant) gets none:
+    /// they could name what only other tenants' articles wrote.
     pub fn entity_profile(&self, request: &EntityProfileRequest) -> Result<EntityProfile> {
         let mut profile = self.engine.entity_profile(request)?;
-        profile.aliases = self.reader()?.entity_surfaces(request.kind, &profile.name)?;
+        if request.scope.is_everything() {
+            profile.aliases = self.reader()?.entity_surfaces(request.kind, &profile.name)?;
+        }
         Ok(profile)
     }
 

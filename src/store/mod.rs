@@ -7,6 +7,7 @@ mod backup;
 mod bodies;
 mod clusters;
 mod feeds;
+mod keys;
 mod ledger;
 mod values;
 
@@ -21,6 +22,7 @@ pub use articles::{Change, StoredArticle, Upsert};
 pub use backup::{describe as describe_backup, restore, Copied};
 pub use bodies::RawBody;
 pub use feeds::FeedState;
+pub use keys::StoredKey;
 pub use ledger::{IngestCounts, IngestRun};
 
 /// Migrations, embedded in the binary and applied once each, in order.
@@ -31,6 +33,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../../migrations/0004_compact_store.sql")),
     (5, include_str!("../../migrations/0005_person_surnames.sql")),
     (6, include_str!("../../migrations/0006_entity_provenance.sql")),
+    (7, include_str!("../../migrations/0007_api_keys.sql")),
 ];
 
 /// A connection to the store.

@@ -179,12 +179,13 @@ impl Session {
     }
 }
 
-/// A news site on another origin that embeds the widget.
-async fn host_site(app_base: &str) -> (String, tokio::task::JoinHandle<()>) {
+/// A news site on another origin that embeds the widget (carrying `key`, if any).
+async fn host_site(app_base: &str, key: Option<&str>) -> (String, tokio::task::JoinHandle<()>) {
+    let key = key.map(|key| format!(" data-key=\"{key}\"")).unwrap_or_default();
     let page = format!(
         r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>The Daily Example</title>
 <link rel="icon" href="data:,">
-<script src="{app_base}/widget.js" data-endpoint="{app_base}" defer></script></head>
+<script src="{app_base}/widget.js" data-endpoint="{app_base}"{key} defer></script></head>
 <body><h1>The Daily Example</h1><p>Search our archive:</p><div data-tidings-search></div></body></html>"#
     );
     let router = axum::Router::new().route("/", axum::routing::get(move || async move { axum::response::Html(page) }));
@@ -200,7 +201,7 @@ async fn host_site(app_base: &str) -> (String, tokio::task::JoinHandle<()>) {
 async fn the_widget_and_the_results_page_work_in_a_real_browser() {
     let (browser, driver) = browser_programs();
     let app = TestApp::with_fixtures(&["sample"]).await;
-    let (site, site_server) = host_site(&app.base).await;
+    let (site, site_server) = host_site(&app.base, None).await;
     let shots = repo_path("target/browser-screenshots");
     std::fs::create_dir_all(&shots).unwrap();
     eprintln!("browser screenshots: {}", shots.display());
@@ -311,6 +312,69 @@ async fn the_widget_and_the_results_page_work_in_a_real_browser() {
     eprintln!("screenshot: {}", shot.display());
     let errors = session.errors().await;
     assert!(errors.is_empty(), "console errors on the results page: {errors:?}");
+    session.end().await;
+    site_server.abort();
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_reads_protected_the_widget_and_the_page_carry_a_search_only_key() {
+    const PAGE_KEY: &str = "public-search-key-0123456789";
+    let (browser, driver) = browser_programs();
+    let app = TestApp::with_fixtures_and(&["sample"], |settings| {
+        settings.protect_reads = true;
+        settings.api_keys = vec!["admin-key-0123456789abcdef".into()];
+        settings.search_keys = vec![PAGE_KEY.into()];
+        settings.page_key = Some(PAGE_KEY.into());
+    })
+    .await;
+    assert_eq!(app.get("/v1/search?q=zelen").await.0, 401, "reads are closed without a key");
+    let (site, site_server) = host_site(&app.base, Some(PAGE_KEY)).await;
+    let shots = repo_path("target/browser-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let session = Session::start(&driver, &browser, shots).await;
+
+    // The widget sends its data-key: instant results as on an open server.
+    session.visit(&format!("{site}/")).await;
+    session
+        .wait_for("the widget", "return !!document.querySelector('[data-tidings-search] input[role=combobox]')")
+        .await;
+    session.type_into("[data-tidings-search] input", "zelen").await;
+    session
+        .wait_for("instant results", "return document.querySelectorAll('[role=listbox] [role=option]').length > 1")
+        .await;
+    let shot = session.screenshot("5-widget-with-a-search-key").await;
+    eprintln!("screenshot: {}", shot.display());
+    // The results page carries the server's page key; an export link stays closed to it.
+    session.type_into("[data-tidings-search] input", "\u{E007}").await;
+    session
+        .wait_for(
+            "the results page",
+            &format!("return location.href.startsWith('{}/') && document.body.dataset.state === 'ready'", app.base),
+        )
+        .await;
+    let total = session.run("return +document.body.dataset.total").await.as_u64().unwrap();
+    let shown = session.run("return location.search").await;
+    let expected = app
+        .client
+        .get(format!("{}/v1/search?{}", app.base, shown.as_str().unwrap().trim_start_matches('?')))
+        .bearer_auth(PAGE_KEY)
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap()["total"]
+        .as_u64()
+        .unwrap();
+    assert!(total >= 1);
+    assert_eq!(total, expected);
+    let errors = session.errors().await;
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+    let export = session
+        .run("return fetch(document.querySelector('.exports a').href, {headers: {Authorization: 'Bearer ' + document.querySelector('meta[name=tidings-key]').content}}).then(r => r.status);")
+        .await;
+    assert_eq!(export, 403, "the page's key may not export");
     session.end().await;
     site_server.abort();
     app.stop().await;

@@ -32,7 +32,7 @@ fn migrations_apply_once_to_an_empty_database() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("store.sqlite3");
     let store = Store::open(&path).unwrap();
-    assert_eq!(store.applied_migrations().unwrap(), vec![1, 2, 3, 4, 5, 6]);
+    assert_eq!(store.applied_migrations().unwrap(), vec![1, 2, 3, 4, 5, 6, 7]);
     assert_eq!(store.count_articles().unwrap(), 0);
     let journal: String = store.connection().query_row("pragma journal_mode", [], |row| row.get(0)).unwrap();
     assert_eq!(journal, "wal");
@@ -40,7 +40,7 @@ fn migrations_apply_once_to_an_empty_database() {
     assert_eq!(page_size, 16_384, "a new store packs its rows into 16 KB pages");
     drop(store);
     let reopened = Store::open(&path).unwrap();
-    assert_eq!(reopened.applied_migrations().unwrap(), vec![1, 2, 3, 4, 5, 6], "applied exactly once");
+    assert_eq!(reopened.applied_migrations().unwrap(), vec![1, 2, 3, 4, 5, 6, 7], "applied exactly once");
 }
 
 #[test]
@@ -80,7 +80,7 @@ fn a_store_of_schema_3_keeps_its_entities_topics_and_authors_through_migration_4
         .unwrap();
     }
     let store = Store::open(&path).unwrap();
-    assert_eq!(store.applied_migrations().unwrap(), vec![1, 2, 3, 4, 5, 6]);
+    assert_eq!(store.applied_migrations().unwrap(), vec![1, 2, 3, 4, 5, 6, 7]);
     let first = store.get_article(&tidings::model::ArticleId::from_stored("a1".into())).unwrap().unwrap();
     let entities: Vec<(&str, Vec<String>, u32)> =
         first.article.entities.iter().map(|e| (e.name.as_str(), e.surfaces.clone(), e.mentions)).collect();

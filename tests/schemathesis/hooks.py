@@ -40,6 +40,10 @@ CROSS_PARAMETER_RULES = (
     "use either cursor or offset",
     "cursor paging cannot be combined with collapse",
     "cursor expired",
+    # A key with a filter may only search and export (actions and filter together).
+    "keys that write or administer see everything",
+    # A key's expiry must be in the future: a schema-valid date can be past.
+    "the key would have expired already",
 )
 
 

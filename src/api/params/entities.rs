@@ -100,7 +100,7 @@ impl EntityProfileParams {
                 other => return Err(unknown(other, &names::<EntityProfileParams>())),
             }
         }
-        Ok(EntityProfileRequest { kind, name, interval, related })
+        Ok(EntityProfileRequest { kind, name, interval, related, scope: crate::search::scope::Scope::everything() })
     }
 }
 

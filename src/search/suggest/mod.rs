@@ -82,6 +82,8 @@ pub struct SuggestRequest {
     pub limit: usize,
     /// Only these kinds (`None`: every kind).
     pub kinds: Option<Vec<SuggestionKind>>,
+    /// Only what this scope sees: headlines of visible articles, names counted over them.
+    pub scope: super::scope::Scope,
 }
 
 impl SuggestRequest {
