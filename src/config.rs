@@ -43,6 +43,10 @@ pub struct Settings {
     pub page_key: Option<String>,
     /// Require a key for reads too (search, articles, entities, stats).
     pub protect_reads: bool,
+    /// Token buckets per client and route group; none set: no limits.
+    pub rate_limits: RateLimits,
+    /// Proxies whose `X-Forwarded-For` names the client (their own address is not the client's).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Largest body `POST /v1/articles` accepts.
     pub max_write_bytes: usize,
     /// The weight of recency in relevance ranking, 0 (off) to 1.
@@ -95,6 +99,8 @@ impl Default for Settings {
             keys: Vec::new(),
             page_key: None,
             protect_reads: false,
+            rate_limits: RateLimits::default(),
+            trusted_proxies: Vec::new(),
             max_write_bytes: 16 << 20,
             freshness_weight: 0.25,
             freshness_half_life_days: 14.0,
@@ -108,6 +114,65 @@ impl Default for Settings {
             parallel_search_from_docs: DEFAULT_PARALLEL_SEARCH_FROM_DOCS,
             exact_total_up_to: DEFAULT_EXACT_TOTAL_UP_TO,
         }
+    }
+}
+
+/// How many requests a client may make per route group (`[rate_limits]`): as-you-type search
+/// and suggestions, other searches and reads, exports, writes. A client is its key when the key
+/// is private (it may write, export or administer), else its address.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateLimits {
+    /// `GET /v1/suggest` and `GET /v1/search?mode=instant`.
+    pub instant: Option<Rate>,
+    /// Every other read: searches, articles, related stories, entities, figures.
+    pub search: Option<Rate>,
+    /// `GET /v1/export`.
+    pub export: Option<Rate>,
+    /// Writes and deletes, and key management.
+    pub write: Option<Rate>,
+}
+
+/// A token bucket: `burst` requests at once, refilled at `per_second`.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Rate {
+    pub per_second: f64,
+    pub burst: u32,
+}
+
+impl RateLimits {
+    /// Reads `group=per_second/burst` pairs, comma-separated (`instant=20/40,search=10/20`).
+    fn parse(text: &str) -> Result<RateLimits> {
+        let mut limits = RateLimits::default();
+        for pair in text.split(',').map(str::trim).filter(|pair| !pair.is_empty()) {
+            let bad = || Error::Config(format!("TIDINGS_RATE_LIMITS: {pair:?} is not group=per_second/burst"));
+            let (group, rate) = pair.split_once('=').ok_or_else(bad)?;
+            let (per_second, burst) = rate.split_once('/').ok_or_else(bad)?;
+            let rate = Some(Rate {
+                per_second: per_second.trim().parse().map_err(|_| bad())?,
+                burst: burst.trim().parse().map_err(|_| bad())?,
+            });
+            match group.trim() {
+                "instant" => limits.instant = rate,
+                "search" => limits.search = rate,
+                "export" => limits.export = rate,
+                "write" => limits.write = rate,
+                _ => return Err(bad()),
+            }
+        }
+        Ok(limits)
+    }
+
+    fn check(&self) -> Result<()> {
+        for rate in [self.instant, self.search, self.export, self.write].into_iter().flatten() {
+            if !(rate.per_second > 0.0 && rate.per_second <= 1e6) || rate.burst == 0 {
+                return Err(Error::Config(format!(
+                    "a rate limit needs per_second above 0 (at most 1,000,000) and a burst of at least 1, not {rate:?}"
+                )));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -257,6 +322,21 @@ impl Settings {
         if let Some(value) = get("TIDINGS_SEARCH_KEYS") {
             self.search_keys = list(value);
         }
+        if let Some(value) = get("TIDINGS_RATE_LIMITS") {
+            self.rate_limits = RateLimits::parse(&value)?;
+        }
+        if let Some(value) = get("TIDINGS_TRUSTED_PROXIES") {
+            self.trusted_proxies = value
+                .split(',')
+                .map(str::trim)
+                .filter(|address| !address.is_empty())
+                .map(|address| {
+                    address.parse().map_err(|_| {
+                        Error::Config(format!("TIDINGS_TRUSTED_PROXIES: {address:?} is not an IP address"))
+                    })
+                })
+                .collect::<Result<_>>()?;
+        }
         if let Some(value) = get("TIDINGS_PAGE_KEY") {
             self.page_key = Some(value.trim().to_string()).filter(|key| !key.is_empty());
         }
@@ -316,6 +396,7 @@ impl Settings {
                 ));
             }
         }
+        self.rate_limits.check()?;
         if !(0.0..=1.0).contains(&self.freshness_weight) {
             return Err(Error::Config(format!(
                 "freshness_weight must be between 0 and 1, not {}",
@@ -391,6 +472,24 @@ mod tests {
         settings.apply_env(|name| (name == "TIDINGS_ADDR").then(|| "127.0.0.1:1".to_string())).unwrap();
         assert_eq!(settings.addr, "127.0.0.1:1");
         assert_eq!(settings.index_poll_ms, 100);
+    }
+
+    #[test]
+    fn rate_limits_read_from_the_file_and_the_environment() {
+        let settings: Settings = toml::from_str(
+            "trusted_proxies = [\"10.0.0.1\"]\n[rate_limits]\ninstant = { per_second = 20, burst = 40 }",
+        )
+        .unwrap();
+        assert_eq!(settings.rate_limits.instant, Some(Rate { per_second: 20.0, burst: 40 }));
+        assert_eq!(settings.trusted_proxies, vec!["10.0.0.1".parse::<std::net::IpAddr>().unwrap()]);
+        let limits = RateLimits::parse("search=0.5/2, write=5/10").unwrap();
+        assert_eq!(limits.search, Some(Rate { per_second: 0.5, burst: 2 }));
+        assert_eq!(limits.write, Some(Rate { per_second: 5.0, burst: 10 }));
+        assert!(limits.instant.is_none());
+        for bad in ["search=10", "fly=1/1", "search=x/1"] {
+            assert!(RateLimits::parse(bad).is_err(), "{bad}");
+        }
+        assert!(RateLimits { search: Some(Rate { per_second: 0.0, burst: 1 }), ..Default::default() }.check().is_err());
     }
 
     #[test]

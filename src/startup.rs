@@ -69,7 +69,20 @@ impl Application {
             }
         });
         info!(addr = %listener.local_addr()?, "serving");
-        let served = axum::serve(listener, router).with_graceful_shutdown(shutdown).await;
+        // Rate-limit buckets of idle clients are forgotten every minute.
+        let state = Arc::clone(&self.state);
+        let tidying = tokio::spawn(async move {
+            let mut every = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                every.tick().await;
+                state.limits.tidy();
+            }
+        });
+        // The peer's address is kept for rate limits (and, behind a trusted proxy, X-Forwarded-For).
+        let served = axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await;
+        tidying.abort();
         indexer.stop();
         self.index.release_writer()?;
         served.map_err(Error::Io)

@@ -5,14 +5,16 @@
 //! Actions that are public (search unless reads are protected, export unless it needs a key) are
 //! allowed without a credential, and to every credential within its scope.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::HeaderMap;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::error::ApiError;
+use super::limits::Group;
 use super::Shared;
 use crate::access::{Action, Actions, Grant};
 use crate::config::Settings;
@@ -48,14 +50,43 @@ impl Guard {
     }
 }
 
-/// Middleware: the request goes on with its [`Grant`] in its extensions, or is answered 401/403.
+/// Middleware: the request goes on with its [`Grant`] in its extensions, or is answered 429 (its
+/// client's bucket for the route group is empty), 401 or 403.
 pub async fn authorize(State(guard): State<Guard>, mut request: Request, next: Next) -> Response {
-    match grant_for(&guard.state, request.headers(), guard.action) {
+    let grant = grant_for(&guard.state, request.headers(), guard.action);
+    let limits = &guard.state.limits;
+    if !limits.is_off() {
+        let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0);
+        let client = limits.client(grant.as_ref().ok(), peer, request.headers());
+        if let Err(error) = limits.check(group_of(guard.action, &request), &client) {
+            return ApiError(error).into_response();
+        }
+    }
+    match grant {
         Ok(grant) => {
             request.extensions_mut().insert(grant);
             next.run(request).await
         }
         Err(error) => ApiError(error).into_response(),
+    }
+}
+
+/// The rate-limit group of a request: as-you-type reads (suggestions, `mode=instant`) apart
+/// from the other reads.
+fn group_of(action: Action, request: &Request) -> Group {
+    match action {
+        Action::Search => {
+            let instant = request.uri().path() == "/v1/suggest"
+                || form_urlencoded::parse(request.uri().query().unwrap_or("").as_bytes())
+                    .any(|(name, value)| name == "mode" && value.trim() == "instant");
+            if instant {
+                Group::Instant
+            } else {
+                Group::Search
+            }
+        }
+        Action::Export => Group::Export,
+        Action::Write | Action::Admin => Group::Write,
     }
 }
 

@@ -10,6 +10,7 @@ pub mod entities;
 pub mod error;
 pub mod export;
 pub mod keys;
+pub mod limits;
 pub mod openapi;
 pub mod ops;
 pub mod params;
@@ -38,6 +39,7 @@ use crate::error::Error;
 use crate::service::Service;
 use auth::{Guard, PublicActions};
 use error::{error_response, ApiError};
+use limits::RateLimiters;
 use queue::SearchQueue;
 
 /// What every handler shares.
@@ -47,6 +49,8 @@ pub struct AppState {
     pub queue: SearchQueue,
     /// What needs no key.
     pub public: PublicActions,
+    /// Requests per client and route group.
+    pub limits: RateLimiters,
     pub export: ExportSettings,
     /// The results page, with the key it carries (if any).
     pub page: String,
@@ -72,6 +76,7 @@ impl AppState {
             service,
             queue: SearchQueue::new(settings.effective_search_permits(), settings.search_queue),
             public: PublicActions::new(settings),
+            limits: RateLimiters::new(settings),
             export: ExportSettings::new(settings),
             page: web::page(settings.page_key.as_deref()),
         }

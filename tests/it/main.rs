@@ -14,6 +14,7 @@ mod eval;
 mod feeds;
 mod ingest;
 mod instant;
+mod limits;
 mod live;
 mod overload;
 mod scale;
