@@ -43,6 +43,8 @@ pub struct Settings {
     pub page_key: Option<String>,
     /// Require a key for reads too (search, articles, entities, stats).
     pub protect_reads: bool,
+    /// `/metrics` needs an admin key (it is open by default, as Prometheus scrapes expect).
+    pub protect_metrics: bool,
     /// Token buckets per client and route group; none set: no limits.
     pub rate_limits: RateLimits,
     /// Proxies whose `X-Forwarded-For` names the client (their own address is not the client's).
@@ -99,6 +101,7 @@ impl Default for Settings {
             keys: Vec::new(),
             page_key: None,
             protect_reads: false,
+            protect_metrics: false,
             rate_limits: RateLimits::default(),
             trusted_proxies: Vec::new(),
             max_write_bytes: 16 << 20,
@@ -349,6 +352,9 @@ impl Settings {
         }
         if let Some(value) = get("TIDINGS_PROTECT_READS") {
             self.protect_reads = flag("TIDINGS_PROTECT_READS", value)?;
+        }
+        if let Some(value) = get("TIDINGS_PROTECT_METRICS") {
+            self.protect_metrics = flag("TIDINGS_PROTECT_METRICS", value)?;
         }
         if let Some(value) = get("TIDINGS_FRESHNESS_WEIGHT") {
             self.freshness_weight = number("TIDINGS_FRESHNESS_WEIGHT", value)?;

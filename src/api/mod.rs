@@ -11,6 +11,7 @@ pub mod error;
 pub mod export;
 pub mod keys;
 pub mod limits;
+pub mod metrics;
 pub mod openapi;
 pub mod ops;
 pub mod params;
@@ -51,6 +52,8 @@ pub struct AppState {
     pub public: PublicActions,
     /// Requests per client and route group.
     pub limits: RateLimiters,
+    /// Requests counted and timed, for `/metrics`.
+    pub metrics: metrics::Metrics,
     pub export: ExportSettings,
     /// The results page, with the key it carries (if any).
     pub page: String,
@@ -77,6 +80,7 @@ impl AppState {
             queue: SearchQueue::new(settings.effective_search_permits(), settings.search_queue),
             public: PublicActions::new(settings),
             limits: RateLimiters::new(settings),
+            metrics: metrics::Metrics::new(),
             export: ExportSettings::new(settings),
             page: web::page(settings.page_key.as_deref()),
         }
@@ -101,7 +105,10 @@ pub fn router(state: Shared, settings: &Settings) -> Router {
     let write = |handlers| guarded(Action::Write, settings.max_write_bytes, handlers);
     let export = |handlers| guarded(Action::Export, settings.max_body_bytes, handlers);
     let admin = |handlers| guarded(Action::Admin, settings.max_body_bytes, handlers);
+    let metrics_route = get(metrics::metrics);
+    let metrics_route = if settings.protect_metrics { admin(metrics_route) } else { metrics_route };
     Router::new()
+        .route("/metrics", metrics_route)
         .route("/v1/stats", read(get(ops::stats)))
         .route("/v1/search", read(get(search::search_get).post(search::search_post)))
         .route("/v1/suggest", read(get(search::suggest)))
@@ -129,6 +136,7 @@ pub fn router(state: Shared, settings: &Settings) -> Router {
         .layer(axum::middleware::map_response(json_errors))
         .layer(CompressionLayer::new())
         .layer(cors(settings))
+        .layer(axum::middleware::from_fn_with_state(Arc::clone(&state), metrics::record))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
             let route = request
                 .extensions()

@@ -10,6 +10,7 @@ use super::articles::{self, RelatedStories};
 use super::entities::{self, EntityList};
 use super::error::{ErrorBody, ErrorDetail};
 use super::keys::{self, CreatedKey, FilterValues, KeyFilter, KeyList, NewKeyBody};
+use super::metrics;
 use super::ops::{self, Health, Readiness, Stats};
 use super::params::SearchParams;
 use super::queue::QueueFigures;
@@ -47,6 +48,7 @@ use crate::service::{ArticleEntity, ArticleView, IngestCounts, IngestRun, JsonAr
         keys::list_keys,
         keys::create_key,
         keys::delete_key,
+        metrics::metrics,
         openapi_json
     ),
     modifiers(&BearerKeys),

@@ -54,6 +54,19 @@ pub struct Status {
     pub last_ingest: Option<IngestRun>,
 }
 
+/// What `/metrics` reports from the store and the index at a scrape.
+#[derive(Debug, Clone)]
+pub struct Figures {
+    pub status: Status,
+    /// Finished ingestion runs (files, feed polls, API writes) and their counts added up.
+    pub ingest_runs: u64,
+    pub ingested: IngestCounts,
+    /// Feeds followed, failing now, and their consecutive failures added up.
+    pub feeds: u64,
+    pub feeds_failing: u64,
+    pub feed_failures: u64,
+}
+
 impl Status {
     /// Store changes the index does not hold yet.
     pub fn index_lag(&self) -> i64 {
@@ -97,6 +110,15 @@ impl Service {
             index: self.engine.status(),
             last_ingest: store.last_run()?,
         })
+    }
+
+    /// The figures `/metrics` reports.
+    pub fn figures(&self) -> Result<Figures> {
+        let status = self.status()?;
+        let store = self.reader()?;
+        let (ingest_runs, ingested) = store.ledger_totals()?;
+        let (feeds, feeds_failing, feed_failures) = store.feed_health()?;
+        Ok(Figures { status, ingest_runs, ingested, feeds, feeds_failing, feed_failures })
     }
 
     /// An entity's profile from the index, with the forms articles wrote it in from the store.

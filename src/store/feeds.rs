@@ -64,4 +64,14 @@ impl Store {
             ])?;
         Ok(())
     }
+
+    /// Feeds `tidings watch` follows, how many failed their last poll, and their consecutive
+    /// failures added up.
+    pub fn feed_health(&self) -> Result<(u64, u64, u64)> {
+        Ok(self.connection.query_row(
+            "select count(*), coalesce(sum(failures > 0), 0), coalesce(sum(failures), 0) from feed_state",
+            [],
+            |row| Ok((row.get::<_, i64>(0)? as u64, row.get::<_, i64>(1)? as u64, row.get::<_, i64>(2)? as u64)),
+        )?)
+    }
 }

@@ -91,4 +91,28 @@ impl Store {
             )
             .optional()?)
     }
+
+    /// Finished runs and what they counted, over the whole ledger (for `/metrics`: these only grow).
+    pub fn ledger_totals(&self) -> Result<(u64, IngestCounts)> {
+        Ok(self.connection.query_row(
+            "select count(*), coalesce(sum(read), 0), coalesce(sum(new), 0), coalesce(sum(updated), 0),
+             coalesce(sum(unchanged), 0), coalesce(sum(rejected), 0), coalesce(sum(date_unknown), 0)
+             from ingest_runs where finished_at is not null",
+            [],
+            |row| {
+                let number = |column| row.get::<_, i64>(column).map(|value| value as u64);
+                Ok((
+                    number(0)?,
+                    IngestCounts {
+                        read: number(1)?,
+                        new: number(2)?,
+                        updated: number(3)?,
+                        unchanged: number(4)?,
+                        rejected: number(5)?,
+                        date_unknown: number(6)?,
+                    },
+                ))
+            },
+        )?)
+    }
 }

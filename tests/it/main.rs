@@ -16,6 +16,7 @@ mod ingest;
 mod instant;
 mod limits;
 mod live;
+mod metrics;
 mod overload;
 mod scale;
 mod search;
