@@ -220,23 +220,16 @@ impl NewKey {
 /// `[[keys]]` tables.
 pub fn configured_keys(settings: &Settings) -> Result<Vec<NewKey>> {
     let mut keys = Vec::new();
-    for (number, key) in settings.api_keys.iter().enumerate() {
-        keys.push(NewKey {
-            name: format!("admin key {}", number + 1),
+    for (list, label, action) in
+        [(&settings.api_keys, "admin", Action::Admin), (&settings.search_keys, "search", Action::Search)]
+    {
+        keys.extend(list.iter().enumerate().map(|(number, key)| NewKey {
+            name: format!("{label} key {}", number + 1),
             key: key.clone(),
-            actions: Actions::of(&[Action::Admin]),
+            actions: Actions::of(&[action]),
             scope: Scope::everything(),
             expires_at: None,
-        });
-    }
-    for (number, key) in settings.search_keys.iter().enumerate() {
-        keys.push(NewKey {
-            name: format!("search key {}", number + 1),
-            key: key.clone(),
-            actions: Actions::of(&[Action::Search]),
-            scope: Scope::everything(),
-            expires_at: None,
-        });
+        }));
     }
     for key in &settings.keys {
         let config = |error: Error| Error::Config(format!("[[keys]] {:?}: {error}", key.name));
