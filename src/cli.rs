@@ -87,6 +87,14 @@ pub enum Command {
         /// The backup file to write (must not exist).
         path: PathBuf,
     },
+    /// Write every article as JSON Lines that `tidings ingest` reads back to the same articles
+    /// (ids, keys, entities with their kinds, dates, topics, authors, language); one moment of the
+    /// store, while a server may be running. Clusters are recomputed as the dump is ingested; keys,
+    /// feeds and the ledger are not in it (`backup` copies everything).
+    Dump {
+        /// The file to write (must not exist; `.gz` compresses); absent or `-`: standard output.
+        path: Option<PathBuf>,
+    },
     /// Rebuild the data directory from a backup: the store put in place, the index rebuilt from
     /// it (stop the server first).
     Restore {
@@ -259,6 +267,26 @@ pub fn run(cli: Cli) -> Result<()> {
                 copied.bytes,
                 path.display()
             );
+            Ok(())
+        }
+        Command::Dump { path } => {
+            let store = Store::open(&settings.store_path())?;
+            match path.filter(|path| path.as_os_str() != "-") {
+                None => {
+                    let dumped = crate::ingest::dump::dump(&store, &mut std::io::stdout().lock())?;
+                    eprintln!("dumped {} articles (store sequence {})", dumped.articles, dumped.seq);
+                }
+                Some(path) => {
+                    let dumped = crate::ingest::dump::dump_to_file(&store, &path)?;
+                    println!(
+                        "dumped {} articles (store sequence {}, {} bytes of JSON Lines) to {}",
+                        dumped.articles,
+                        dumped.seq,
+                        dumped.bytes,
+                        path.display()
+                    );
+                }
+            }
             Ok(())
         }
         Command::Restore { path, force } => {

@@ -7,7 +7,10 @@ use utoipa::ToSchema;
 
 use super::dates::parse_date;
 use super::Record;
-use crate::model::{Article, DateRule, Entity, EntityKind, Lang};
+use crate::model::{Article, ArticleId, DateRule, Entity, EntityKind, Lang};
+
+/// Characters a `source_key` has at most.
+const MAX_SOURCE_KEY_CHARS: usize = 2_048;
 
 /// An article as a JSON line (or an item of a write request) carries it. Unknown fields are
 /// ignored: feeds of other tools add their own. An article needs a title or a body.
@@ -34,8 +37,19 @@ pub struct JsonArticle {
     authors: Vec<String>,
     /// ISO 639-1 (`en`, `pt-BR`; also `language`); default English.
     #[serde(alias = "language")]
-    #[schema(pattern = r"^\s*[A-Za-z]{2}([-_].*)?$")]
+    #[schema(pattern = r"^\s*([A-Za-z]{2}([-_].*)?|[Uu][Nn][Dd]\s*)$")]
     lang: Option<String>,
+    /// tidings' own key of the article, as `tidings dump` writes it (`id:source:…`, `url:…`,
+    /// `reuters:…`, a file's path): when given, the article's key and id, whatever `id` and `url`
+    /// say.
+    #[schema(min_length = 1, max_length = 2048, pattern = r"\S")]
+    source_key: Option<String>,
+    /// The tidings id `tidings dump` wrote beside `source_key`: checked against it (a line whose
+    /// id is not its key's is rejected), ignored without one.
+    #[schema(value_type = Option<String>)]
+    article_id: Option<String>,
+    /// How `published_at` was found (as `tidings dump` writes it); default `metadata`.
+    date_rule: Option<DateRule>,
 }
 
 /// An entity an article names.
@@ -46,6 +60,17 @@ pub struct JsonEntity {
     kind: String,
     #[schema(pattern = r"\S")]
     name: String,
+    /// The forms it is written in in the text (default: the name).
+    #[serde(default)]
+    #[schema(max_items = 64)]
+    surfaces: Vec<String>,
+    /// How often the text names it (default 1).
+    #[schema(minimum = 1)]
+    mentions: Option<u32>,
+    /// The extractor found it (as `tidings dump` marks it), rather than the record naming it:
+    /// `reindex --extract` replaces what was extracted and keeps what records named.
+    #[serde(default)]
+    extracted: bool,
 }
 
 /// Parses each non-blank line of a JSON Lines file.
@@ -90,30 +115,69 @@ fn json_to_article(json: JsonArticle, default_source: &str) -> Result<Article, S
         if name.is_empty() {
             return Err(format!("entities[{position}].name is empty"));
         }
-        entities.push(Entity::new(kind, name));
+        if entity.mentions == Some(0) {
+            return Err(format!("entities[{position}].mentions is at least 1"));
+        }
+        let mut surfaces: Vec<String> = entity
+            .surfaces
+            .iter()
+            .map(|surface| surface.split_whitespace().collect::<Vec<_>>().join(" "))
+            .filter(|surface| !surface.is_empty())
+            .collect();
+        if surfaces.len() > 64 {
+            return Err(format!("entities[{position}].surfaces: at most 64"));
+        }
+        if surfaces.is_empty() {
+            surfaces.push(name.clone());
+        }
+        entities.push(Entity {
+            kind,
+            name,
+            surfaces,
+            mentions: entity.mentions.unwrap_or(1),
+            brought: !entity.extracted,
+        });
     }
     let lang = match json.lang {
+        Some(lang) if lang.trim().eq_ignore_ascii_case(Lang::UNDETERMINED) => Lang::undetermined(),
         Some(lang) => Lang::parse(&lang).ok_or_else(|| format!("lang {lang:?} is not an ISO 639-1 code"))?,
         None => Lang::english(),
     };
     let published_at = json.published_at.as_deref().and_then(parse_date);
+    let date_rule = match (published_at, json.date_rule) {
+        (None, _) => DateRule::Unknown,
+        (Some(_), None | Some(DateRule::Unknown)) => DateRule::Metadata,
+        (Some(_), Some(rule)) => rule,
+    };
     let external_id = json.id.map(|id| match id {
         Value::String(text) => text,
         other => other.to_string(),
     });
     let source = json.source.filter(|source| !source.trim().is_empty()).unwrap_or_else(|| default_source.to_string());
-    let source_key = match (&external_id, &json.url) {
-        (Some(id), _) => format!("id:{}:{id}", source.to_lowercase()),
+    let source_key = match (json.source_key, &external_id, &json.url) {
+        (Some(key), _, _) => {
+            let key = key.trim().to_string();
+            if key.is_empty() || key.chars().count() > MAX_SOURCE_KEY_CHARS {
+                return Err(format!("source_key: between 1 and {MAX_SOURCE_KEY_CHARS} characters"));
+            }
+            if let Some(id) = json.article_id.filter(|id| *id != ArticleId::of_source_key(&key).as_str()) {
+                return Err(format!("article_id {id:?} is not the id of source_key {key:?}: the line was changed"));
+            }
+            key
+        }
+        (None, Some(id), _) => format!("id:{}:{id}", source.to_lowercase()),
         // The same key feeds and pages use, so one story reached several ways is one article.
-        (None, Some(url)) => format!("url:{}", super::urls::normalise_url(url, None).unwrap_or_else(|| url.clone())),
-        (None, None) => format!("content:{}", crate::model::article_id_for(&format!("{title}\u{1f}{body}"))),
+        (None, None, Some(url)) => {
+            format!("url:{}", super::urls::normalise_url(url, None).unwrap_or_else(|| url.clone()))
+        }
+        (None, None, None) => format!("content:{}", crate::model::article_id_for(&format!("{title}\u{1f}{body}"))),
     };
     Ok(Article {
         source_key,
         url: json.url,
         title,
         body,
-        date_rule: if published_at.is_some() { DateRule::Metadata } else { DateRule::Unknown },
+        date_rule,
         published_at,
         source,
         lang,

@@ -5,6 +5,7 @@
 //! pipeline.
 
 pub mod dates;
+pub mod dump;
 pub mod feeds;
 pub mod files;
 pub mod html;

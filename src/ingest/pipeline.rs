@@ -328,15 +328,11 @@ pub fn extract_entities(
         for (part, lone) in articles.chunks_mut(chunk).zip(lone.chunks_mut(chunk)) {
             scope.spawn(move || {
                 for (article, lone) in part.iter_mut().zip(lone) {
-                    // What the record names is kept as brought (re-extraction keeps it).
-                    for entity in &mut article.entities {
-                        entity.brought = true;
-                    }
                     // The record's own people, under the names the alias table gives them.
                     let brought: Vec<String> = article
                         .entities
                         .iter()
-                        .filter(|entity| entity.kind == EntityKind::Person)
+                        .filter(|entity| entity.kind == EntityKind::Person && entity.brought)
                         .map(|entity| entity_key(&aliases.resolve(EntityKind::Person, &entity.name)))
                         .collect();
                     let run_extractor = match policy {
@@ -349,6 +345,8 @@ pub fn extract_entities(
                     // entities its record brings.
                     let english = matches!(article.lang.as_str(), "en" | Lang::UNDETERMINED);
                     if run_extractor && english {
+                        // What a record says an extractor found (a dump's line) is found again.
+                        article.entities.retain(|entity| entity.brought);
                         let found = extractor.extract(&article.title, &article.body);
                         article.entities.extend(found);
                     }

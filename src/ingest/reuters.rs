@@ -77,7 +77,7 @@ fn parse_story(element: &str) -> Result<Article, String> {
     let mut entities = Vec::new();
     for (tag, kind) in [("PEOPLE", EntityKind::Person), ("ORGS", EntityKind::Org), ("PLACES", EntityKind::Place)] {
         for slug in list(element, tag) {
-            entities.push(Entity::new(kind, display_name(&slug, kind)));
+            entities.push(Entity { brought: true, ..Entity::new(kind, display_name(&slug, kind)) });
         }
     }
     Ok(Article {

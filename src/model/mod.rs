@@ -79,7 +79,7 @@ pub struct Entity {
     pub surfaces: Vec<String>,
     pub mentions: u32,
     /// The record named it (as opposed to the extractor finding it in the text): re-extraction
-    /// keeps it. Set by the pipeline, stored, not shown.
+    /// keeps it. Set by the parser that read the record, stored, not shown.
     #[serde(skip)]
     pub brought: bool,
 }

@@ -94,6 +94,19 @@ impl Store {
         Ok(versions)
     }
 
+    /// Runs `read` in one read transaction: everything it reads is the store at one moment,
+    /// whatever is written meanwhile (the WAL keeps that moment for it).
+    pub fn read_snapshot<T>(&self, read: impl FnOnce(&Store) -> Result<T>) -> Result<T> {
+        self.connection.execute_batch("begin deferred")?;
+        // The snapshot is taken at the first read.
+        self.connection.query_row("select count(*) from articles", [], |_| Ok(()))?;
+        let result = read(self);
+        let end = self.connection.execute_batch("commit");
+        let value = result?;
+        end?;
+        Ok(value)
+    }
+
     /// The highest change sequence in the store (0 when empty).
     pub fn max_seq(&self) -> Result<i64> {
         max_seq_in(&self.connection)
