@@ -6,6 +6,7 @@
 
 pub mod articles;
 pub mod auth;
+pub mod docs;
 pub mod entities;
 pub mod error;
 pub mod export;
@@ -124,6 +125,9 @@ pub fn router(state: Shared, settings: &Settings) -> Router {
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/openapi.json", get(openapi::openapi_json))
+        .route("/docs", get(docs::docs_root))
+        .route("/docs/", get(docs::docs_index))
+        .route("/docs/{*file}", get(docs::docs_file))
         .route("/", get(web::index))
         .route("/app.js", get(web::app_js))
         .route("/app.css", get(web::app_css))

@@ -51,7 +51,16 @@ use crate::service::{ArticleEntity, ArticleView, IngestCounts, IngestRun, JsonAr
         metrics::metrics,
         openapi_json
     ),
-    modifiers(&BearerKeys),
+    tags(
+        (name = "search", description = "Ranked search with snippets, facets, filters and histograms; the search box's instant mode and suggestions"),
+        (name = "articles", description = "Articles in full with their story, related stories, and writes (a key with the write action)"),
+        (name = "entities", description = "People, organisations and places: counts under any search, and a profile of each"),
+        (name = "export", description = "Every match of a search as CSV or JSON Lines, streamed"),
+        (name = "keys", description = "API keys with actions, expiries and filters (admin keys only)"),
+        (name = "ops", description = "Health, readiness and the figures of the store, the index and the ingestion ledger"),
+        (name = "metrics", description = "Prometheus metrics")
+    ),
+    modifiers(&BearerKeys, &GuardErrors),
     components(schemas(
         SearchParams,
         SearchResponse,
@@ -118,6 +127,77 @@ impl utoipa::Modify for BearerKeys {
             ),
         );
     }
+}
+
+/// What every guarded endpoint (`/v1/…`) may answer besides its own responses: 401, 403 and 429
+/// (from the guard in front of it), 503 for those behind the search queue; and that a key is
+/// optional where the configuration leaves the action public.
+struct GuardErrors;
+
+/// Paths whose handlers do not queue for a search permit (short store reads).
+const NOT_QUEUED: [&str; 3] = ["/v1/stats", "/v1/keys", "/v1/keys/{uid}"];
+
+impl utoipa::Modify for GuardErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::SecurityRequirement;
+        for (path, item) in openapi.paths.paths.iter_mut().filter(|(path, _)| path.starts_with("/v1/")) {
+            let queued = !NOT_QUEUED.contains(&path.as_str());
+            for operation in [&mut item.get, &mut item.post, &mut item.delete].into_iter().flatten() {
+                let responses = &mut operation.responses.responses;
+                let mut add = |status: &str, response: utoipa::openapi::Response| {
+                    responses.entry(status.to_string()).or_insert_with(|| response.into());
+                };
+                add("401", error_response(
+                    "The action needs a key and none was sent, or the key or tenant token sent is unknown, forged or \
+                     expired (401 even where the action is public: a bad credential is never ignored)",
+                    "unauthorized",
+                    false,
+                ));
+                add("403", error_response("The key or token may not do this action", "forbidden", false));
+                add(
+                    "429",
+                    error_response(
+                        "Too many requests from this client (its key, else its address) for this group of routes; \
+                     Retry-After says when to try again",
+                        "rate_limited",
+                        true,
+                    ),
+                );
+                if queued {
+                    add(
+                        "503",
+                        error_response(
+                            "Every search permit is busy and the queue is full; Retry-After says when to try again",
+                            "overloaded",
+                            true,
+                        ),
+                    );
+                }
+                // Reads and (by default) exports need no key unless the configuration protects them.
+                operation.security.get_or_insert_with(|| {
+                    vec![SecurityRequirement::default(), SecurityRequirement::new("api_key", [""; 0])]
+                });
+            }
+        }
+    }
+}
+
+/// A JSON error response with `code` as its example, and a Retry-After header when `retry`.
+fn error_response(description: &str, code: &str, retry: bool) -> utoipa::openapi::Response {
+    use utoipa::openapi::{ContentBuilder, HeaderBuilder, Ref, ResponseBuilder};
+    let content = ContentBuilder::new()
+        .schema(Some(Ref::from_schema_name("ErrorBody")))
+        .example(Some(serde_json::json!({"error": {"code": code, "message": description}})))
+        .build();
+    let mut response = ResponseBuilder::new().description(description).content("application/json", content);
+    if retry {
+        let seconds = ObjectBuilder::new().schema_type(SchemaType::new(Type::Integer)).minimum(Some(1.0));
+        response = response.header(
+            "Retry-After",
+            HeaderBuilder::new().schema(seconds).description(Some("Seconds to wait before trying again")).build(),
+        );
+    }
+    response.build()
 }
 
 /// The OpenAPI document, generated from the typed request and response structs, with what this

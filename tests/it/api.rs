@@ -372,3 +372,56 @@ async fn json_logs_carry_the_request_id() {
     assert!(of_request.iter().all(|line| line["span"]["route"] == "/v1/search"), "{logs}");
     assert!(!logs.contains('\u{1b}'), "no colour codes off a terminal");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_docs_page_is_served_from_the_binary_under_its_own_policy() {
+    let app = TestApp::with_fixtures(&[]).await;
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let moved = client.get(format!("{}/docs", app.base)).send().await.unwrap();
+    assert_eq!(moved.status().as_u16(), 308);
+    assert_eq!(moved.headers()["location"], "/docs/");
+
+    let page = client.get(format!("{}/docs/", app.base)).send().await.unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    assert!(page.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    let policy = page.headers()["content-security-policy"].to_str().unwrap().to_string();
+    assert!(policy.contains("script-src 'self'") && policy.contains("connect-src 'self'"), "{policy}");
+    assert!(!policy.contains("unsafe-eval"), "{policy}");
+    let html = page.text().await.unwrap();
+    // Every script and stylesheet is the server's own: nothing from another origin.
+    assert!(html.contains("swagger-ui-bundle.js") && !html.contains("//cdn") && !html.contains("https://"), "{html}");
+    let initializer = client.get(format!("{}/docs/swagger-initializer.js", app.base)).send().await.unwrap();
+    assert!(initializer.headers()["content-type"].to_str().unwrap().contains("javascript"));
+    let initializer = initializer.text().await.unwrap();
+    assert!(initializer.contains("\"/openapi.json\"") && initializer.contains("\"none\""), "{initializer}");
+    let bundle = client.get(format!("{}/docs/swagger-ui-bundle.js", app.base)).send().await.unwrap();
+    assert_eq!(bundle.status().as_u16(), 200);
+    assert!(bundle.bytes().await.unwrap().len() > 500_000, "the whole bundle is embedded");
+    let (status, missing) = app.get("/docs/../../etc/passwd").await;
+    assert_eq!((status, missing["error"]["code"].as_str()), (404, Some("not_found")), "{missing}");
+    let (status, _) = app.get("/docs/no-such-file.js").await;
+    assert_eq!(status, 404);
+
+    // The document it renders shows what the guard and the queue answer on every endpoint.
+    let (_, document) = app.get("/openapi.json").await;
+    let mut operations = 0;
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let responses = operation["responses"].as_object().unwrap();
+            if !path.starts_with("/v1/") {
+                continue;
+            }
+            operations += 1;
+            for status in ["401", "403", "429"] {
+                assert!(responses.contains_key(status), "{method} {path} documents {status}");
+            }
+            assert!(responses["429"]["headers"]["Retry-After"].is_object(), "{method} {path}");
+            assert!(responses["429"]["content"]["application/json"]["example"]["error"]["code"] == "rate_limited");
+            let queued = !(path == "/v1/stats" || path.starts_with("/v1/keys"));
+            assert_eq!(responses.contains_key("503"), queued, "{method} {path}");
+            assert!(operation["security"].as_array().is_some_and(|security| !security.is_empty()), "{method} {path}");
+        }
+    }
+    assert!(operations >= 14, "{operations}");
+    app.stop().await;
+}

@@ -379,3 +379,41 @@ async fn with_reads_protected_the_widget_and_the_page_carry_a_search_only_key() 
     site_server.abort();
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_docs_page_renders_every_operation_in_a_real_browser() {
+    let (browser, driver) = browser_programs();
+    let app = TestApp::with_fixtures(&[]).await;
+    let (_, document) = app.get("/openapi.json").await;
+    let operations: usize =
+        document["paths"].as_object().unwrap().values().map(|item| item.as_object().unwrap().len()).sum();
+    let shots = repo_path("target/browser-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let session = Session::start(&driver, &browser, shots).await;
+    session.visit(&format!("{}/docs", app.base)).await;
+    session
+        .wait_for("every operation", &format!("return document.querySelectorAll('.opblock').length === {operations}"))
+        .await;
+    let shot = session.screenshot("6-docs").await;
+    eprintln!("screenshot: {}", shot.display());
+    // Everything the page loaded came from this server, and the policy let all of it run.
+    let foreign = session
+        .run(&format!(
+            "return performance.getEntriesByType('resource').map(e => e.name).filter(n => !n.startsWith('{}/'))",
+            app.base
+        ))
+        .await;
+    assert_eq!(foreign, json!([]), "resources from elsewhere");
+    let errors = session.errors().await;
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+    // An operation opens with its parameters and its error responses.
+    session.click("#operations-search-search_get .opblock-summary").await;
+    session
+        .wait_for(
+            "the search operation",
+            "return [...document.querySelectorAll('#operations-search-search_get .response-col_status')].map(e => e.textContent.trim()).includes('429')",
+        )
+        .await;
+    session.end().await;
+    app.stop().await;
+}
