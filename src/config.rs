@@ -57,6 +57,14 @@ pub struct Settings {
     pub freshness_half_life_days: f64,
     /// How much more a word in the title weighs than the same word in the body (BM25F).
     pub title_boost: f32,
+    /// Groups of words or phrases that match each other in queries, e.g.
+    /// `[["U.S.", "USA", "United States"]]` (query time: a changed list needs no reindex).
+    pub synonyms: Vec<Vec<String>>,
+    /// Words left out of ORed (`match=any`) queries besides each language's own stop words.
+    pub stop_words: Vec<String>,
+    /// The configuration file these settings were read from (not a setting: what a reload reads).
+    #[serde(skip)]
+    pub loaded_from: Option<PathBuf>,
     /// Rows `GET /v1/export` streams at most.
     pub export_max_rows: usize,
     /// Reserve exports for API-key holders.
@@ -96,6 +104,9 @@ impl Default for Settings {
             search_queue: 256,
             index_poll_ms: 250,
             aliases_file: None,
+            synonyms: Vec::new(),
+            stop_words: Vec::new(),
+            loaded_from: None,
             api_keys: Vec::new(),
             search_keys: Vec::new(),
             keys: Vec::new(),
@@ -251,11 +262,15 @@ impl Settings {
     /// Defaults, then the config file (the given one must exist; `./tidings.toml` is read when
     /// present), then the environment.
     pub fn load(config_file: Option<&Path>) -> Result<Settings> {
-        let mut settings = match config_file {
+        let file = match config_file {
+            Some(path) => Some(path.to_path_buf()),
+            None => Some(PathBuf::from("tidings.toml")).filter(|path| path.is_file()),
+        };
+        let mut settings = match &file {
             Some(path) => Settings::from_file(path)?,
-            None if Path::new("tidings.toml").is_file() => Settings::from_file(Path::new("tidings.toml"))?,
             None => Settings::default(),
         };
+        settings.loaded_from = file.map(|path| std::path::absolute(&path).unwrap_or(path));
         settings.apply_env(|name| std::env::var(name).ok())?;
         Ok(settings)
     }
@@ -365,6 +380,10 @@ impl Settings {
         if let Some(value) = get("TIDINGS_TITLE_BOOST") {
             self.title_boost = number("TIDINGS_TITLE_BOOST", value)?;
         }
+        if let Some(value) = get("TIDINGS_STOP_WORDS") {
+            self.stop_words =
+                value.split(',').map(str::trim).filter(|word| !word.is_empty()).map(String::from).collect();
+        }
         if let Some(value) = get("TIDINGS_EXPORT_MAX_ROWS") {
             self.export_max_rows = number("TIDINGS_EXPORT_MAX_ROWS", value)?;
         }
@@ -414,6 +433,29 @@ impl Settings {
                 "title_boost must be above 0 and at most 100, not {}",
                 self.title_boost
             )));
+        }
+        if self.synonyms.len() > 10_000 {
+            return Err(Error::Config("synonyms: at most 10,000 groups".into()));
+        }
+        for group in &self.synonyms {
+            let entries = 2..=crate::search::query::synonyms::MAX_ENTRIES;
+            let sized = |entry: &String| {
+                entry.chars().any(char::is_alphanumeric)
+                    && entry.chars().count() <= crate::search::query::synonyms::MAX_ENTRY_CHARS
+            };
+            if !entries.contains(&group.len()) || !group.iter().all(sized) {
+                return Err(Error::Config(format!(
+                    "synonyms: each group is 2 to {} words or phrases (with a letter or digit, at most {} \
+                     characters each), not {group:?}",
+                    entries.end(),
+                    crate::search::query::synonyms::MAX_ENTRY_CHARS
+                )));
+            }
+        }
+        if self.stop_words.len() > 10_000
+            || self.stop_words.iter().any(|word| word.trim().is_empty() || word.len() > 100)
+        {
+            return Err(Error::Config("stop_words: at most 10,000 words, none blank or over 100 bytes".into()));
         }
         if !(self.freshness_half_life_days > 0.0 && self.freshness_half_life_days.is_finite()) {
             return Err(Error::Config("freshness_half_life_days must be a positive number of days".into()));

@@ -78,11 +78,30 @@ impl Application {
                 state.limits.tidy();
             }
         });
+        // SIGHUP reads the configuration file again (as POST /v1/settings/reload does).
+        let state = Arc::clone(&self.state);
+        let reloading = tokio::spawn(async move {
+            let Ok(mut hangups) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
+                warn!("cannot listen for SIGHUP: settings reload only through POST /v1/settings/reload");
+                return;
+            };
+            while hangups.recv().await.is_some() {
+                let service = Arc::clone(&state);
+                match tokio::task::spawn_blocking(move || service.service.reload_settings()).await {
+                    Ok(Ok(reloaded)) => {
+                        info!(changed = ?reloaded.changed, notes = ?reloaded.notes, "SIGHUP: settings reloaded")
+                    }
+                    Ok(Err(error)) => warn!(%error, "SIGHUP: the settings were not reloaded; the previous ones stay"),
+                    Err(error) => warn!(%error, "SIGHUP: the reload failed"),
+                }
+            }
+        });
         // The peer's address is kept for rate limits (and, behind a trusted proxy, X-Forwarded-For).
         let served = axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
             .with_graceful_shutdown(shutdown)
             .await;
         tidying.abort();
+        reloading.abort();
         indexer.stop();
         self.index.release_writer()?;
         served.map_err(Error::Io)

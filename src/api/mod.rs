@@ -18,6 +18,7 @@ pub mod ops;
 pub mod params;
 pub mod queue;
 pub mod search;
+pub mod settings;
 pub mod web;
 
 use std::sync::Arc;
@@ -122,6 +123,8 @@ pub fn router(state: Shared, settings: &Settings) -> Router {
         .route("/v1/entities/{kind}/{name}", read(get(entities::entity_profile)))
         .route("/v1/keys", admin(get(keys::list_keys).post(keys::create_key)))
         .route("/v1/keys/{uid}", admin(delete(keys::delete_key)))
+        .route("/v1/settings", admin(get(settings::settings)))
+        .route("/v1/settings/reload", admin(post(settings::reload)))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/openapi.json", get(openapi::openapi_json))

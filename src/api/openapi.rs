@@ -15,7 +15,7 @@ use super::ops::{self, Health, Readiness, Stats};
 use super::params::SearchParams;
 use super::queue::QueueFigures;
 use super::search::{self, SuggestResponse};
-use super::{export, Shared};
+use super::{export, settings, Shared};
 use crate::access::{Action, KeyInfo, Origin};
 use crate::search::entities::{EntityCount, EntityProfile, RelatedEntity};
 use crate::search::request::{
@@ -23,7 +23,10 @@ use crate::search::request::{
     TotalRelation,
 };
 use crate::search::suggest::{Suggestion, SuggestionKind};
-use crate::service::{ArticleEntity, ArticleView, IngestCounts, IngestRun, JsonArticle, JsonEntity, WriteReport};
+use crate::search::tuning::TuningView;
+use crate::service::{
+    ArticleEntity, ArticleView, IngestCounts, IngestRun, JsonArticle, JsonEntity, Reloaded, WriteReport,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -48,6 +51,8 @@ use crate::service::{ArticleEntity, ArticleView, IngestCounts, IngestRun, JsonAr
         keys::list_keys,
         keys::create_key,
         keys::delete_key,
+        settings::settings,
+        settings::reload,
         metrics::metrics,
         openapi_json
     ),
@@ -100,6 +105,8 @@ use crate::service::{ArticleEntity, ArticleView, IngestCounts, IngestRun, JsonAr
         FilterValues,
         CreatedKey,
         KeyInfo,
+        TuningView,
+        Reloaded,
         Action,
         Origin
     ))
@@ -135,7 +142,7 @@ impl utoipa::Modify for BearerKeys {
 struct GuardErrors;
 
 /// Paths whose handlers do not queue for a search permit (short store reads).
-const NOT_QUEUED: [&str; 3] = ["/v1/stats", "/v1/keys", "/v1/keys/{uid}"];
+const NOT_QUEUED: [&str; 5] = ["/v1/stats", "/v1/keys", "/v1/keys/{uid}", "/v1/settings", "/v1/settings/reload"];
 
 impl utoipa::Modify for GuardErrors {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {

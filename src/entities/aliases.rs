@@ -12,7 +12,7 @@ use crate::model::{entity_key, Entity, EntityKind};
 const BUILTIN: &str = include_str!("gazetteer/aliases.txt");
 
 /// Alias → canonical name, per kind.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, PartialEq)]
 pub struct Aliases {
     map: HashMap<(EntityKind, String), String>,
 }
@@ -60,6 +60,15 @@ impl Aliases {
             aliases.extend(&text, &path.display().to_string())?;
         }
         Ok(aliases)
+    }
+
+    /// Aliases in the table.
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
     }
 
     /// The shipped table alone.

@@ -33,7 +33,8 @@ pub enum IndexHandOff {
 pub struct Ingestor {
     store: Mutex<Store>,
     extractor: Box<dyn EntityExtractor>,
-    aliases: Arc<Aliases>,
+    /// Swapped when the settings are reloaded: a batch reads one version.
+    aliases: arc_swap::ArcSwap<Aliases>,
     index: IndexHandOff,
     /// Changes handed to the index writer since its last commit, and how many make a commit.
     uncommitted: AtomicUsize,
@@ -57,7 +58,7 @@ impl Ingestor {
         Ingestor {
             store: Mutex::new(store),
             extractor,
-            aliases,
+            aliases: arc_swap::ArcSwap::new(aliases),
             index,
             uncommitted: AtomicUsize::new(0),
             commit_every: crate::config::Settings::default().ingest_commit_every,
@@ -135,7 +136,7 @@ impl Ingestor {
     pub fn ingest_records(&self, origin: &str, records: Vec<Record>) -> Result<Ingested> {
         let mut report = IngestReport::default();
         let mut articles = report.tally(records);
-        let found = extract_entities(&mut articles, self.extractor.as_ref(), &self.aliases, ExtractPolicy::Auto);
+        let found = extract_entities(&mut articles, self.extractor.as_ref(), &self.aliases.load(), ExtractPolicy::Auto);
         let mut batch = Extracted { articles, found };
         let mut store = self.store();
         let run_id = store.start_run(&[origin.to_string()])?;
@@ -174,7 +175,7 @@ impl Ingestor {
                 })
                 .unzip();
             report.counts.read += articles.len() as u64;
-            let found = extract_entities(&mut articles, self.extractor.as_ref(), &self.aliases, policy);
+            let found = extract_entities(&mut articles, self.extractor.as_ref(), &self.aliases.load(), policy);
             let mut batch = Extracted { articles, found };
             let mut store = self.store();
             let hashes = resolve_people(&store, &mut batch)?;
@@ -194,6 +195,12 @@ impl Ingestor {
         }
         self.store().finish_run(run_id, &report.counts, &report.ledger_rejections())?;
         Ok(report)
+    }
+
+    /// Names entities through `aliases` from the next batch on (articles stored before keep
+    /// their names until `reindex --extract`).
+    pub fn set_aliases(&self, aliases: Arc<Aliases>) {
+        self.aliases.store(aliases);
     }
 
     /// Deletes one article (a tombstone the index follows); `false` when there is none.
@@ -230,7 +237,7 @@ impl Ingestor {
         report: &mut IngestReport,
     ) -> Result<Vec<Vec<String>>> {
         let Some(mut batch) = previous else {
-            return Ok(extract_entities(current, self.extractor.as_ref(), &self.aliases, policy));
+            return Ok(extract_entities(current, self.extractor.as_ref(), &self.aliases.load(), policy));
         };
         let mut store = self.store();
         let (outcomes, found) = std::thread::scope(|scope| {
@@ -243,7 +250,7 @@ impl Ingestor {
                 self.hand_to_index(store)?;
                 Ok::<_, Error>(outcomes)
             });
-            let found = extract_entities(current, self.extractor.as_ref(), &self.aliases, policy);
+            let found = extract_entities(current, self.extractor.as_ref(), &self.aliases.load(), policy);
             let outcomes = storing.join().map_err(|_| Error::Internal("the store writer panicked".into()))??;
             Ok::<_, Error>((outcomes, found))
         })?;

@@ -155,7 +155,7 @@ impl Engine {
         }
         RelatedEntities::check("related", related_size)?;
         let field = kind_field(kind);
-        let canonical = canonical_value(self.queries.aliases(), field, name);
+        let canonical = canonical_value(&self.queries.aliases(), field, name);
         let mut request = SearchRequest {
             filters: vec![(field, vec![name.to_string()])],
             limit: 1,

@@ -30,7 +30,7 @@ impl Engine {
     pub fn plan_export(&self, request: &SearchRequest) -> Result<ExportPlan> {
         let searcher = self.index.reader.searcher();
         let user_query = self.queries.read(request)?;
-        let plan = RankPlan::for_request(request, user_query.query.is_some(), &self.ranking, None, &searcher);
+        let plan = RankPlan::for_request(request, user_query.query.is_some(), &self.ranking(), None, &searcher);
         let query = self.queries.restrict(request, user_query.query);
         let total = searcher.search(&query, &Count).map_err(query_time_error)?;
         Ok(ExportPlan { searcher, query, plan, total })

@@ -19,6 +19,7 @@ pub mod scope;
 mod snippets;
 mod stories;
 pub mod suggest;
+pub mod tuning;
 pub mod values;
 mod views;
 mod window;
@@ -43,6 +44,7 @@ use ranking::RankPlan;
 use request::{FacetCount, HistogramBucket, Hit, SearchRequest, SearchResponse, TotalRelation};
 use snippets::{Highlighter, SnippetShape};
 use suggest::{SuggestRequest, Suggester, Suggestion, SuggestionKind};
+use tuning::Tuning;
 use window::{Tallies, Window};
 
 pub(crate) use views::RebuildThrottle;
@@ -55,7 +57,6 @@ const SCOPED_SUGGESTION_CANDIDATES: usize = 50;
 pub struct Engine {
     index: Arc<SearchIndex>,
     queries: Queries,
-    ranking: RankingSettings,
     /// Index snapshots kept open for cursors.
     snapshots: Snapshots,
     suggester: Suggester,
@@ -81,14 +82,13 @@ pub struct IndexStatus {
 }
 
 impl Engine {
-    /// An engine over `index`, ranking with `ranking`, matching entity names through `aliases`.
-    pub fn new(index: Arc<SearchIndex>, ranking: RankingSettings, aliases: Arc<Aliases>) -> Engine {
+    /// An engine over `index`, ranking and reading queries as `tuning` says.
+    pub fn new(index: Arc<SearchIndex>, tuning: &Tuning) -> Engine {
         let suggester = Suggester::new(&index, crate::config::DEFAULT_SUGGEST_HEADLINES);
-        let queries = Queries::new(Arc::clone(&index), ranking, aliases);
+        let queries = Queries::new(Arc::clone(&index), tuning);
         Engine {
             index,
             queries,
-            ranking,
             snapshots: Snapshots::default(),
             suggester,
             ordinals: Arc::default(),
@@ -111,7 +111,18 @@ impl Engine {
     }
 
     pub fn ranking(&self) -> RankingSettings {
-        self.ranking
+        self.queries.tuned().ranking
+    }
+
+    /// The alias table filters and `person:` terms go through now.
+    pub fn aliases(&self) -> Arc<Aliases> {
+        self.queries.aliases()
+    }
+
+    /// Searches from now on rank and read queries as `tuning` says (those under way finish as
+    /// they began); nothing in the index changes.
+    pub fn retune(&self, tuning: &Tuning) {
+        self.queries.retune(tuning);
     }
 
     /// The documents searchable now and the store sequence they hold.
@@ -208,7 +219,7 @@ impl Engine {
         let user_query = self.queries.read(request)?;
         let query = self.queries.restrict(request, user_query.cloned());
         let reference = cursor.map(|cursor| cursor.reference_secs);
-        let plan = RankPlan::for_request(request, user_query.query.is_some(), &self.ranking, reference, &searcher);
+        let plan = RankPlan::for_request(request, user_query.query.is_some(), &self.ranking(), reference, &searcher);
         let tallies = Tallies::for_request(request, self.exact_total_up_to, &self.ordinals);
         let window = if request.collapse {
             stories::collapsed(&self.index, &searcher, query.as_ref(), plan, request, tallies)?

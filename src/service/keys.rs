@@ -50,7 +50,7 @@ impl Service {
     pub fn delete_key(&self, uid: &str) -> Result<()> {
         if self.keyring.is_configured(uid) {
             return Err(Error::BadParameter(format!(
-                "key {uid} is in the configuration: remove it there and restart (or reload) the server"
+                "key {uid} is in the configuration: remove it there and restart the server"
             )));
         }
         let store = self.reader()?;

@@ -5,14 +5,16 @@
 mod articles;
 mod export;
 mod keys;
+mod settings;
 mod writes;
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 pub use articles::{ArticleEntity, ArticleView};
 pub use export::{csv_field, ExportFormat, CSV_COLUMNS};
 pub use keys::KeyRequest;
+pub use settings::Reloaded;
 pub use writes::{JsonArticle, JsonEntity, WriteReport};
 
 pub use crate::store::{IngestCounts, IngestRun};
@@ -24,6 +26,7 @@ use crate::error::{Error, Result};
 use crate::index::SearchIndex;
 use crate::ingest::{IndexHandOff, Ingestor};
 use crate::search::entities::{EntityProfile, EntityProfileRequest};
+use crate::search::tuning::Tuning;
 use crate::search::{Engine, IndexStatus};
 use crate::store::Store;
 
@@ -40,6 +43,10 @@ pub struct Service {
     store_path: PathBuf,
     /// The keys requests are checked against.
     keyring: Keyring,
+    /// The settings in effect (the search settings as last reloaded).
+    settings: RwLock<Settings>,
+    /// Reloads run one at a time.
+    reloading: Mutex<()>,
 }
 
 /// The store's and the index's figures.
@@ -82,14 +89,22 @@ fn lag(store_seq: i64, index: IndexStatus) -> i64 {
 impl Service {
     /// Opens the data directory's store twice (lookups, writes) over an open index.
     pub fn open(settings: &Settings, index: Arc<SearchIndex>, aliases: Arc<Aliases>) -> Result<Service> {
-        let engine = Engine::new(index, settings.ranking(), Arc::clone(&aliases))
+        let engine = Engine::new(index, &Tuning::new(settings, Arc::clone(&aliases)))
             .suggesting_headlines_of(settings.suggest_headlines)
             .counting_exactly_up_to(settings.exact_total_up_to);
         let reader = Store::open(&settings.store_path())?;
         let writer =
             Ingestor::new(Store::open(&settings.store_path())?, default_extractor(), aliases, IndexHandOff::Follower);
         let keyring = Keyring::new(&configured_keys(settings)?, reader.keys()?)?;
-        Ok(Service { engine, reader: Mutex::new(reader), writer, store_path: settings.store_path(), keyring })
+        Ok(Service {
+            engine,
+            reader: Mutex::new(reader),
+            writer,
+            store_path: settings.store_path(),
+            keyring,
+            settings: RwLock::new(settings.clone()),
+            reloading: Mutex::new(()),
+        })
     }
 
     pub fn engine(&self) -> &Engine {

@@ -189,7 +189,6 @@ async fn a_dump_ingested_into_a_new_data_directory_gives_the_same_articles_and_a
         "/v1/search?q=oil%20prices&limit=10",
         "/v1/search?q=trade%20deficit&facets=place&limit=10",
         "/v1/search?q=harbour&limit=5",
-        "/v1/search?q=bank&collapse=cluster&limit=10",
         "/v1/search?q=Zollamt&lang=de",
         "/v1/entities?kind=person&limit=30",
         "/v1/entities?kind=org&limit=30",
@@ -206,6 +205,18 @@ async fn a_dump_ingested_into_a_new_data_directory_gives_the_same_articles_and_a
         };
         assert_eq!(strip(left.1), strip(right.1), "{query}");
     }
+    // Collapsed, the same stories with the same sizes (which copy stands for a story among
+    // equals depends on where each sits in the index).
+    let stories = |body: serde_json::Value| {
+        let hits = body["hits"].as_array().unwrap().clone();
+        hits.iter()
+            .map(|hit| (hit["cluster_id"].to_string(), hit["duplicates"]["count"].to_string()))
+            .collect::<Vec<_>>()
+    };
+    let query = "/v1/search?q=bank&collapse=cluster&limit=10";
+    let (left, right) = (app.get(query).await.1, copy.get(query).await.1);
+    assert_eq!(left["total"], right["total"]);
+    assert_eq!(stories(left), stories(right));
     copy.stop().await;
     app.stop().await;
 }

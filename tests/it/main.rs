@@ -20,6 +20,7 @@ mod metrics;
 mod overload;
 mod scale;
 mod search;
+mod settings;
 mod suggest;
 mod watch;
 mod write;

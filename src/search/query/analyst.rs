@@ -28,17 +28,18 @@ impl Queries {
         let ast = tantivy::query_grammar::parse_query(text).map_err(|_| {
             describe_query_error(text, &tantivy::query::QueryParserError::SyntaxError(text.to_string()))
         })?;
-        let ast = normalise_negations(ast, &self.aliases);
-        let parsers = if match_any { &self.any_parsers } else { &self.parsers };
+        let tuned = self.tuned();
+        let ast = tuned.synonyms.expand(normalise_negations(ast, &tuned.aliases));
+        let parsers = if match_any { &tuned.any_parsers } else { &tuned.parsers };
         self.per_analysis(languages, |analysis, position| {
             let mut localised = localise_fields(ast.clone(), analysis);
-            if match_any && self.ranking.drop_stop_words {
+            if match_any && tuned.ranking.drop_stop_words {
                 // ORed, a word like "the" only adds noise: left out when other words remain.
-                if let Some(stop_words) = self.stop_words.get(analysis) {
+                if let Some(stop_words) = tuned.stop_words.get(analysis) {
                     localised = drop_stop_words(localised, &mut stop_words.clone());
                 }
             }
-            if !self.ranking.combine_fields {
+            if !tuned.ranking.combine_fields {
                 return parsers[position]
                     .1
                     .build_query_from_user_input_ast(localised)
@@ -50,7 +51,7 @@ impl Queries {
                 parser: &parsers[position].1,
                 title: fields.title,
                 body: fields.body,
-                title_weight: self.ranking.title_boost,
+                title_weight: tuned.ranking.title_boost,
                 analyzer: self.index.index.tokenizer_for_field(fields.body).map_err(Error::from)?,
                 default_occur: if match_any { Occur::Should } else { Occur::Must },
             };

@@ -20,6 +20,7 @@ impl Queries {
     /// The user's query (or all documents) restricted by the filters, which do not score.
     pub(crate) fn restrict(&self, request: &SearchRequest, user_query: Option<Box<dyn Query>>) -> Box<dyn Query> {
         let fields = &self.index.fields;
+        let aliases = self.aliases();
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         clauses.push((Occur::Must, user_query.unwrap_or_else(|| Box::new(AllQuery))));
         for (keyword, values) in &request.filters {
@@ -32,7 +33,7 @@ impl Queries {
             let mut keys: Vec<String> = values
                 .iter()
                 .flat_map(|value| {
-                    [keyword_term_text(value), keyword_term_text(&canonical_value(&self.aliases, *keyword, value))]
+                    [keyword_term_text(value), keyword_term_text(&canonical_value(&aliases, *keyword, value))]
                 })
                 .collect();
             keys.sort();

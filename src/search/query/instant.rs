@@ -351,12 +351,13 @@ impl Queries {
             self.lexicon.refresh(&self.index)?;
         }
         let fields = &self.index.fields;
+        let title_boost = self.tuned().ranking.title_boost;
         let query = self.per_analysis(languages, |analysis, _| {
             let mut analyzer = text_analyzer(&self.index.index, analysis);
             let text = fields.text_for(analysis);
             let mut expand =
                 |word: &str, typos: u8, prefix: bool| self.lexicon.expand(analysis, text.body, word, typos, prefix);
-            Ok(typed.query(text, self.ranking.title_boost, &mut analyzer, &mut fold, &mut expand))
+            Ok(typed.query(text, title_boost, &mut analyzer, &mut fold, &mut expand))
         })?;
         Ok(UserQuery { query, loose })
     }

@@ -7,10 +7,12 @@ mod errors;
 mod filters;
 pub(crate) mod instant;
 mod rewrite;
+pub(crate) mod synonyms;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use arc_swap::ArcSwap;
 use tantivy::query::{Query, QueryParser, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::tokenizer::{LowerCaser, SimpleTokenizer, StopWordFilter, TextAnalyzer};
@@ -26,12 +28,14 @@ use super::ranking::ceiling::Constant;
 use super::ranking::in_step::{AnyOf, Combine};
 use super::ranking::prune::AllOf;
 use super::request::{Mode, SearchRequest};
+use super::tuning::Tuning;
 use crate::config::RankingSettings;
 use crate::entities::Aliases;
 use crate::error::Result;
 use crate::index::schema::{analysis_for, STEMMED_LANGUAGES};
 use crate::index::{KeywordField, SearchIndex};
 use instant::LooseWord;
+use synonyms::Synonyms;
 
 /// The Snowball project's English stop words, one per line (Tantivy's English list is Lucene's 33).
 const ENGLISH_STOP_WORDS: &str = include_str!("stop_words_en.txt");
@@ -54,6 +58,14 @@ impl UserQuery {
 /// What the queries of one index are built with.
 pub(crate) struct Queries {
     index: Arc<SearchIndex>,
+    /// What settings decide, swapped whole when they are reloaded: a search reads one version.
+    tuned: ArcSwap<Tuned>,
+    /// The index's words, for typo and prefix expansion.
+    lexicon: Lexicon,
+}
+
+/// The parts of query building that settings decide.
+pub(crate) struct Tuned {
     /// One parser per analysis (stemmed language or neutral): the query is analysed as that
     /// language's text is, and each language's query runs on that language's articles.
     parsers: Vec<(&'static str, QueryParser)>,
@@ -61,15 +73,16 @@ pub(crate) struct Queries {
     any_parsers: Vec<(&'static str, QueryParser)>,
     /// Per analysis with a stop-word list: an analyzer that yields nothing for a stop word.
     stop_words: HashMap<&'static str, TextAnalyzer>,
-    ranking: RankingSettings,
+    pub ranking: RankingSettings,
     /// Entity values in filters and `person:` terms are matched under their canonical names too.
-    aliases: Arc<Aliases>,
-    /// The index's words, for typo and prefix expansion.
-    lexicon: Lexicon,
+    pub aliases: Arc<Aliases>,
+    /// Words and phrases a query's words also match.
+    synonyms: Synonyms,
 }
 
-impl Queries {
-    pub fn new(index: Arc<SearchIndex>, ranking: RankingSettings, aliases: Arc<Aliases>) -> Queries {
+impl Tuned {
+    fn new(index: &SearchIndex, tuning: &Tuning) -> Tuned {
+        let ranking = tuning.ranking;
         let parsers_for = |conjunction: bool| {
             index
                 .fields
@@ -85,21 +98,35 @@ impl Queries {
                 })
                 .collect::<Vec<_>>()
         };
-        let parsers = parsers_for(true);
-        let any_parsers = parsers_for(false);
-        Queries {
-            index,
-            parsers,
-            any_parsers,
-            stop_words: stop_word_analyzers(),
+        Tuned {
+            parsers: parsers_for(true),
+            any_parsers: parsers_for(false),
+            stop_words: stop_word_analyzers(&tuning.stop_words),
             ranking,
-            aliases,
-            lexicon: Lexicon::default(),
+            aliases: Arc::clone(&tuning.aliases),
+            synonyms: Synonyms::new(&tuning.synonyms),
         }
     }
+}
 
-    pub fn aliases(&self) -> &Aliases {
-        &self.aliases
+impl Queries {
+    pub fn new(index: Arc<SearchIndex>, tuning: &Tuning) -> Queries {
+        let tuned = ArcSwap::from_pointee(Tuned::new(&index, tuning));
+        Queries { index, tuned, lexicon: Lexicon::default() }
+    }
+
+    /// Builds new searches with `tuning` from now on (searches under way finish with the old).
+    pub fn retune(&self, tuning: &Tuning) {
+        self.tuned.store(Arc::new(Tuned::new(&self.index, tuning)));
+    }
+
+    /// What settings decide now.
+    pub fn tuned(&self) -> Arc<Tuned> {
+        self.tuned.load_full()
+    }
+
+    pub fn aliases(&self) -> Arc<Aliases> {
+        Arc::clone(&self.tuned.load().aliases)
     }
 
     /// Rebuilds the word list when the index changed (off the request path); true when it did.
@@ -140,8 +167,8 @@ impl Queries {
         let wanted: Option<Vec<&str>> = languages.map(|codes| codes.iter().map(|code| analysis_for(code)).collect());
         let fields = &self.index.fields;
         let mut built: Vec<(&'static str, Box<dyn Query>, String)> = Vec::new();
-        for (position, (analysis, _)) in self.parsers.iter().enumerate() {
-            if wanted.as_ref().is_some_and(|wanted| !wanted.contains(analysis)) {
+        for (position, analysis) in fields.text.iter().map(|text| text.analysis).enumerate() {
+            if wanted.as_ref().is_some_and(|wanted| !wanted.contains(&analysis)) {
                 continue;
             }
             let term = Term::from_field_text(fields.analysis, analysis);
@@ -176,8 +203,11 @@ impl Queries {
 }
 
 /// Per stemmed language with a stop-word list, an analyzer that yields no token for a stop word:
-/// Snowball's lists, as Tantivy ships them for the other languages, and ours for English.
-fn stop_word_analyzers() -> HashMap<&'static str, TextAnalyzer> {
+/// Snowball's lists, as Tantivy ships them for the other languages, and ours for English, each
+/// with the configured `extra` words.
+fn stop_word_analyzers(extra: &[String]) -> HashMap<&'static str, TextAnalyzer> {
+    let extra: Vec<String> =
+        extra.iter().map(|word| word.trim().to_lowercase()).filter(|word| !word.is_empty()).collect();
     STEMMED_LANGUAGES
         .iter()
         .filter_map(|(code, language)| {
@@ -185,7 +215,11 @@ fn stop_word_analyzers() -> HashMap<&'static str, TextAnalyzer> {
                 &"en" => StopWordFilter::remove(english_stop_words().map(str::to_string)),
                 _ => StopWordFilter::new(*language)?,
             };
-            let analyzer = TextAnalyzer::builder(SimpleTokenizer::default()).filter(LowerCaser).filter(filter).build();
+            let analyzer = TextAnalyzer::builder(SimpleTokenizer::default())
+                .filter(LowerCaser)
+                .filter(filter)
+                .filter(StopWordFilter::remove(extra.iter().cloned()))
+                .build();
             Some((*code, analyzer))
         })
         .collect()

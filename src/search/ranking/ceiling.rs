@@ -383,7 +383,10 @@ mod tests {
             assert!(newest_first, "{along:?}");
         }
         assert_eq!(undated, 301 / 11 + 1);
-        let queries = Queries::new(Arc::clone(&index), RankingSettings::default(), Arc::new(Aliases::default()));
+        let queries = Queries::new(
+            Arc::clone(&index),
+            &crate::search::tuning::Tuning::with_ranking(RankingSettings::default(), Arc::new(Aliases::default())),
+        );
         let mut checked = 0;
         let mut fell = 0;
         for (mode, text) in [

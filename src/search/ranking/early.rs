@@ -319,7 +319,10 @@ mod tests {
         let searcher = index.reader.searcher();
         assert!(searcher.segment_readers().len() > 1 && index.sorted_newest_first());
         let settings = RankingSettings::default();
-        let queries = Queries::new(Arc::clone(&index), settings, Arc::new(Aliases::default()));
+        let queries = Queries::new(
+            Arc::clone(&index),
+            &crate::search::tuning::Tuning::with_ranking(settings, Arc::new(Aliases::default())),
+        );
         let mut stopped = 0;
         for text in ["harbour", "pilot", "harbour pilot", "pilot OR reopens"] {
             for freshness in [0.25, 0.6, 0.95] {

@@ -20,6 +20,7 @@ use crate::ingest::{ExtractPolicy, IngestOptions};
 use crate::model::{entity_key, Article, EntityKind};
 use crate::search::entities::EntityListRequest;
 use crate::search::request::SearchRequest;
+use crate::search::tuning::Tuning;
 use crate::search::Engine;
 use crate::store::Store;
 use crate::tooling::ner::eval::PeopleRecall;
@@ -338,7 +339,8 @@ pub fn eval_command(reuters: &Path, judgments: &Path, seed: &Path) -> Result<()>
     println!("seed_people={} names={}", seed_people.len(), seed_people.join("|"));
 
     let index = Arc::new(SearchIndex::open(&settings.index_path())?);
-    let engine = Engine::new(index, settings.ranking(), Arc::new(Aliases::load(settings.aliases_file.as_deref())?));
+    let engine =
+        Engine::new(index, &Tuning::new(&settings, Arc::new(Aliases::load(settings.aliases_file.as_deref())?)));
     let mut ranked = Vec::new();
     for kind in EntityKind::ALL {
         let request = EntityListRequest { kind, prefix: None, limit: JUDGED, search: SearchRequest::default() };

@@ -26,6 +26,7 @@ use crate::error::{Error, Result};
 use crate::index::SearchIndex;
 use crate::ingest::{ExtractPolicy, IngestOptions};
 use crate::search::request::SearchRequest;
+use crate::search::tuning::Tuning;
 use crate::search::Engine;
 
 /// Ranks kept per query (MAP is computed over them).
@@ -390,11 +391,11 @@ pub fn eval_command(time_dir: &Path, cranfield_dir: &Path, which: Option<&str>) 
             }
         }
         for (name, index, ranking, options) in configurations {
-            let engine = Engine::new(Arc::clone(index), ranking, Arc::new(Aliases::shipped()));
+            let engine = Engine::new(Arc::clone(index), &Tuning::with_ranking(ranking, Arc::new(Aliases::shipped())));
             let rankings = rank(&engine, collection, &positions, &options)?;
             println!("{}", line(Some(name), collection.name, score(&rankings, &collection.relevant)));
         }
-        let engine = Engine::new(Arc::clone(&stemmed), defaults, Arc::new(Aliases::shipped()));
+        let engine = Engine::new(Arc::clone(&stemmed), &Tuning::with_ranking(defaults, Arc::new(Aliases::shipped())));
         let rankings = rank(&engine, collection, &positions, &any)?;
         println!("{}", line(None, collection.name, score(&rankings, &collection.relevant)));
     }
