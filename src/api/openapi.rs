@@ -65,7 +65,7 @@ use crate::service::{
         (name = "ops", description = "Health, readiness and the figures of the store, the index and the ingestion ledger"),
         (name = "metrics", description = "Prometheus metrics")
     ),
-    modifiers(&BearerKeys, &GuardErrors),
+    modifiers(&BearerKeys, &GuardErrors, &Examples),
     components(schemas(
         SearchParams,
         SearchResponse,
@@ -189,6 +189,107 @@ impl utoipa::Modify for GuardErrors {
     }
 }
 
+/// An example for every parameter (by name, the same wherever it appears) and for the search
+/// body's fields: values that answer on the shipped sample, so "Try it out" shows something.
+struct Examples;
+
+/// Parameter names and their examples; `q` of `/v1/suggest` is a word being typed.
+fn example_of(path: &str, name: &str) -> Option<serde_json::Value> {
+    use serde_json::json;
+    Some(match name {
+        "q" if path == "/v1/suggest" => json!("zelen"),
+        "q" => json!("oil prices"),
+        "prefix" => json!("bak"),
+        "person" => json!(["James Baker"]),
+        "org" => json!(["OPEC"]),
+        "place" => json!(["Japan"]),
+        "topic" => json!(["crude"]),
+        "source" => json!(["Reuters"]),
+        "lang" => json!(["en"]),
+        "from" => json!("1987-03-01"),
+        "to" => json!("1987-03-31"),
+        "sort" => json!("relevance"),
+        "offset" => json!(0),
+        "limit" => json!(10),
+        "facets" => json!(["person", "place"]),
+        "facet_size" => json!(10),
+        "histogram" => json!("month"),
+        "collapse" => json!("cluster"),
+        "mode" => json!("analyst"),
+        "match" => json!("all"),
+        "freshness" => json!(0.25),
+        "snippets" => json!(3),
+        "snippet_chars" => json!(200),
+        "total" => json!("fast"),
+        "kinds" => json!(["person", "title"]),
+        "format" => json!("csv"),
+        "wait" => json!(true),
+        "wait_ms" => json!(5000),
+        "id" => json!("2df5d39e8726c4d3"),
+        "uid" => json!("4f1c2a9b3d5e6f70"),
+        "kind" => json!("person"),
+        "name" => json!("James Baker"),
+        "related" => json!(10),
+        _ => return None,
+    })
+}
+
+/// Sets `example` on a schema that can carry one.
+fn set_example(schema: &mut utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>, example: serde_json::Value) {
+    use utoipa::openapi::schema::Schema;
+    match schema {
+        utoipa::openapi::RefOr::T(Schema::Object(object)) => object.examples = vec![example],
+        utoipa::openapi::RefOr::T(Schema::Array(array)) => array.examples = vec![example],
+        utoipa::openapi::RefOr::T(Schema::AnyOf(any)) => any.examples = vec![example],
+        utoipa::openapi::RefOr::T(Schema::OneOf(one)) => one.examples = vec![example],
+        _ => {}
+    }
+}
+
+impl utoipa::Modify for Examples {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let operations = [&mut item.get, &mut item.post, &mut item.delete].into_iter().flatten();
+            for parameter in operations.flat_map(|operation| operation.parameters.iter_mut().flatten()) {
+                if let (Some(example), Some(schema)) = (example_of(path, &parameter.name), parameter.schema.as_mut()) {
+                    set_example(schema, example);
+                }
+            }
+        }
+        // A write's body: one article as a CMS sends it.
+        let write = openapi.paths.paths.get_mut("/v1/articles").and_then(|item| item.post.as_mut());
+        if let Some(body) = write.and_then(|operation| operation.request_body.as_mut()) {
+            let article = serde_json::json!([{
+                "id": "2026-12-03-harbour",
+                "source": "Example Daily",
+                "url": "https://example.com/news/2026/12/03/harbour",
+                "title": "Harbour reopens after the storm",
+                "body": "The harbour reopened on Thursday, the port authority said.",
+                "published_at": "2026-12-03T09:30:00Z",
+                "authors": ["A. Writer"],
+                "topics": ["ports"],
+                "entities": [{"kind": "place", "name": "Marseille"}]
+            }]);
+            for (content_type, content) in body.content.iter_mut() {
+                content.example = Some(match content_type.as_str() {
+                    "application/x-ndjson" => serde_json::Value::String(format!("{}\n", article[0])),
+                    _ => article.clone(),
+                });
+            }
+        }
+        let schemas = openapi.components.as_mut().map(|components| &mut components.schemas);
+        if let Some(utoipa::openapi::RefOr::T(utoipa::openapi::schema::Schema::Object(body))) =
+            schemas.and_then(|schemas| schemas.get_mut("SearchParams"))
+        {
+            for (name, property) in body.properties.iter_mut() {
+                if let Some(example) = example_of("/v1/search", name) {
+                    set_example(property, example);
+                }
+            }
+        }
+    }
+}
+
 /// A JSON error response with `code` as its example, and a Retry-After header when `retry`.
 fn error_response(description: &str, code: &str, retry: bool) -> utoipa::openapi::Response {
     use utoipa::openapi::{ContentBuilder, HeaderBuilder, Ref, ResponseBuilder};
@@ -227,6 +328,9 @@ pub(super) async fn openapi_json(State(state): State<Shared>) -> Json<utoipa::op
                 .maximum(Some(state.export.max_rows as f64))
                 .into(),
         );
+        if let (Some(schema), Some(example)) = (parameter.schema.as_mut(), example_of("/v1/export", "limit")) {
+            set_example(schema, example);
+        }
     }
     Json(document)
 }

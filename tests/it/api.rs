@@ -420,6 +420,14 @@ async fn the_docs_page_is_served_from_the_binary_under_its_own_policy() {
             let queued = !(path == "/v1/stats" || path.starts_with("/v1/keys") || path.starts_with("/v1/settings"));
             assert_eq!(responses.contains_key("503"), queued, "{method} {path}");
             assert!(operation["security"].as_array().is_some_and(|security| !security.is_empty()), "{method} {path}");
+            // Every parameter shows an example (a cursor is the server's to give).
+            for parameter in operation["parameters"].as_array().into_iter().flatten() {
+                let name = parameter["name"].as_str().unwrap();
+                assert!(
+                    name == "cursor" || parameter["schema"]["examples"][0] != Value::Null,
+                    "{method} {path} {name}"
+                );
+            }
         }
     }
     assert!(operations >= 14, "{operations}");
