@@ -97,6 +97,7 @@ async fn a_reload_changes_synonyms_stop_words_aliases_and_weights_for_the_next_s
     // Before: each form finds only itself; ORed, "exports" finds every export story; the title
     // weighs little, so the story saying "grain" three times leads; Joe is nobody.
     assert_eq!(total(&app.search("q=USA").await), holding(&["USA"]));
+    assert_eq!(total(&app.search("q=usa%20&mode=instant").await), holding(&["USA"]));
     assert_eq!(total(&app.search("q=exports%20britain&match=any").await), holding(&["exports", "britain"]));
     assert_eq!(first_title(&app.search("q=grain").await), "Harbour");
     assert_eq!(total(&app.search("q=&person=Joe").await), 0);
@@ -124,6 +125,9 @@ async fn a_reload_changes_synonyms_stop_words_aliases_and_weights_for_the_next_s
     assert!(expected > 1);
     assert_eq!(total(&app.search("q=USA").await), expected);
     assert_eq!(total(&app.search("q=%22united%20states%22").await), expected);
+    // The search box too, once a word is whole.
+    assert_eq!(total(&app.search("q=usa%20&mode=instant").await), expected);
+    assert_eq!(total(&app.search("q=united%20states%20exp&mode=instant").await), expected);
     assert_eq!(total(&app.search("q=exports%20britain&match=any").await), holding(&["britain"]));
     assert_eq!(first_title(&app.search("q=grain").await), "Grain", "the title weighs more now");
     assert_eq!(total(&app.search("q=&person=Joe").await), holding(&["Joseph Smith"]));

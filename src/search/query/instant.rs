@@ -52,6 +52,8 @@ pub fn typo_budget(word: &str) -> u8 {
 pub enum Piece {
     Word(String),
     Phrase(Vec<String>),
+    /// Any of these words or phrases: a synonym group's entries, each as words.
+    Either(Vec<Vec<String>>),
 }
 
 /// What the reader typed, read leniently.
@@ -146,7 +148,7 @@ impl Typed {
             .filter(|(_, (_, negated))| !negated)
             .filter_map(|(position, (piece, _))| match piece {
                 Piece::Word(word) => Some((position, word)),
-                Piece::Phrase(_) => None,
+                Piece::Phrase(_) | Piece::Either(_) => None,
             })
             .filter_map(|(position, word)| {
                 let prefix = self.last_is_prefix && position + 1 == count;
@@ -181,6 +183,22 @@ impl Typed {
                         let folded = first_token(fold, word).unwrap_or_else(|| stem.clone());
                         word_query(fields, title_weight, &stem, &folded, typo_budget(word), prefix, expand)
                     })
+                }
+                (Piece::Either(entries), _) => {
+                    let alternatives: Vec<Box<dyn Query>> = entries
+                        .iter()
+                        .filter_map(|words| {
+                            let stems: Vec<String> =
+                                words.iter().filter_map(|word| first_token(analyzer, word)).collect();
+                            match stems.len() {
+                                0 => None,
+                                1 => Some(word_query(fields, title_weight, &stems[0], &stems[0], 0, false, expand)),
+                                _ => Some(phrase_query(fields, title_weight, &stems, false)),
+                            }
+                        })
+                        .collect();
+                    (!alternatives.is_empty())
+                        .then(|| Box::new(AnyOf::new(alternatives, Combine::Max)) as Box<dyn Query>)
                 }
                 (Piece::Phrase(words), negated) => {
                     let stems: Vec<String> = words.iter().filter_map(|word| first_token(analyzer, word)).collect();
@@ -344,14 +362,15 @@ impl Queries {
     /// Reads as-you-type text (see the module): the query, and the words the highlighter should
     /// match loosely (with typos, or as a prefix).
     pub fn instant(&self, text: &str, languages: Option<&[String]>) -> Result<UserQuery> {
-        let typed = read(text);
+        let tuned = self.tuned();
+        let typed = tuned.synonyms.expand_typed(read(text));
         let mut fold = text_analyzer(&self.index.index, NEUTRAL);
         let loose = typed.loose_words(&mut fold);
         if !self.lexicon.is_built() {
             self.lexicon.refresh(&self.index)?;
         }
         let fields = &self.index.fields;
-        let title_boost = self.tuned().ranking.title_boost;
+        let title_boost = tuned.ranking.title_boost;
         let query = self.per_analysis(languages, |analysis, _| {
             let mut analyzer = text_analyzer(&self.index.index, analysis);
             let text = fields.text_for(analysis);
@@ -375,6 +394,10 @@ mod tests {
                 let text = match piece {
                     Piece::Word(word) => word.clone(),
                     Piece::Phrase(words) => format!("\"{}\"", words.join(" ")),
+                    Piece::Either(entries) => {
+                        let entries: Vec<String> = entries.iter().map(|words| words.join(" ")).collect();
+                        format!("({})", entries.join("|"))
+                    }
                 };
                 if *negated {
                     format!("-{text}")

@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 
+use super::instant::{Piece, Typed};
 use tantivy::query_grammar::{Delimiter, Occur as GrammarOccur, UserInputAst, UserInputLeaf, UserInputLiteral};
 
 /// Entries per group and characters per entry, at most (checked with the settings).
@@ -129,6 +130,64 @@ impl Synonyms {
     }
 }
 
+impl Synonyms {
+    /// As-you-type pieces with each run of whole words (not the word still being typed), or
+    /// phrase, that is an entry replaced by its group; exclusions are left as typed.
+    pub fn expand_typed(&self, typed: Typed) -> Typed {
+        if self.is_empty() {
+            return typed;
+        }
+        let Typed { pieces, last_is_prefix } = typed;
+        let whole = pieces.len() - usize::from(last_is_prefix);
+        let mut expanded = Vec::with_capacity(pieces.len());
+        let mut start = 0;
+        while start < pieces.len() {
+            let mut found: Option<(usize, &Vec<String>)> = None;
+            let mut run: Vec<String> = Vec::new();
+            for (end, (piece, negated)) in pieces.iter().enumerate().take(whole).skip(start) {
+                let words = match piece {
+                    _ if *negated => break,
+                    Piece::Word(word) => vec![word.to_lowercase()],
+                    Piece::Phrase(words) if end == start => words.iter().map(|word| word.to_lowercase()).collect(),
+                    _ => break,
+                };
+                let phrase = matches!(piece, Piece::Phrase(_));
+                run.extend(words);
+                if run.len() > self.longest {
+                    break;
+                }
+                if let Some(group) = self.entries.get(&run) {
+                    found = Some((end + 1, group));
+                }
+                if phrase {
+                    break;
+                }
+            }
+            match found {
+                Some((end, group)) => {
+                    let entries = group
+                        .iter()
+                        .map(|entry| {
+                            entry
+                                .split(|c: char| !c.is_alphanumeric())
+                                .filter(|w| !w.is_empty())
+                                .map(String::from)
+                                .collect()
+                        })
+                        .collect();
+                    expanded.push((Piece::Either(entries), false));
+                    start = end;
+                }
+                None => {
+                    expanded.push(pieces[start].clone());
+                    start += 1;
+                }
+            }
+        }
+        Typed { pieces: expanded, last_is_prefix }
+    }
+}
+
 /// Any of the entries, each a phrase of the default fields.
 fn any_of(entries: &[String]) -> UserInputAst {
     let alternatives = entries
@@ -175,5 +234,13 @@ mod tests {
         assert_eq!(expanded(&synonyms, "trade -uk"), "(*trade -(?UK ?Britain))");
         assert_eq!(expanded(&synonyms, "(britain OR france) AND oil"), "(+(?(?UK ?Britain) ?france) +oil)");
         assert!(Synonyms::new(&[]).is_empty());
+        // As you type: whole words only, never the one being typed.
+        let typed = |text: &str| synonyms.expand_typed(super::super::instant::read(text)).pieces;
+        let us_entries =
+            vec![vec!["U".to_string(), "S".into()], vec!["USA".into()], vec!["United".into(), "States".into()]];
+        assert_eq!(typed("united states tra")[0], (Piece::Either(us_entries.clone()), false));
+        assert_eq!(typed("usa ")[0], (Piece::Either(us_entries), false));
+        assert_eq!(typed("trade usa")[1], (Piece::Word("usa".into()), false), "still being typed");
+        assert_eq!(typed("-usa trade")[0], (Piece::Word("usa".into()), true));
     }
 }
