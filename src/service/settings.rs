@@ -40,7 +40,15 @@ impl Service {
     pub fn reload_settings(&self) -> Result<Reloaded> {
         let _one_at_a_time = self.reloading.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let current = self.settings.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
-        let mut next = Settings::load(current.loaded_from.as_deref())?;
+        // The same sources as at the start: its file (none if it had none), then the environment.
+        let mut next = match current.loaded_from.as_deref() {
+            Some(file) => Settings::load(Some(file))?,
+            None => {
+                let mut settings = Settings::default();
+                settings.apply_env(|name| std::env::var(name).ok())?;
+                settings
+            }
+        };
         // Where the server runs is fixed at its start (the command line may have said).
         next.data_dir = current.data_dir.clone();
         next.addr = current.addr.clone();
