@@ -55,6 +55,16 @@ fn write_config(path: &Path, extra: &str) {
     std::fs::write(path, config).unwrap();
 }
 
+/// A working directory with the configuration (`extra` appended) and the articles as JSON Lines.
+fn workspace(extra: &str) -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
+    let work = tempfile::tempdir().unwrap();
+    let config = work.path().join("tidings.toml");
+    write_config(&config, extra);
+    let articles = work.path().join("articles.jsonl");
+    std::fs::write(&articles, jsonl()).unwrap();
+    (work, config, articles)
+}
+
 async fn get(app_base: &str, path: &str) -> (u16, Value) {
     // Not listening yet: 0.
     match reqwest::Client::new().get(format!("{app_base}{path}")).send().await {
@@ -73,11 +83,7 @@ fn first_title(body: &Value) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reload_changes_synonyms_stop_words_aliases_and_weights_for_the_next_search() {
-    let work = tempfile::tempdir().unwrap();
-    let config = work.path().join("tidings.toml");
-    write_config(&config, "title_boost = 0.05\n");
-    let articles = work.path().join("articles.jsonl");
-    std::fs::write(&articles, jsonl()).unwrap();
+    let (work, config, articles) = workspace("title_boost = 0.05\n");
     let app = TestApp::with_files_and(&[articles], |settings| {
         *settings = crate::helpers::settings_for(&settings.data_dir);
         let read = tidings::config::Settings::load(Some(&config)).unwrap();
@@ -105,13 +111,11 @@ async fn a_reload_changes_synonyms_stop_words_aliases_and_weights_for_the_next_s
     // The file rewritten and read again: synonyms, an extra stop word, a heavy title, an alias.
     let aliases = work.path().join("aliases.txt");
     std::fs::write(&aliases, "person: Joe = Joseph Smith\n").unwrap();
-    write_config(
-        &config,
-        &format!(
-            "title_boost = 20.0\nstop_words = [\"exports\"]\nsynonyms = [[\"U.S.\", \"USA\", \"United States\"]]\naliases_file = {:?}\n",
-            aliases.display().to_string()
-        ),
+    let reloaded_config = format!(
+        "title_boost = 20.0\nstop_words = [\"exports\"]\nsynonyms = [[\"U.S.\", \"USA\", \"United States\"]]\naliases_file = {:?}\n",
+        aliases.display().to_string()
     );
+    write_config(&config, &reloaded_config);
     let response =
         app.client.post(format!("{}/v1/settings/reload", app.base)).bearer_auth(SEARCHER).send().await.unwrap();
     assert_eq!(response.status().as_u16(), 403, "only admin keys reload");
@@ -153,13 +157,7 @@ async fn a_reload_changes_synonyms_stop_words_aliases_and_weights_for_the_next_s
     assert!(refused["error"]["message"].as_str().unwrap().contains("synonyms"), "{refused}");
     assert_eq!(total(&app.search("q=USA").await), expected);
     // Nothing changed since: a reload of the same file says so.
-    write_config(
-        &config,
-        &format!(
-            "title_boost = 20.0\nstop_words = [\"exports\"]\nsynonyms = [[\"U.S.\", \"USA\", \"United States\"]]\naliases_file = {:?}\n",
-            aliases.display().to_string()
-        ),
-    );
+    write_config(&config, &reloaded_config);
     let (status, again) = reload().await;
     assert_eq!((status, again["changed"].as_array().map(Vec::len)), (200, Some(0)), "{again}");
     app.stop().await;
@@ -167,11 +165,7 @@ async fn a_reload_changes_synonyms_stop_words_aliases_and_weights_for_the_next_s
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sighup_makes_the_running_server_read_its_configuration_again() {
-    let work = tempfile::tempdir().unwrap();
-    let config = work.path().join("tidings.toml");
-    write_config(&config, "");
-    let articles = work.path().join("articles.jsonl");
-    std::fs::write(&articles, jsonl()).unwrap();
+    let (work, config, articles) = workspace("");
     let data = work.path().join("data");
     let tidings = |arguments: &[&str]| {
         let mut command = Command::new(env!("CARGO_BIN_EXE_tidings"));
