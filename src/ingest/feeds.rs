@@ -107,14 +107,19 @@ fn parse_feed(xml: &str) -> Result<Feed, feed_rs::parser::ParseFeedError> {
     feed_rs::parser::Builder::new().timestamp_parser(parse_date).sanitize_content(false).build().parse(xml.as_bytes())
 }
 
-/// The text feed-rs gets: the prolog says UTF-8 (we decoded the bytes already) and an `<rss>`
-/// root without a version is read as RSS 2.0, which is what such feeds are.
+/// The text feed-rs gets: every XML declaration says UTF-8 (we decoded the bytes already; a
+/// second declaration, as in two feeds pasted together, would otherwise make quick-xml switch
+/// decoders mid-stream, which it refuses with a panic) and an `<rss>` root without a version is
+/// read as RSS 2.0, which is what such feeds are.
 fn prepare_xml(text: &str) -> String {
+    const UTF8_DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>";
     let mut text = text.trim_start_matches('\u{feff}').to_string();
-    if text.starts_with("<?xml") {
-        if let Some(end) = text.find("?>") {
-            text.replace_range(..end + 2, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
-        }
+    let mut from = 0;
+    while let Some(found) = find_tag(&text[from..], "?xml") {
+        let start = from + found;
+        let Some(end) = text[start..].find("?>").map(|end| start + end + 2) else { break };
+        text.replace_range(start..end, UTF8_DECLARATION);
+        from = start + UTF8_DECLARATION.len();
     }
     // UserLand's RSS namespace: the elements are plain RSS 2.0 in all but name.
     text = text.replacen(" xmlns=\"http://backend.userland.com/rss2\"", "", 1);

@@ -138,7 +138,8 @@ pub fn decode(text: &str) -> String {
     while let Some(at) = rest.find('&') {
         out.push_str(&rest[..at]);
         let candidate = &rest[at..];
-        let Some(semicolon) = candidate[..candidate.len().min(10)].find(';') else {
+        // Bytes, not a string slice: the tenth byte may fall inside a character.
+        let Some(semicolon) = candidate.bytes().take(10).position(|byte| byte == b';') else {
             out.push('&');
             rest = &candidate[1..];
             continue;

@@ -12,6 +12,7 @@ mod deep;
 mod entities;
 mod eval;
 mod feeds;
+mod fuzzed;
 mod ingest;
 mod instant;
 mod limits;
