@@ -1,5 +1,6 @@
-//! Cursors as a client may send them back: forged, truncated or edited, with the snapshot part
-//! of a real cursor kept (so decoding gets past it) or not. A page or a 4xx, never a 5xx.
+//! Cursors as a client may send them back: any text, or a real cursor with any of its parts
+//! (snapshot, position, recency reference, fingerprint) replaced by other numbers. A page or a
+//! 4xx, never a 5xx.
 #![no_main]
 
 use std::sync::OnceLock;
@@ -27,13 +28,27 @@ fuzz_target!(|data: &[u8]| {
     let (choice, rest) = choice_and_rest(data);
     let walks = walks();
     let (request, real) = &walks[choice as usize % walks.len()];
-    let edited = text(rest);
     let cursor = if choice & 0x80 != 0 {
-        edited.clone()
+        // Any text at all.
+        text(rest)
     } else {
-        // The real snapshot, the position and the rest from the input.
-        let generation = real.split('.').next().unwrap_or_default();
-        format!("{generation}.{edited}")
+        // A cursor that decodes: each of the real one's parts kept or replaced by a number from
+        // the input (positions past the segment or its documents, NaN keys, other fingerprints,
+        // other snapshots), so the search runs with it.
+        let (keep, numbers) = choice_and_rest(rest);
+        let parts: Vec<String> = real
+            .split('.')
+            .enumerate()
+            .map(|(at, part)| match numbers.chunks(8).nth(at) {
+                Some(bytes) if keep & (1 << at) == 0 => {
+                    let mut number = [0u8; 8];
+                    number[..bytes.len()].copy_from_slice(bytes);
+                    format!("{:x}", u64::from_le_bytes(number))
+                }
+                _ => part.to_string(),
+            })
+            .collect();
+        parts.join(".")
     };
     let mut request = request.clone();
     request.cursor = Some(cursor.clone());

@@ -26,11 +26,18 @@ fuzz_target!(|data: &[u8]| {
     std::fs::write(&path, bytes).expect("write the input");
     let options =
         IngestOptions { batch_records: 1 + (choice as usize >> 4), batch_bytes: 64, ..IngestOptions::default() };
-    let streamed: Vec<_> =
-        read_batches(&path, &options).expect("open the input").flat_map(|batch| batch.records).collect();
+    let gzipped = bytes.starts_with(&[0x1f, 0x8b]);
+    let streamed: Vec<_> = match read_batches(&path, &options) {
+        Ok(batches) => batches.flat_map(|batch| batch.records).collect(),
+        // Only a broken compressed stream fails to open (ingest reports it as `file:0`).
+        Err(error) => {
+            assert!(gzipped, "{error}");
+            Vec::new()
+        }
+    };
     let whole = parse_file(&path, bytes.to_vec(), &options);
     std::fs::remove_file(&path).expect("remove the input");
-    if bytes.starts_with(&[0x1f, 0x8b]) {
+    if gzipped {
         return; // the streaming reader decompresses; the whole-file parser is given decoded bytes
     }
     let outline = |records: &[tidings::ingest::Record]| {

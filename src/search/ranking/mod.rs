@@ -39,7 +39,8 @@ impl Freshness {
         // decides (an underflow to 0 would tie them all at weight 1).
         let decay = match published {
             Some(secs) => {
-                let age = (self.reference_secs - secs).max(0) as f64;
+                // Saturating: a cursor brings the reference, and a forged one may be any i64.
+                let age = self.reference_secs.saturating_sub(secs).max(0) as f64;
                 (-age / self.half_life_secs * std::f64::consts::LN_2).exp().max(MIN_DECAY)
             }
             None => MIN_DECAY,
@@ -288,6 +289,17 @@ mod tests {
         assert!(all_in.factor(Some(-1_000_000 * 86_400)) > 0.0);
         // Articles dated after the reference count as new, not as newer than new.
         assert!((freshness.factor(Some(200 * 86_400)) - 1.0).abs() < 1e-9);
+    }
+
+    /// Found by the `cursor` fuzz target: a cursor's recency reference edited to a number far
+    /// before every article made `reference - published` overflow (a panic with overflow checks,
+    /// a wrapped age of centuries without). Every article is then after the reference: new.
+    #[test]
+    fn fuzz_cursor_reference_far_before_every_article() {
+        let freshness = Freshness { reference_secs: i64::MIN, half_life_secs: 86_400.0, weight: 0.5 };
+        assert_eq!(freshness.factor(Some(540_000_000)), 1.0);
+        let late = Freshness { reference_secs: i64::MAX, ..freshness };
+        assert!((late.factor(Some(-540_000_000)) - 0.5).abs() < 1e-9, "far older than the reference");
     }
 
     #[test]
