@@ -12,28 +12,21 @@ fuzz_target!(|data: &[u8]| {
     let (options, rest) = choice_and_rest(data);
     let q = text(rest);
     let mut params = SearchParams::default();
-    let mut set = |key: &str, value: &str| assert!(params.apply_pair(key, value.to_string()).expect(key));
-    set("q", &q);
-    if options & 1 != 0 {
-        set("match", "any");
-    }
-    if options & 2 != 0 {
-        set("sort", "date");
-    }
-    if options & 4 != 0 {
-        set("facets", "person,place,source");
-    }
-    if options & 8 != 0 {
-        set("collapse", "cluster");
-    }
-    if options & 16 != 0 {
-        set("histogram", "month");
-    }
-    if options & 32 != 0 {
-        set("total", "exact");
-    }
     let limit = if options & 64 != 0 { 3 } else { 10 };
-    set("limit", &limit.to_string());
+    let limit_text = limit.to_string();
+    // Each bit of the first byte turns one option on.
+    let choices = [
+        (1, "match", "any"),
+        (2, "sort", "date"),
+        (4, "facets", "person,place,source"),
+        (8, "collapse", "cluster"),
+        (16, "histogram", "month"),
+        (32, "total", "exact"),
+    ];
+    let chosen = choices.iter().filter(|(bit, _, _)| options & bit != 0).map(|(_, key, value)| (*key, *value));
+    for (key, value) in [("q", q.as_str()), ("limit", limit_text.as_str())].into_iter().chain(chosen) {
+        assert!(params.apply_pair(key, value.to_string()).expect(key));
+    }
     let Some(request) = client_result("request", &q, SearchRequest::try_from(params)) else { return };
     let Some(response) = client_result("analyst query", &q, archive().service.engine().search(&request)) else {
         return;
