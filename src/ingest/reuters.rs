@@ -66,7 +66,10 @@ fn parse_story(element: &str) -> Result<Article, String> {
         let text = inner(element, "TEXT").map(decode).unwrap_or_default();
         body = reflow(&text);
         if title.is_empty() {
-            title = body.lines().find(|line| !line.trim().is_empty()).unwrap_or("").chars().take(120).collect();
+            // Trimmed as every parser's title is: cut at 120 characters, it may end in a space.
+            let opening: String =
+                body.lines().find(|line| !line.trim().is_empty()).unwrap_or("").chars().take(120).collect();
+            title = opening.trim().to_string();
         }
     }
     if title.is_empty() && body.is_empty() {
@@ -230,6 +233,20 @@ mod tests {
     const STORY: &str = "<REUTERS TOPICS=\"YES\" NEWID=\"7\">\n<DATE> 2-MAR-1987 10:00:00.00</DATE>\n\
         <TOPICS><D>crude</D></TOPICS>\n<PLACES><D>usa</D><D>el-salvador</D></PLACES>\n<PEOPLE><D>james-baker</D></PEOPLE>\n\
         <ORGS><D>opec</D></ORGS>\n<TEXT>&#2;\n<TITLE>OIL &lt;PRICES&gt; RISE</TITLE>\n<DATELINE>    HOUSTON, March 2 - </DATELINE><BODY>Prices rose\ntoday &amp; more.\n    New paragraph here.\n Reuter\n&#3;</BODY></TEXT>\n</REUTERS>\n";
+
+    /// Found by the crash loop: an untitled story's title, its body's first 120 characters,
+    /// kept the space at the cut, so `dump` and `ingest` did not give the same article back.
+    #[test]
+    fn crash_loop_an_untitled_story_has_a_trimmed_title() {
+        let words = "MIDLAND RIGHTS ISSUE STILL EXPECTED SAY ANALYSTS LONDON, March 4 - Midland Bank Plc's 1986 year results do suggest that ";
+        let story = format!(
+            "<REUTERS NEWID=\"9\">\n<DATE> 4-MAR-1987 10:00:00.00</DATE>\n<TEXT TYPE=\"UNPROC\">&#2;\n{words}a rights issue is near.\n Reuter\n&#3;</TEXT>\n</REUTERS>\n"
+        );
+        assert_eq!(words.chars().count(), 120, "the cut falls just after a space");
+        let records = parse("f.sgm", &story);
+        let article = records[0].result.as_ref().unwrap();
+        assert_eq!(article.title, words.trim_end());
+    }
 
     #[test]
     fn parses_a_story() {
