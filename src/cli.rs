@@ -81,6 +81,11 @@ pub enum Command {
         #[arg(long, value_enum, num_args = 0..=1, default_missing_value = "auto")]
         extract: Option<ExtractPolicy>,
     },
+    /// Check the data directory: the store file's integrity (every page, b-tree and constraint)
+    /// and that the index holds exactly the store (every article once, as stored, up to its last
+    /// change). Exits non-zero with what to do when something is wrong. Stop the server first,
+    /// or its uncommitted indexing shows as a difference.
+    Check,
     /// Copy the store to PATH, consistently, while a server may be running and writing; the
     /// copy is compacted. The index is not copied: `restore` rebuilds it.
     Backup {
@@ -257,6 +262,7 @@ pub fn run(cli: Cli) -> Result<()> {
             println!("reindexed {indexed} articles into {}", settings.index_path().display());
             Ok(())
         }
+        Command::Check => check(&settings),
         Command::Backup { path } => {
             let store = Store::open(&settings.store_path())?;
             let copied = store.backup_to(&path)?;
@@ -358,6 +364,31 @@ fn eval(what: EvalCommand) -> Result<()> {
             &project_path(&seed),
         ),
         EvalCommand::Extraction { dir } => tooling::eval::extraction::eval_command(&project_path(&dir)),
+    }
+}
+
+fn check(settings: &Settings) -> Result<()> {
+    let store_path = settings.store_path();
+    if !store_path.is_file() {
+        return Err(Error::Config(format!("no store at {}", store_path.display())));
+    }
+    let store = Store::open(&store_path)?;
+    let problems = store.integrity_problems()?;
+    if !problems.is_empty() {
+        println!("store {}: damaged\n{}", store_path.display(), problems.join("\n"));
+        return Err(Error::Damaged(
+            "the store is damaged: restore it from a backup (`tidings restore FILE`), which also rebuilds the index"
+                .into(),
+        ));
+    }
+    println!("store {}: sound", store_path.display());
+    let index = crate::index::SearchIndex::open(&settings.index_path())?;
+    let verification = crate::index::verify(&index, &store)?;
+    println!("index {}:\n{}", settings.index_path().display(), verification.render());
+    if verification.consistent() {
+        Ok(())
+    } else {
+        Err(Error::Damaged("the index does not hold exactly the store (see above)".into()))
     }
 }
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use axum::serve::{Listener, ListenerExt};
 use tokio::net::TcpListener;
-use tracing::{info, warn};
+use tracing::{error, info, warn};
 
 use crate::api::{self, AppState};
 use crate::config::Settings;
@@ -61,6 +61,7 @@ impl Application {
     /// Serves until `shutdown` completes, indexing store changes in the background.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
         let indexer = BackgroundIndexer::start(&self.settings, Arc::clone(&self.index), Arc::clone(&self.state))?;
+        validate_in_the_background(Arc::clone(&self.index))?;
         let router = api::router(Arc::clone(&self.state), &self.settings);
         // Small responses written in pieces must not wait for delayed ACKs (Nagle): no delay.
         let listener = self.listener.tap_io(|stream| {
@@ -145,6 +146,19 @@ impl BackgroundIndexer {
             let _ = thread.join();
         }
     }
+}
+
+/// Checks every index file against its checksum once, while the server already serves (at a
+/// million articles it reads gigabytes); damage is logged and turns `/readyz` to 503 with what
+/// to do.
+fn validate_in_the_background(index: Arc<SearchIndex>) -> Result<()> {
+    std::thread::Builder::new().name("tidings-validate".into()).spawn(move || match index.validate_files() {
+        Ok(damaged) if damaged.is_empty() => info!("every index file matches its checksum"),
+        Ok(damaged) => error!(files = ?damaged, "{}", crate::error::INDEX_DAMAGED),
+        // Files a merge removed meanwhile cannot be read: not damage.
+        Err(error) => warn!(%error, "the index files could not all be checked"),
+    })?;
+    Ok(())
 }
 
 fn follow_once(index: &SearchIndex, state: &AppState, store: &Store) -> Result<()> {

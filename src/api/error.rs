@@ -47,9 +47,13 @@ pub fn status_for(error: &Error) -> StatusCode {
         Error::Forbidden(_) => StatusCode::FORBIDDEN,
         Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
         Error::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,
-        Error::Config(_) | Error::Store(_) | Error::Index(_) | Error::Io(_) | Error::Internal(_) => {
-            StatusCode::INTERNAL_SERVER_ERROR
-        }
+        Error::Config(_)
+        | Error::Damaged(_)
+        | Error::DiskFull(_)
+        | Error::Store(_)
+        | Error::Index(_)
+        | Error::Io(_)
+        | Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 

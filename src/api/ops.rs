@@ -28,22 +28,34 @@ pub(super) async fn healthz() -> Json<Health> {
 
 #[derive(Serialize, ToSchema)]
 pub(super) struct Readiness {
-    /// `ready` or `catching_up`.
+    /// `ready`, `catching_up`, or `damaged` (an index file failed its checksum: `message` says
+    /// what to do).
     status: String,
     /// Store changes not yet in the index.
     index_lag: i64,
     /// `ready`, or `building` while the suggestions and the word list for typos and prefixes
     /// are built after a start (searches answer meanwhile, without typo and prefix expansions).
     views: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<String>,
 }
 
 /// Ready: the index is open and holds every change of the store.
 #[utoipa::path(get, path = "/readyz", responses((status = 200, body = Readiness), (status = 503, body = Readiness)))]
 pub(super) async fn readyz(State(state): State<Shared>) -> Result<Response, ApiError> {
     let lag = off_the_runtime(&state, |state| state.service.index_lag()).await?;
-    let status = if lag == 0 { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     let views = if state.service.engine().views_built() { "ready" } else { "building" }.into();
-    let readiness = Readiness { status: if lag == 0 { "ready" } else { "catching_up" }.into(), index_lag: lag, views };
+    let damaged = state.service.engine().damaged_files();
+    let (status, word, message) = match (damaged.is_empty(), lag) {
+        (false, _) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "damaged",
+            Some(format!("{} (files: {})", crate::error::INDEX_DAMAGED, damaged.join(", "))),
+        ),
+        (true, 0) => (StatusCode::OK, "ready", None),
+        (true, _) => (StatusCode::SERVICE_UNAVAILABLE, "catching_up", None),
+    };
+    let readiness = Readiness { status: word.into(), index_lag: lag, views, message };
     Ok((status, Json(readiness)).into_response())
 }
 

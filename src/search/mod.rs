@@ -136,6 +136,11 @@ impl Engine {
         }
     }
 
+    /// Index files found damaged since the start (by the check a server runs once it serves).
+    pub fn damaged_files(&self) -> Vec<String> {
+        self.index.damaged_files()
+    }
+
     /// True once the in-memory views (suggestions, the word list for typos and prefixes) have
     /// been built: until then searches answer without typo and prefix expansions and
     /// suggestions are empty.

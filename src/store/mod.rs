@@ -112,6 +112,14 @@ impl Store {
         max_seq_in(&self.connection)
     }
 
+    /// What SQLite's integrity check finds wrong with the store file (empty when it is sound):
+    /// pages, b-trees, indexes and constraints, every row read once.
+    pub fn integrity_problems(&self) -> Result<Vec<String>> {
+        let mut statement = self.connection.prepare("pragma integrity_check(20)")?;
+        let rows = statement.query_map([], |row| row.get::<_, String>(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows.into_iter().filter(|row| row != "ok").collect())
+    }
+
     /// Direct access for the benchmark and tests that compare against SQL.
     pub fn connection(&self) -> &Connection {
         &self.connection

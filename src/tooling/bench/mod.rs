@@ -4,6 +4,7 @@
 //! and `tantivy-cli serve`, so the ratios are measured side by side in one run. Each phase is a
 //! module; the HTTP client and load generator live here, not in the server.
 
+mod crash;
 pub mod fts5;
 mod ingest;
 pub mod loadgen;
@@ -54,6 +55,17 @@ pub struct BenchArgs {
     /// With `--loads-on`: only the loads whose name contains this (repeatable, e.g. `instant`).
     #[arg(long)]
     pub load: Vec<String>,
+    /// The crash loop instead: N times kill -9 an ingest and N times the server during writes
+    /// through the API, at random moments, checking after every restart that nothing
+    /// acknowledged is lost or doubled and that the index and facets equal the store.
+    #[arg(long, value_name = "N")]
+    pub crash: Option<usize>,
+    /// What the crash loop ingests (files or folders; repeatable; default: the `--reuters` folder).
+    #[arg(long)]
+    pub crash_input: Vec<PathBuf>,
+    /// The seed of the crash loop's random moments and revisions.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
 }
 
 /// Every prefix a reader types on the way to each query, keystroke by keystroke (those ending in a
@@ -146,6 +158,15 @@ impl Bench {
 
 /// Runs the whole benchmark and prints a Markdown report.
 pub fn run(_settings: &Settings, args: BenchArgs) -> Result<()> {
+    if let Some(rounds) = args.crash {
+        let inputs = match args.crash_input.is_empty() {
+            true => crash::default_inputs(&args.reuters),
+            false => args.crash_input.iter().map(|path| project_path(path)).collect(),
+        };
+        let report = crash::run(&std::env::current_exe()?, &inputs, &project_path(&args.work_dir), rounds, args.seed)?;
+        println!("machine: {}\n\n{}", process::machine(), report.join("\n"));
+        return Ok(());
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let bench = Bench::prepare(&args)?;
     let mut report = vec![format!("machine: {}", process::machine()), String::new()];

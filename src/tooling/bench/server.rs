@@ -34,20 +34,32 @@ impl Server {
 
     /// Starts `tidings serve` on a data directory without waiting for it.
     pub fn spawn(exe: &Path, data_dir: &Path) -> Result<Server> {
+        Server::spawn_with(exe, data_dir, &[], Stdio::inherit())
+    }
+
+    /// As [`Server::spawn`], with more environment variables (configuration) set and its log
+    /// (standard error) sent to `log`.
+    pub fn spawn_with(exe: &Path, data_dir: &Path, env: &[(&str, &str)], log: Stdio) -> Result<Server> {
         let addr: SocketAddr = ([127, 0, 0, 1], free_port()?).into();
-        let guard = Guard(
-            Command::new(exe)
-                .arg("--data-dir")
-                .arg(data_dir)
-                .arg("serve")
-                .arg("--addr")
-                .arg(addr.to_string())
-                .env("TIDINGS_LOG", "warn")
-                .env("TIDINGS_EXPORT_MAX_ROWS", "25000")
-                .stdout(Stdio::null())
-                .spawn()?,
-        );
-        Ok(Server { guard, addr })
+        let mut command = Command::new(exe);
+        command
+            .arg("--data-dir")
+            .arg(data_dir)
+            .arg("serve")
+            .arg("--addr")
+            .arg(addr.to_string())
+            .env("TIDINGS_LOG", "warn")
+            .env("TIDINGS_EXPORT_MAX_ROWS", "25000")
+            .envs(env.iter().copied())
+            .stdout(Stdio::null())
+            .stderr(log);
+        Ok(Server { guard: Guard(command.spawn()?), addr })
+    }
+
+    /// Kills the server (SIGKILL) and reaps it.
+    pub fn kill(mut self) {
+        let _ = self.guard.0.kill();
+        let _ = self.guard.0.wait();
     }
 
     pub fn pid(&self) -> u32 {
