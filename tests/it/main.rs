@@ -24,6 +24,7 @@ mod overload;
 mod scale;
 mod search;
 mod settings;
+mod soak;
 mod suggest;
 mod watch;
 mod write;

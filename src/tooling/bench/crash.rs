@@ -504,7 +504,8 @@ impl Loop {
                 }
                 for (status, count) in std::mem::take(&mut book.statuses) {
                     *self.tally.statuses.entry(status).or_default() += count;
-                    if status >= 500 {
+                    // 503 is the queue's deliberate "retry later"; any other 5xx is a failure.
+                    if status >= 500 && status != 503 {
                         self.tally.problem(&name, format!("{count} writes answered {status}"));
                     }
                 }

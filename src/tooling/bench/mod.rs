@@ -12,6 +12,7 @@ pub mod peers;
 mod process;
 mod scale;
 mod server;
+mod soak;
 
 use std::path::{Path, PathBuf};
 
@@ -66,7 +67,18 @@ pub struct BenchArgs {
     /// The seed of the crash loop's random moments and revisions.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// The soak instead: this many seconds of mixed traffic (searches with facets, keystrokes,
+    /// suggestions, lookups, exports, keyed writes and deletes) with feed ingests beside it,
+    /// reported per tenth of the run with the server's memory, descriptors and threads.
+    #[arg(long, value_name = "SECONDS")]
+    pub soak: Option<u64>,
+    /// Clients of the soak, each on its own connection.
+    #[arg(long, default_value_t = 200)]
+    pub connections: usize,
 }
+
+/// The shortest soak: one second per tenth.
+const PARTS_MINIMUM: u64 = 10;
 
 /// Every prefix a reader types on the way to each query, keystroke by keystroke (those ending in a
 /// space skipped: the request is sent for the next letter).
@@ -158,6 +170,23 @@ impl Bench {
 
 /// Runs the whole benchmark and prints a Markdown report.
 pub fn run(_settings: &Settings, args: BenchArgs) -> Result<()> {
+    if let Some(seconds) = args.soak {
+        let soak = soak::SoakArgs {
+            reuters: &project_path(&args.reuters),
+            queries: &project_path(&args.queries),
+            query_log: &project_path(&args.query_log),
+            feeds: soak::default_feeds(),
+            work: &project_path(&args.work_dir),
+            seconds: seconds.max(PARTS_MINIMUM),
+            connections: args.connections.max(1),
+        };
+        let report = soak::run(&std::env::current_exe()?, &soak)?;
+        println!("machine: {}\n\n{}", process::machine(), report.join("\n"));
+        return match report.last().is_some_and(|line| line.ends_with("result=ok")) {
+            true => Ok(()),
+            false => Err(Error::Internal("the soak missed its targets (above)".into())),
+        };
+    }
     if let Some(rounds) = args.crash {
         let inputs = match args.crash_input.is_empty() {
             true => crash::default_inputs(&args.reuters),
