@@ -376,10 +376,7 @@ fn check(settings: &Settings) -> Result<()> {
     let problems = store.integrity_problems()?;
     if !problems.is_empty() {
         println!("store {}: damaged\n{}", store_path.display(), problems.join("\n"));
-        return Err(Error::Damaged(
-            "the store is damaged: restore it from a backup (`tidings restore FILE`), which also rebuilds the index"
-                .into(),
-        ));
+        return Err(Error::Damaged(crate::error::STORE_DAMAGED.into()));
     }
     println!("store {}: sound", store_path.display());
     let index = crate::index::SearchIndex::open(&settings.index_path())?;

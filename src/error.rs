@@ -122,6 +122,13 @@ impl From<tantivy::TantivyError> for Error {
             | tantivy::TantivyError::OpenReadError(tantivy::directory::error::OpenReadError::FileDoesNotExist(_)) => {
                 Error::Damaged(format!("{INDEX_DAMAGED} ({error})"))
             }
+            // A file too short for its footer, or whose footer does not read.
+            tantivy::TantivyError::OpenReadError(tantivy::directory::error::OpenReadError::IoError {
+                io_error,
+                ..
+            }) if matches!(io_error.kind(), std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::InvalidData) => {
+                Error::Damaged(format!("{INDEX_DAMAGED} ({error})"))
+            }
             // Tantivy's indexing threads report a failed write as text.
             tantivy::TantivyError::IoError(_) | tantivy::TantivyError::InternalError(_)
                 if matches!(&error, tantivy::TantivyError::IoError(io) if disk_full(io))

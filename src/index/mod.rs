@@ -236,12 +236,39 @@ impl SearchIndex {
         self.index.settings().sort_by_field == index_settings().sort_by_field
     }
 
-    /// Reads every file of the segments searches use and checks it against the checksum in its
-    /// footer; returns the damaged ones (also kept for [`SearchIndex::damaged_files`]). Reads
+    /// Reads every file of the segments the index lists (its `meta.json` now) and checks it
+    /// against the checksum in its footer (a file that is missing or too short for a footer is
+    /// damaged too); returns the damaged ones (also kept for [`SearchIndex::damaged_files`]). Reads
     /// the whole index once.
     pub fn validate_files(&self) -> Result<Vec<String>> {
-        let mut damaged: Vec<String> =
-            self.index.validate_checksum()?.into_iter().map(|path| path.display().to_string()).collect();
+        use tantivy::directory::error::OpenReadError;
+        let directory = self.index.directory();
+        let mut damaged = Vec::new();
+        // Every segment of this schema has these files (and its deletes, once it has some).
+        let files = |segment: &tantivy::index::SegmentMeta| {
+            use tantivy::index::SegmentComponent::*;
+            let mut components = vec![Postings, Positions, Terms, Store, FastFields, FieldNorms];
+            if segment.has_deletes() {
+                components.push(Delete);
+            }
+            components.into_iter().map(|component| segment.relative_path(component)).collect::<Vec<_>>()
+        };
+        for segment in self.index.load_metas()?.segments {
+            for path in files(&segment) {
+                let sound = match directory.validate_checksum(&path) {
+                    Ok(sound) => sound,
+                    // Gone since the metas were read: merged away, unless the index still lists it.
+                    Err(OpenReadError::FileDoesNotExist(_)) => {
+                        !self.index.load_metas()?.segments.iter().any(|listed| files(listed).contains(&path))
+                    }
+                    // Truncated, its footer unreadable: damaged as well.
+                    Err(_) => false,
+                };
+                if !sound {
+                    damaged.push(path.display().to_string());
+                }
+            }
+        }
         damaged.sort();
         *self.damaged.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = damaged.clone();
         Ok(damaged)
@@ -518,7 +545,7 @@ pub fn rebuild(index_path: &Path, store: &Store) -> Result<usize> {
                     "the index is in use by another process (a running server): stop it before reindexing".into(),
                 ))
             }
-            Err(error) => return Err(Error::Index(tantivy::TantivyError::from(error))),
+            Err(error) => return Err(tantivy::TantivyError::from(error).into()),
         }
     }
     let fresh_path = index_path.with_extension("rebuild");

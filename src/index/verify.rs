@@ -126,32 +126,35 @@ pub fn verify(index: &SearchIndex, store: &Store) -> Result<Verification> {
         }
     }
     let mut verification = Verification {
-        store_articles: store.count_articles()?,
-        store_seq: store.max_seq()?,
         index_documents: searcher.num_docs(),
         index_seq: index.indexed_seq()?,
         ..Verification::default()
     };
-    let mut seq = 0;
-    loop {
-        let batch = store.articles_after(seq, 1_000)?;
-        let Some(last) = batch.last() else { break };
-        seq = last.seq;
-        for stored in &batch {
-            let id = stored.id.as_str();
-            match indexed.remove(id) {
-                None => verification.missing.add(id),
-                Some((found, copies)) => {
-                    if copies > 1 {
-                        verification.duplicated.add(id);
-                    }
-                    if found != content_digest(&stored.article.title, &stored.article.body) {
-                        verification.stale.add(id);
+    // The store at one moment, whatever is written meanwhile.
+    store.read_snapshot(|store| {
+        verification.store_articles = store.count_articles()?;
+        verification.store_seq = store.max_seq()?;
+        let mut seq = 0;
+        loop {
+            let batch = store.articles_after(seq, 1_000)?;
+            let Some(last) = batch.last() else { return Ok(()) };
+            seq = last.seq;
+            for stored in &batch {
+                let id = stored.id.as_str();
+                match indexed.remove(id) {
+                    None => verification.missing.add(id),
+                    Some((found, copies)) => {
+                        if copies > 1 {
+                            verification.duplicated.add(id);
+                        }
+                        if found != content_digest(&stored.article.title, &stored.article.body) {
+                            verification.stale.add(id);
+                        }
                     }
                 }
             }
         }
-    }
+    })?;
     let mut extra: Vec<String> = indexed.into_keys().collect();
     extra.sort();
     for id in &extra {

@@ -15,7 +15,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::error::Result;
 pub use articles::{Change, StoredArticle, Upsert};
@@ -96,14 +96,14 @@ impl Store {
 
     /// Runs `read` in one read transaction: everything it reads is the store at one moment,
     /// whatever is written meanwhile (the WAL keeps that moment for it).
+    /// A transaction that fails to start or to read is rolled back as it is dropped, so no
+    /// error leaves the connection inside an old moment.
     pub fn read_snapshot<T>(&self, read: impl FnOnce(&Store) -> Result<T>) -> Result<T> {
-        self.connection.execute_batch("begin deferred")?;
-        // The snapshot is taken at the first read.
-        self.connection.query_row("select count(*) from articles", [], |_| Ok(()))?;
-        let result = read(self);
-        let end = self.connection.execute_batch("commit");
-        let value = result?;
-        end?;
+        let transaction = self.connection.unchecked_transaction()?;
+        // The snapshot is taken at the first read: one page, whatever the store's size.
+        self.connection.query_row("select 1 from articles limit 1", [], |_| Ok(())).optional()?;
+        let value = read(self)?;
+        transaction.commit()?;
         Ok(value)
     }
 

@@ -12,15 +12,29 @@ fn tidings(data_dir: &Path, arguments: &[&str]) -> Output {
     tidings_with(data_dir, arguments, &[])
 }
 
+/// Runs the binary to its end, at most two minutes (a `serve` that should refuse but starts
+/// fails the test instead of hanging it).
 fn tidings_with(data_dir: &Path, arguments: &[&str], env: &[(&str, &str)]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tidings"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tidings"))
         .arg("--data-dir")
         .arg(data_dir)
         .args(arguments)
         .envs(env.iter().copied())
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("tidings runs")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("tidings runs");
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while child.try_wait().expect("tidings waited for").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("tidings {arguments:?} did not finish within two minutes");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("tidings output")
 }
 
 fn text(output: &Output) -> String {
@@ -304,4 +318,26 @@ fn a_truncated_store_refuses_to_serve_with_what_to_do_and_a_restore_brings_it_ba
     assert_eq!(count(&store), 200);
     let (status, body) = readiness(&data);
     assert_eq!(status, 200, "{body}");
+}
+
+#[test]
+fn a_truncated_index_file_refuses_to_serve_with_what_to_do_and_reindex_mends_it() {
+    let work = tempfile::tempdir().unwrap();
+    let (data, _) = sample_data(work.path());
+    let fast = std::fs::read_dir(data.join("tantivy"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .find(|path| path.extension().is_some_and(|extension| extension == "fast"))
+        .expect("a fast-field file");
+    std::fs::OpenOptions::new().write(true).open(&fast).unwrap().set_len(3).unwrap();
+    for arguments in [vec!["serve", "--addr", "127.0.0.1:0"], vec!["check"]] {
+        let refused = tidings(&data, &arguments);
+        let report = text(&refused);
+        assert!(!refused.status.success(), "{arguments:?}: {report}");
+        assert!(report.contains("the index is damaged") && report.contains("tidings reindex"), "{report}");
+    }
+    let reindexed = tidings(&data, &["reindex"]);
+    assert!(reindexed.status.success(), "{}", text(&reindexed));
+    let checked = tidings(&data, &["check"]);
+    assert!(checked.status.success(), "{}", text(&checked));
 }
