@@ -15,6 +15,7 @@ use serde::Serialize;
 use crate::config::project_path;
 use crate::error::{Error, Result};
 use crate::ingest::{decode_text, reuters};
+use crate::tooling::random::Random;
 
 /// Bumped whenever the generator's output for the same arguments changes.
 const GENERATOR_VERSION: u32 = 1;
@@ -279,34 +280,6 @@ fn conll_names(text: &str) -> [Vec<String>; 3] {
         names.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         names.into_iter().map(|(name, _)| name).collect()
     })
-}
-
-/// SplitMix64: small, fast and the same on every machine.
-struct Random(u64);
-
-impl Random {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut value = self.0;
-        value = (value ^ (value >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        value = (value ^ (value >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        value ^ (value >> 31)
-    }
-
-    /// Uniform in `[0, 1)`.
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    fn below(&mut self, bound: usize) -> usize {
-        (self.next() % bound as u64) as usize
-    }
-
-    /// A rank in `[0, bound)` with a Zipf-like skew: rank r about as likely as 1/(r+1).
-    fn skewed(&mut self, bound: usize) -> usize {
-        let rank = ((bound as f64 + 1.0).ln() * self.unit()).exp() - 1.0;
-        (rank as usize).min(bound - 1)
-    }
 }
 
 /// News outlets with how their URLs look; drawn skewed (the first ones publish most).

@@ -172,12 +172,11 @@ fn a_read_only_index_directory_is_refused_with_what_to_do_and_nothing_is_lost() 
     let one = work.path().join("one.jsonl");
     std::fs::write(&one, "{\"id\": \"late-1\", \"title\": \"A late story\", \"body\": \"It came after the mount.\"}\n")
         .unwrap();
-    for arguments in [vec!["serve", "--addr", "127.0.0.1:0"], vec!["ingest", one.to_str().unwrap()], vec!["check"]] {
-        let refused = tidings(&data, &arguments);
-        let report = text(&refused);
-        assert!(!refused.status.success(), "{arguments:?}: {report}");
-        assert!(report.contains("index directory is not writable") && report.contains("make it writable"), "{report}");
-    }
+    assert_refused(
+        &data,
+        &[&["serve", "--addr", "127.0.0.1:0"], &["ingest", one.to_str().unwrap()], &["check"]],
+        &["index directory is not writable", "make it writable"],
+    );
     assert_eq!(count(&data.join("tidings.sqlite3")), 200, "the refused ingest stored nothing, lost nothing");
 
     index.remount("rw");
@@ -186,6 +185,25 @@ fn a_read_only_index_directory_is_refused_with_what_to_do_and_nothing_is_lost() 
     let checked = tidings(&data, &["check"]);
     assert!(checked.status.success(), "{}", text(&checked));
     assert!(text(&checked).contains("store: 201 articles"), "{}", text(&checked));
+}
+
+/// Each command refuses (exits non-zero) and says every one of `phrases`.
+fn assert_refused(data: &Path, commands: &[&[&str]], phrases: &[&str]) {
+    for arguments in commands {
+        let refused = tidings(data, arguments);
+        let report = text(&refused);
+        assert!(!refused.status.success(), "{arguments:?}: {report}");
+        assert!(phrases.iter().all(|phrase| report.contains(phrase)), "{arguments:?}: {report}");
+    }
+}
+
+/// `tidings reindex`, then `tidings check` finding the data directory consistent; the check's report.
+fn reindex_mends(data: &Path) -> String {
+    let reindexed = tidings(data, &["reindex"]);
+    assert!(reindexed.status.success(), "{}", text(&reindexed));
+    let checked = tidings(data, &["check"]);
+    assert!(checked.status.success(), "{}", text(&checked));
+    text(&checked)
 }
 
 /// A data directory with the sample ingested, and a backup of its store.
@@ -272,10 +290,7 @@ fn a_corrupted_index_file_is_found_reported_with_what_to_do_and_reindex_mends_it
         "{body}"
     );
 
-    let reindexed = tidings(&data, &["reindex"]);
-    assert!(reindexed.status.success(), "{}", text(&reindexed));
-    let checked = tidings(&data, &["check"]);
-    assert!(checked.status.success(), "{}", text(&checked));
+    reindex_mends(&data);
     let (status, body) = readiness(&data);
     assert_eq!(status, 200, "{body}");
 }
@@ -285,17 +300,13 @@ fn a_damaged_index_meta_file_refuses_to_serve_with_what_to_do_and_reindex_mends_
     let work = tempfile::tempdir().unwrap();
     let (data, _) = sample_data(work.path());
     std::fs::write(data.join("tantivy").join("meta.json"), "{\"segments\": [tru").unwrap();
-    for arguments in [vec!["serve", "--addr", "127.0.0.1:0"], vec!["check"]] {
-        let refused = tidings(&data, &arguments);
-        let report = text(&refused);
-        assert!(!refused.status.success(), "{arguments:?}: {report}");
-        assert!(report.contains("the index is damaged") && report.contains("tidings reindex"), "{report}");
-    }
-    let reindexed = tidings(&data, &["reindex"]);
-    assert!(reindexed.status.success(), "{}", text(&reindexed));
-    let checked = tidings(&data, &["check"]);
-    assert!(checked.status.success(), "{}", text(&checked));
-    assert!(text(&checked).contains("store: 200 articles"), "{}", text(&checked));
+    assert_refused(
+        &data,
+        &[&["serve", "--addr", "127.0.0.1:0"], &["check"]],
+        &["the index is damaged", "tidings reindex"],
+    );
+    let checked = reindex_mends(&data);
+    assert!(checked.contains("store: 200 articles"), "{checked}");
 }
 
 #[test]
@@ -305,12 +316,11 @@ fn a_truncated_store_refuses_to_serve_with_what_to_do_and_a_restore_brings_it_ba
     let store = data.join("tidings.sqlite3");
     let length = std::fs::metadata(&store).unwrap().len();
     std::fs::OpenOptions::new().write(true).open(&store).unwrap().set_len(length / 3).unwrap();
-    for arguments in [vec!["serve", "--addr", "127.0.0.1:0"], vec!["check"], vec!["dump"]] {
-        let refused = tidings(&data, &arguments);
-        let report = text(&refused);
-        assert!(!refused.status.success(), "{arguments:?}: {report}");
-        assert!(report.contains("the store file is damaged") && report.contains("tidings restore"), "{report}");
-    }
+    assert_refused(
+        &data,
+        &[&["serve", "--addr", "127.0.0.1:0"], &["check"], &["dump"]],
+        &["the store file is damaged", "tidings restore"],
+    );
     let restored = tidings(&data, &["restore", backup.to_str().unwrap(), "--force"]);
     assert!(restored.status.success(), "{}", text(&restored));
     let checked = tidings(&data, &["check"]);
@@ -330,14 +340,10 @@ fn a_truncated_index_file_refuses_to_serve_with_what_to_do_and_reindex_mends_it(
         .find(|path| path.extension().is_some_and(|extension| extension == "fast"))
         .expect("a fast-field file");
     std::fs::OpenOptions::new().write(true).open(&fast).unwrap().set_len(3).unwrap();
-    for arguments in [vec!["serve", "--addr", "127.0.0.1:0"], vec!["check"]] {
-        let refused = tidings(&data, &arguments);
-        let report = text(&refused);
-        assert!(!refused.status.success(), "{arguments:?}: {report}");
-        assert!(report.contains("the index is damaged") && report.contains("tidings reindex"), "{report}");
-    }
-    let reindexed = tidings(&data, &["reindex"]);
-    assert!(reindexed.status.success(), "{}", text(&reindexed));
-    let checked = tidings(&data, &["check"]);
-    assert!(checked.status.success(), "{}", text(&checked));
+    assert_refused(
+        &data,
+        &[&["serve", "--addr", "127.0.0.1:0"], &["check"]],
+        &["the index is damaged", "tidings reindex"],
+    );
+    reindex_mends(&data);
 }

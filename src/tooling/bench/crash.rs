@@ -29,6 +29,7 @@ use crate::config::{project_path, Settings};
 use crate::error::{Error, Result};
 use crate::index::{content_digest, verify, SearchIndex};
 use crate::store::Store;
+use crate::tooling::random::Random;
 
 /// The admin key the loop's servers accept for writes.
 const KEY: &str = "crash-loop-admin-key-5f1c0a9e";
@@ -39,29 +40,9 @@ const PREFIX: &str = "crash:";
 /// How long a restarted server may take to answer and to catch its index up.
 const READY_WITHIN: Duration = Duration::from_secs(120);
 
-/// A small deterministic generator (SplitMix64): the same seed kills at the same moments.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, bound: u64) -> u64 {
-        self.next() % bound.max(1)
-    }
-
-    fn percent(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-
-    fn up_to(&mut self, longest: Duration) -> Duration {
-        Duration::from_micros(self.below(longest.as_micros() as u64 + 1))
-    }
+/// A moment within `longest`, uniformly: when a kill falls.
+fn moment(rng: &mut Random, longest: Duration) -> Duration {
+    Duration::from_micros(rng.next_u64() % (longest.as_micros() as u64 + 1))
 }
 
 /// What the loop counted; every `problem` is a broken promise.
@@ -117,7 +98,7 @@ pub fn run(exe: &Path, inputs: &[PathBuf], work: &Path, rounds: usize, seed: u64
         work: work.to_path_buf(),
         data: work.join("data"),
         runtime,
-        rng: Rng(seed),
+        rng: Random(seed),
         tally: Tally::default(),
         http: reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
@@ -175,7 +156,7 @@ struct Loop {
     /// The data directory the loop crashes.
     data: PathBuf,
     runtime: Runtime,
-    rng: Rng,
+    rng: Random,
     tally: Tally,
     http: reqwest::Client,
 }
@@ -242,7 +223,7 @@ impl Loop {
                 None => *window.insert(self.time_ingest(&input)?),
             };
             let mut child = self.ingest_command(&self.data, std::slice::from_ref(&input)).spawn()?;
-            std::thread::sleep(self.rng.up_to(window));
+            std::thread::sleep(moment(&mut self.rng, window));
             if child.try_wait()?.is_some() {
                 self.tally.ingests_done_before_kill += 1;
             }
@@ -297,7 +278,7 @@ impl Loop {
             .map(|article| {
                 let mut article = article.clone();
                 let text = |value: &Value, field: &str| value[field].as_str().unwrap_or_default().to_string();
-                if self.rng.percent(50) {
+                if self.rng.below(2) == 0 {
                     let body = paragraph_added(&text(&article, "body"), &format!("Revised in crash round {round}."));
                     article["body"] = Value::String(body);
                 }
@@ -477,12 +458,12 @@ impl Loop {
                 .filter(|(title, body, _)| !title.trim().is_empty() && !body.trim().is_empty())
                 .collect(),
         );
-        let mut books: Vec<Book> = (0..CLIENTS).map(|client| Book::new(client, self.rng.next())).collect();
+        let mut books: Vec<Book> = (0..CLIENTS).map(|client| Book::new(client, self.rng.next_u64())).collect();
         for round in 0..rounds {
             let name = format!("server round {round}");
             let server = self.serve(&name)?;
             let addr = server.addr();
-            let kill_after = Duration::from_millis(50) + self.rng.up_to(Duration::from_millis(1_500));
+            let kill_after = Duration::from_millis(50) + moment(&mut self.rng, Duration::from_millis(1_500));
             let stop = Arc::new(AtomicBool::new(false));
             let handles: Vec<_> = books
                 .drain(..)
@@ -561,7 +542,7 @@ impl Loop {
 /// possibilities while a request about it was in flight at a kill.
 struct Book {
     client: usize,
-    rng: Rng,
+    rng: Random,
     next_key: usize,
     keys: BTreeMap<String, Vec<Option<u64>>>,
     ids: HashMap<String, String>,
@@ -578,7 +559,7 @@ impl Book {
     fn new(client: usize, seed: u64) -> Book {
         Book {
             client,
-            rng: Rng(seed),
+            rng: Random(seed),
             next_key: 0,
             keys: BTreeMap::new(),
             ids: HashMap::new(),
@@ -609,10 +590,10 @@ impl Book {
                 .collect();
             let choice = self.rng.below(100);
             let answered = if present.len() >= 8 && choice < 15 {
-                let key = present[self.rng.below(present.len() as u64) as usize].clone();
+                let key = present[self.rng.below(present.len())].clone();
                 self.delete(&http, &base, &key).await
             } else if present.len() >= 8 && choice < 35 {
-                let key = present[self.rng.below(present.len() as u64) as usize].clone();
+                let key = present[self.rng.below(present.len())].clone();
                 self.update(&http, &base, &pool, &key).await
             } else {
                 self.write_new(&http, &base, &pool).await
@@ -695,7 +676,7 @@ impl Book {
     ) -> bool {
         let Some([Some(old)]) = self.keys.get(key).map(Vec::as_slice) else { return true };
         let old = *old;
-        let number = self.rng.below(pool.len() as u64) as usize;
+        let number = self.rng.below(pool.len());
         let (article, digest) = self.article(pool, key, number, &format!("Updated by the crash loop ({number})."));
         self.keys.insert(key.to_string(), vec![Some(old), Some(digest)]);
         match self.post(http, base, &[article]).await {

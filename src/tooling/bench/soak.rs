@@ -21,6 +21,7 @@ use super::{keystrokes, query_log_queries, search_path};
 use crate::config::{project_path, Settings};
 use crate::error::{Error, Result};
 use crate::store::Store;
+use crate::tooling::random::Random;
 
 const KEY: &str = "soak-admin-key-4b1d9e7a2c";
 /// The run is reported in this many equal parts (minutes of a ten-minute soak).
@@ -220,13 +221,8 @@ async fn client_loop(
     started: Instant,
     part: Duration,
 ) -> Vec<Answer> {
-    let mut state = 0x9E37_79B9_7F4A_7C15_u64 ^ (client as u64).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let mut random = Random(client as u64);
+    let mut next = move || random.next_u64();
     let mut answers = Vec::new();
     let mut written: Vec<String> = Vec::new();
     let mut typed = (next() % pools.keystrokes.len().max(1) as u64) as usize;
