@@ -18,6 +18,9 @@ pub enum Error {
     /// The key is valid but may not do this.
     #[error("{0}")]
     Forbidden(String),
+    /// The request is valid but the thing's state forbids it (a configured key removed over HTTP).
+    #[error("{0}")]
+    Conflict(String),
     /// The client sent more than its rate allows: retry after this many seconds.
     #[error("{message}")]
     RateLimited { message: String, retry_after_secs: u64 },
@@ -53,6 +56,7 @@ impl Error {
             Error::NotFound(_) => "not_found",
             Error::Unauthorized(_) => "unauthorized",
             Error::Forbidden(_) => "forbidden",
+            Error::Conflict(_) => "conflict",
             Error::RateLimited { .. } => "rate_limited",
             Error::Overloaded(_) => "overloaded",
             Error::Config(_) => "bad_config",
@@ -71,6 +75,7 @@ impl Error {
                 | Error::NotFound(_)
                 | Error::Unauthorized(_)
                 | Error::Forbidden(_)
+                | Error::Conflict(_)
                 | Error::RateLimited { .. }
         )
     }

@@ -151,10 +151,10 @@ pub(super) async fn create_key(State(state): State<Shared>, body: Bytes) -> Resu
     params(("uid" = String, Path, description = "the key's uid, from GET /v1/keys")),
     responses(
         (status = 204, description = "removed"),
-        (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody)
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "a configured key: remove it from the configuration", body = ErrorBody)
     ),
     security(("api_key" = []))
 )]

@@ -49,7 +49,7 @@ impl Service {
     /// Removes a key made through the API; configured keys are removed from the configuration.
     pub fn delete_key(&self, uid: &str) -> Result<()> {
         if self.keyring.is_configured(uid) {
-            return Err(Error::BadParameter(format!(
+            return Err(Error::Conflict(format!(
                 "key {uid} is in the configuration: remove it there and restart the server"
             )));
         }

@@ -216,9 +216,11 @@ async fn keys_made_through_the_api_work_until_removed() {
         assert_eq!(status, 400, "{bad}: {body}");
     }
     let configured = tidings::access::key_uid(PAGE);
-    let (status, _, _) =
+    let (status, body, _) =
         call(&app, reqwest::Method::DELETE, &format!("/v1/keys/{configured}"), Some(ADMIN), None).await;
-    assert_eq!(status, 400);
+    assert_eq!(status, 409, "a configured key is not removed over HTTP: {body}");
+    assert_eq!(body["error"]["code"], "conflict", "{body}");
+    assert!(body["error"]["message"].as_str().unwrap_or("").contains("in the configuration"), "{body}");
     app.stop().await;
 }
 
